@@ -1,0 +1,1 @@
+"""The OmniSegment destination: endpoint catalogue, payload schemas, request building, sandbox."""

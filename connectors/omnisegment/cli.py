@@ -1,0 +1,56 @@
+"""`omnisync sandbox`: the local OmniSegment, standalone, for trying specs and for benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID, SandboxServer
+
+
+@click.command()
+@click.option("--port", type=int, default=8765, show_default=True, help="0 picks a free port.")
+@click.option("--tid", default=SANDBOX_TID, show_default=True)
+@click.option(
+    "--api-key",
+    envvar="OMNISYNC_SANDBOX_API_KEY",
+    default=SANDBOX_API_KEY,
+    show_default="sandbox-api-key, or $OMNISYNC_SANDBOX_API_KEY",
+)
+@click.option("--rate-limit", type=float, default=None, help="Requests/s per route; 429 past it.")
+@click.option("--fail-ratio", type=float, default=0.0, help="Share answered 502/503/504.")
+@click.option("--reset-ratio", type=float, default=0.0, help="Share of connections reset.")
+@click.option("--seed", type=int, default=0, help="Seed of the fault injection.")
+def sandbox(
+    port: int,
+    tid: str,
+    api_key: str,
+    rate_limit: float | None,
+    fail_ratio: float,
+    reset_ratio: float,
+    seed: int,
+) -> None:
+    """Serve a local OmniSegment on 127.0.0.1 (Ctrl-C stops it)."""
+    asyncio.run(_serve(port, tid, api_key, rate_limit, fail_ratio, reset_ratio, seed))
+
+
+async def _serve(
+    port: int,
+    tid: str,
+    api_key: str,
+    rate_limit: float | None,
+    fail_ratio: float,
+    reset_ratio: float,
+    seed: int,
+) -> None:
+    server = SandboxServer(tid, api_key, port)
+    server.sandbox.configure(
+        rate_limit=rate_limit, fail_ratio=fail_ratio, reset_ratio=reset_ratio, seed=seed
+    )
+    url = await server.start()
+    click.echo(f"sandbox listening on {url} (tid {tid})", err=False)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()

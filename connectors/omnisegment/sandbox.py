@@ -1,0 +1,206 @@
+"""A faithful local OmniSegment: same paths, auth, envelope, checks and error bodies as the reference.
+
+It keeps what it accepted (upserted by record key, as the real API does), counts every request, and
+can throttle (429 past a rate) and inject faults (502/503/504, connection resets) for tests and
+benchmarks. Its checks are written from the reference independently of the client's JSON Schemas,
+so a gap between the two shows up as a 400 in tests.
+
+Control API for tests: GET /_sandbox/records/{endpoint}, GET /_sandbox/stats,
+POST /_sandbox/reset, POST /_sandbox/config {rate_limit, fail_ratio, reset_ratio, seed}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from connectors.omnisegment.sandbox_checks import ROUTES, RouteCheck
+
+SANDBOX_TID = "OA-sandbox"
+SANDBOX_API_KEY = "sandbox-api-key"
+
+
+@dataclass
+class SandboxConfig:
+    rate_limit: float | None = None  # requests per second per route and tid; None = unlimited
+    fail_ratio: float = 0.0  # share of requests answered 502/503/504
+    reset_ratio: float = 0.0  # share of connections reset before answering
+    seed: int = 0
+
+
+@dataclass
+class SandboxState:
+    records: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    received: Counter[str] = field(default_factory=Counter)  # records accepted, per endpoint
+    requests: Counter[str] = field(default_factory=Counter)  # requests per "path status"
+    order: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, key) as accepted
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": dict(self.requests),
+            "received": dict(self.received),
+            "stored": {name: len(rows) for name, rows in self.records.items()},
+        }
+
+
+def _error(status: int, err_type: str, message: str) -> web.Response:
+    body = {
+        "SUCCESS": False,
+        "ERR_MSG": f"{err_type}: {message}",
+        "ERR_TYPE_KEY": err_type,
+        "ERR_MSG_KEY": None,
+        "EXTRA_INFO": None,
+        "INTP_KEY": {},
+        "INTP_VALUE": {},
+    }
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+class Sandbox:
+    """The aiohttp application and its state; several tids may be registered."""
+
+    def __init__(self, tid: str = SANDBOX_TID, api_key: str = SANDBOX_API_KEY) -> None:
+        self.tenants = {tid: api_key}
+        self.state = SandboxState()
+        self.config = SandboxConfig()
+        self._random = random.Random(0)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        for check in ROUTES:
+            app.router.add_post(check.path, self._handler(check))
+        app.router.add_get("/_sandbox/records/{endpoint}", self._records)
+        app.router.add_get("/_sandbox/stats", self._stats)
+        app.router.add_post("/_sandbox/reset", self._reset)
+        app.router.add_post("/_sandbox/config", self._configure)
+        return app
+
+    def configure(self, **changes: Any) -> None:
+        for key, value in changes.items():
+            if not hasattr(self.config, key):
+                raise ValueError(f"unknown sandbox setting {key!r}")
+            setattr(self.config, key, value)
+        self._random = random.Random(self.config.seed)
+
+    def reset(self) -> None:
+        self.state = SandboxState()
+        self._buckets.clear()
+
+    # -- the import routes -------------------------------------------------------------------
+
+    def _handler(self, check: RouteCheck) -> Any:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            response = await self._answer(check, request)
+            self.state.requests[f"{check.path} {response.status}"] += 1
+            return response
+
+        return handle
+
+    async def _answer(self, check: RouteCheck, request: web.Request) -> web.StreamResponse:
+        config = self.config
+        if config.reset_ratio and self._random.random() < config.reset_ratio:
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=599)  # never reaches the client
+        if config.fail_ratio and self._random.random() < config.fail_ratio:
+            status = self._random.choice((502, 503, 504))
+            return web.Response(status=status, text="<html>upstream trouble</html>")
+        try:
+            body = orjson.loads(await request.read())
+        except orjson.JSONDecodeError:
+            return _error(400, "Input Error", "request body is not valid JSON")
+        if not isinstance(body, dict):
+            return _error(400, "Input Error", "request body must be a JSON object")
+        if check.auth == "header":
+            tid = request.query.get("tid")
+            key = request.headers.get("X-OmniSegment-Api-Key")
+        else:
+            tid, key = body.get("tid"), body.get("api_key")
+        denied = self._authorise(check, tid, key)
+        if denied is not None:
+            return denied
+        if config.rate_limit and self._throttled(f"{check.path}#{tid}", config.rate_limit):
+            response = _error(429, "Too Many Requests", "rate limit exceeded")
+            response.headers["Retry-After"] = "1"
+            return response
+        problem = check.validate(body)
+        if problem is not None:
+            return _error(400, *problem)
+        for key_value, record in check.records(body):
+            self.state.records[check.endpoint][key_value] = record
+            self.state.order.append((check.endpoint, key_value))
+            self.state.received[check.endpoint] += 1
+        return web.Response(body=orjson.dumps(check.success), content_type="application/json")
+
+    def _authorise(self, check: RouteCheck, tid: Any, key: Any) -> web.Response | None:
+        if check.auth == "body" and (not tid or not key):
+            return _error(400, "Missing Input Error", check.missing_message)
+        if self.tenants.get(tid) != key or not key:
+            which = "X-OmniSegment-Api-Key" if check.auth == "header" else "api_key or tid"
+            return _error(403, "Forbidden", f"invalid {which}")
+        return None
+
+    def _throttled(self, bucket: str, rate: float) -> bool:
+        """A token bucket holding one second of requests, refilled at `rate` per second."""
+        now = time.monotonic()
+        tokens, last = self._buckets.get(bucket, (rate, now))
+        tokens = min(rate, tokens + (now - last) * rate)
+        if tokens < 1.0:
+            self._buckets[bucket] = (tokens, now)
+            return True
+        self._buckets[bucket] = (tokens - 1.0, now)
+        return False
+
+    # -- the control API ---------------------------------------------------------------------
+
+    async def _records(self, request: web.Request) -> web.Response:
+        rows = self.state.records.get(request.match_info["endpoint"], {})
+        return web.Response(body=orjson.dumps(rows), content_type="application/json")
+
+    async def _stats(self, _request: web.Request) -> web.Response:
+        return web.Response(body=orjson.dumps(self.state.stats()), content_type="application/json")
+
+    async def _reset(self, _request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"ok": True})
+
+    async def _configure(self, request: web.Request) -> web.Response:
+        try:
+            self.configure(**(await request.json()))
+        except (ValueError, TypeError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"ok": True})
+
+
+class SandboxServer:
+    """Runs a Sandbox on 127.0.0.1 inside the current event loop."""
+
+    def __init__(
+        self, tid: str = SANDBOX_TID, api_key: str = SANDBOX_API_KEY, port: int = 0
+    ) -> None:
+        self.sandbox = Sandbox(tid, api_key)
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.sandbox.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

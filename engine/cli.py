@@ -1,0 +1,161 @@
+"""The `omnisync` command. Errors become one clear message and a distinct exit code, here only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+import structlog
+
+from engine import logging as omnilog
+from engine.errors import ExitCode, OmnisyncError, SpecError
+from engine.plugins import GROUPS, load_registry
+from engine.report import write_report
+from engine.runner import RunOptions, RunResult, run_spec
+from engine.spec import load_spec
+from engine.spec.schema import compose_schema
+
+log = structlog.get_logger("omnisync")
+
+SPEC_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "console"]),
+    default=None,
+    help="Default: console on a terminal, json otherwise.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="debug adds one event per HTTP request.",
+)
+@click.version_option(package_name="omnisync")
+def cli(log_format: str | None, log_level: str) -> None:
+    """Declarative syncs from CSV, SQL and S3 into OmniSegment's import APIs."""
+    omnilog.configure(log_format, log_level)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=SPEC_FILE)
+def validate(files: tuple[Path, ...]) -> None:
+    """Check spec files without reading any row or sending anything."""
+    failed: list[str] = []
+    for file in files:
+        try:
+            spec = load_spec(file)
+        except SpecError as exc:
+            failed.extend(exc.lines)
+            continue
+        omnilog.register_secrets(spec.secrets)
+        click.echo(f"{file}: ok ({len(spec.syncs)} sync{'s' if len(spec.syncs) != 1 else ''})")
+    if failed:
+        raise SpecError(failed)
+
+
+@cli.command()
+@click.argument("file", type=SPEC_FILE)
+@click.option("--select", "select", multiple=True, help="Run only this sync (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Read, map and check every row; send nothing.")
+@click.option(
+    "--report", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report."
+)
+@click.option(
+    "--reveal-pii", is_flag=True, help="Write personal fields in clear in the reject file."
+)
+def run(
+    file: Path, select: tuple[str, ...], dry_run: bool, report: Path | None, reveal_pii: bool
+) -> None:
+    """Run the syncs of a spec."""
+    spec = load_spec(file)
+    omnilog.register_secrets(spec.secrets)
+    options = RunOptions(select=select, dry_run=dry_run, reveal_pii=reveal_pii)
+    result = asyncio.run(run_spec(spec, options))
+    if report is not None:
+        write_report(report, result.syncs, int(result.exit_code))
+    _summarise(result, dry_run)
+    if result.exit_code is not ExitCode.OK:
+        sys.exit(int(result.exit_code))
+
+
+def _summarise(result: RunResult, dry_run: bool) -> None:
+    totals = {"rows_read": 0, "delivered": 0, "rejected": 0, "filtered": 0, "requests": 0}
+    for stats in result.syncs:
+        data = stats.as_dict()
+        for key in totals:
+            totals[key] += data[key]
+        click.echo(
+            f"{data['sync']}: read {data['rows_read']}, delivered {data['delivered']}, "
+            f"rejected {data['rejected']}, filtered {data['filtered']}, "
+            f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "
+            f"{data['records_per_s']:.0f} records/s" + (" (dry run)" if dry_run else "")
+        )
+    elapsed = sum(s.elapsed for s in result.syncs)
+    log.info(
+        "run_summary",
+        **totals,
+        elapsed_s=round(elapsed, 3),
+        records_per_s=round(totals["delivered"] / elapsed, 1) if elapsed else 0.0,
+        exit_code=int(result.exit_code),
+    )
+    if result.error:
+        click.echo(f"error: {omnilog.redact(result.error)}", err=True)
+    elif result.exit_code is ExitCode.REJECTS_EXCEEDED:
+        click.echo("error: rejected rows exceed max_reject_ratio; see the reject file", err=True)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the spec's JSON Schema, with the installed plugins' blocks."""
+    click.echo(json.dumps(compose_schema(load_registry()), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+def plugins() -> None:
+    """List the installed sources, destinations, transforms and state backends."""
+    registry = load_registry()
+    for kind in GROUPS:
+        names = sorted(registry.kind(kind))
+        click.echo(f"{kind}:")
+        for name in names:
+            click.echo(f"  {name:<16} ({registry.origins[(kind, name)]})")
+    for broken in registry.broken:
+        click.echo(f"failed to load: {broken}", err=True)
+
+
+def _add_plugin_commands() -> None:
+    """Destinations may bring commands of their own (the OmniSegment sandbox)."""
+    for destination in load_registry().destinations.values():
+        for command in getattr(destination, "cli_commands", ()):
+            cli.add_command(command)
+
+
+def main() -> None:
+    _add_plugin_commands()
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.SPEC_INVALID if isinstance(exc, click.UsageError) else exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except SpecError as exc:
+        for line in exc.lines:
+            click.echo(omnilog.redact(line), err=True)
+        sys.exit(int(exc.exit_code))
+    except OmnisyncError as exc:
+        click.echo(f"error: {omnilog.redact(str(exc))}", err=True)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)

@@ -1,0 +1,1 @@
+"""Getting batches to the API: rate limiting, retries, bisection of rejected batches."""

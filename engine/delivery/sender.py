@@ -1,0 +1,113 @@
+"""Sends one request through the shared session, paced by its limiter, retried by the policy."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import structlog
+
+from engine.clock import Clock
+from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
+from engine.delivery.limiter import RateLimiter
+from engine.delivery.retry import RetryPolicy
+
+log = structlog.get_logger("omnisync.delivery")
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    retries: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def count(self, status: str) -> None:
+        self.requests += 1
+        self.by_status[status] = self.by_status.get(status, 0) + 1
+
+
+class Sender:
+    """One per run: a pooled aiohttp session, and one limiter per endpoint key shared by all syncs."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._limiters: dict[str, RateLimiter] = {}
+
+    def limiter(self, endpoint: Endpoint, rate: float | None) -> RateLimiter:
+        key = endpoint.limiter_key
+        if key not in self._limiters:
+            self._limiters[key] = RateLimiter(rate or endpoint.rate_limit, self.clock)
+        return self._limiters[key]
+
+    async def send(
+        self,
+        endpoint: Endpoint,
+        payloads: list[Any],
+        limiter: RateLimiter,
+        policy: RetryPolicy,
+        stats: RequestStats,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> Answer:
+        """The final answer for this request: accepted, rejected, auth, or failed after retries."""
+        request = endpoint.build_request(payloads)
+        attempt = 0
+        while True:
+            attempt += 1
+            await limiter.acquire()
+            started = time.perf_counter()
+            answer, status = await self._post(endpoint, request)
+            stats.count(status)
+            log.debug(
+                "request",
+                endpoint=endpoint.name,
+                records=len(payloads),
+                status=status,
+                attempt=attempt,
+                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            if answer.verdict is Verdict.THROTTLED:
+                limiter.throttled(answer.retry_after)
+            elif answer.verdict is Verdict.ACCEPTED:
+                limiter.succeeded()
+            backoff = policy.backoff_for(answer.verdict)
+            if backoff is None:
+                return answer
+            if attempt > backoff.attempts:
+                return Answer(Verdict.FAILED, f"gave up after {attempt} attempts: {answer.message}")
+            wait = backoff.delay(attempt, self.rng, answer.retry_after)
+            stats.retries += 1
+            log.info(
+                "retrying",
+                endpoint=endpoint.name,
+                status=status,
+                attempt=attempt,
+                wait_s=round(wait, 2),
+                reason=answer.message[:200],
+            )
+            if on_wait is not None:
+                on_wait(wait)
+            await self.clock.sleep(wait)
+
+    async def _post(self, endpoint: Endpoint, request: HttpRequest) -> tuple[Answer, str]:
+        try:
+            async with self.session.post(
+                request.url, data=request.body, headers=request.headers
+            ) as response:
+                content = await response.read()
+                answer = endpoint.judge(response.status, content, response.headers)
+                return answer, str(response.status)
+        except TimeoutError:
+            return Answer(Verdict.FAILED, "request timed out"), "timeout"
+        except aiohttp.ClientError as exc:
+            return Answer(Verdict.FAILED, f"connection error: {type(exc).__name__}"), "connection"

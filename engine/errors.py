@@ -1,0 +1,49 @@
+"""One exception root, sorted by what the caller can do; the CLI maps them to exit codes in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    DELIVERY_FAILED = 1
+    SPEC_INVALID = 2
+    REJECTS_EXCEEDED = 3
+    INTERRUPTED = 130
+
+
+class OmnisyncError(Exception):
+    """Base of every error a user may see; its message is meant for them, never a traceback."""
+
+    exit_code: ExitCode = ExitCode.DELIVERY_FAILED
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem in a spec, located by its JSON path; the loader turns the path into file:line:col."""
+
+    path: tuple[str | int, ...]
+    message: str
+    at_key: bool = False  # point at the key itself (unknown keys) rather than its value
+
+
+class SpecError(OmnisyncError):
+    """The spec is invalid; nothing has been read or sent."""
+
+    exit_code = ExitCode.SPEC_INVALID
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class DeliveryError(OmnisyncError):
+    """Delivery cannot go on (bad credentials, API down past the retry policy)."""
+
+
+class RejectBudgetExceeded(OmnisyncError):
+    """Too many rows were rejected: the mapping or the data is broken."""
+
+    exit_code = ExitCode.REJECTS_EXCEEDED

@@ -1,0 +1,44 @@
+"""The values that flow through a sync: rows from a source, records for a destination, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Position = tuple[Any, ...]
+"""Orderable place of a row in its source (file index and line, cursor value, object key and line)."""
+
+
+class Row:
+    """One source row; `error` is set instead of `values` when the source could not parse it."""
+
+    __slots__ = ("error", "position", "values")
+
+    def __init__(
+        self, values: dict[str, Any] | None, position: Position, error: str | None = None
+    ) -> None:
+        self.values = values
+        self.position = position
+        self.error = error
+
+
+class Record:
+    """A mapped payload on its way to the destination, with the sequence number of its row."""
+
+    __slots__ = ("payload", "position", "seq")
+
+    def __init__(self, payload: Any, position: Position, seq: int) -> None:
+        self.payload = payload
+        self.position = position
+        self.seq = seq
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a row or record was not delivered; written to the reject file."""
+
+    position: Position
+    reason: str
+    field: str | None = None
+    payload: Any = None
+    values: dict[str, Any] | None = None

@@ -1,0 +1,117 @@
+"""What happened: counters per sync, the reject file, the run report."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from engine.delivery.sender import RequestStats
+from engine.logging import redact
+from engine.records import Rejection
+
+_PERSONAL_KEY = re.compile(r"name|mail|phone|mobile|tel|address|birth|line_id", re.IGNORECASE)
+
+
+@dataclass
+class SyncStats:
+    sync: str
+    read: int = 0
+    filtered: int = 0
+    rejected: int = 0
+    delivered: int = 0
+    failed: int = 0  # accepted by nobody: the API kept failing past the retry policy
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    requests: RequestStats = field(default_factory=RequestStats)
+    stopped: str | None = None  # why the sync stopped early
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    def as_dict(self) -> dict[str, Any]:
+        elapsed = self.elapsed
+        return {
+            "sync": self.sync,
+            "rows_read": self.read,
+            "filtered": self.filtered,
+            "rejected": self.rejected,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "requests": self.requests.requests,
+            "requests_by_status": dict(sorted(self.requests.by_status.items())),
+            "retries": self.requests.retries,
+            "elapsed_s": round(elapsed, 3),
+            "records_per_s": round(self.delivered / elapsed, 1) if elapsed > 0 else 0.0,
+            "stopped": self.stopped,
+        }
+
+
+def mask(value: Any) -> Any:
+    """Keep enough to recognise a value, not enough to use it: e***@example.com, +88691*****78."""
+    if not isinstance(value, str) or not value:
+        return value
+    if "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    keep = 2 if len(value) > 6 else 1
+    return (
+        value[:keep] + "*" * max(1, len(value) - keep - 2) + (value[-2:] if len(value) > 6 else "")
+    )
+
+
+def mask_fields(record: Any, personal: frozenset[str]) -> Any:
+    if not isinstance(record, dict):
+        return record
+    return {
+        key: mask(value) if key in personal or _PERSONAL_KEY.search(key) else value
+        for key, value in record.items()
+    }
+
+
+class RejectFile:
+    """JSON Lines, one rejected row each; opened lazily so a clean run leaves no empty file."""
+
+    def __init__(self, path: Path, sync: str, personal: frozenset[str], reveal: bool) -> None:
+        self.path = path
+        self.sync = sync
+        self.personal = personal
+        self.reveal = reveal
+        self._handle: IO[bytes] | None = None
+        self.count = 0
+
+    def write(self, rejection: Rejection, where: str, key: str | None) -> None:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("wb")
+        data = rejection.payload if rejection.payload is not None else rejection.values
+        entry = {
+            "sync": self.sync,
+            "position": where,
+            "key": key,
+            "field": rejection.field,
+            "reason": redact(rejection.reason),
+            "record": data if self.reveal else mask_fields(data, self.personal),
+        }
+        line = orjson.dumps(entry, default=str)
+        self._handle.write(redact(line.decode()).encode() + b"\n")
+        self.count += 1
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def write_report(path: Path, stats: list[SyncStats], exit_code: int) -> None:
+    report = {"exit_code": exit_code, "syncs": [s.as_dict() for s in stats]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+__all__ = ["RejectFile", "SyncStats", "asdict", "mask", "mask_fields", "write_report"]

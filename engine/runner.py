@@ -1,0 +1,133 @@
+"""A whole run: open the destinations and the HTTP session once, run the selected syncs in order."""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import aiohttp
+import structlog
+
+from engine.clock import Clock, SystemClock
+from engine.contracts import Destination, SourceContext
+from engine.delivery.retry import RetryPolicy
+from engine.delivery.sender import Sender
+from engine.errors import DeliveryError, ExitCode, OmnisyncError
+from engine.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
+from engine.plugins import Registry, load_registry
+from engine.report import RejectFile, SyncStats
+from engine.spec import Spec, SyncSpec
+from engine.transforms.base import TransformContext
+from engine.transforms.mapping import compile_mapping
+
+log = structlog.get_logger("omnisync.run")
+
+
+@dataclass
+class RunOptions:
+    select: Sequence[str] = ()
+    dry_run: bool = False
+    reveal_pii: bool = False
+
+
+@dataclass
+class RunResult:
+    syncs: list[SyncStats] = field(default_factory=list)
+    exit_code: ExitCode = ExitCode.OK
+    error: str | None = None
+
+
+def selected(spec: Spec, names: Sequence[str]) -> list[SyncSpec]:
+    known = {s.name for s in spec.syncs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise OmnisyncError(
+            f"no sync named {', '.join(map(repr, unknown))}; the spec has {', '.join(sorted(known))}"
+        )
+    return [s for s in spec.syncs if (s.name in names if names else s.enabled)]
+
+
+async def run_spec(
+    spec: Spec,
+    options: RunOptions,
+    registry: Registry | None = None,
+    clock: Clock | None = None,
+) -> RunResult:
+    registry = registry or load_registry()
+    clock = clock or SystemClock()
+    syncs = selected(spec, options.select)
+    result = RunResult()
+    async with contextlib.AsyncExitStack() as stack:
+        destinations: dict[str, Destination] = {}
+        for sync in syncs:
+            if sync.destination_type not in destinations:
+                destination = registry.destinations[sync.destination_type](
+                    spec.connections[sync.destination_type]
+                )
+                destinations[sync.destination_type] = await stack.enter_async_context(destination)
+        session = await stack.enter_async_context(_session(syncs))
+        sender = Sender(session, clock)
+        for sync in syncs:
+            plan = _plan(spec, sync, registry, destinations[sync.destination_type], sender, options)
+            structlog.contextvars.bind_contextvars(sync=sync.name)
+            run = SyncRun(plan, sender)
+            log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
+            try:
+                stats = await run.run()
+            except DeliveryError as exc:
+                result.syncs.append(run.stats)
+                result.exit_code = ExitCode.DELIVERY_FAILED
+                result.error = str(exc)
+                log.error("sync_failed", error=str(exc), **run.stats.as_dict())
+                break
+            finally:
+                structlog.contextvars.unbind_contextvars("sync")
+            result.syncs.append(stats)
+            log.info("sync_finished", **stats.as_dict())
+            if stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
+                result.exit_code = max(result.exit_code, ExitCode.REJECTS_EXCEEDED)
+    return result
+
+
+def _session(syncs: list[SyncSpec]) -> aiohttp.ClientSession:
+    timeout = max((s.delivery.timeout for s in syncs), default=60.0)
+    connector = aiohttp.TCPConnector(limit=64, ssl=ssl.create_default_context())
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout)),
+        skip_auto_headers=("User-Agent",),
+        headers={"User-Agent": "omnisync"},
+    )
+
+
+def _plan(
+    spec: Spec,
+    sync: SyncSpec,
+    registry: Registry,
+    destination: Destination,
+    sender: Sender,
+    options: RunOptions,
+) -> SyncPlan:
+    context = SourceContext(spec.directory, sync.name, sync.cursor)
+    source = registry.sources[sync.source_type](sync.source, context)
+    endpoint = destination.endpoint(sync.destination)
+    mapping = compile_mapping(
+        sync.mapping, registry, TransformContext(destination.default_utc_offset())
+    )
+    batch_size = min(sync.delivery.batch_size or endpoint.batch_size, endpoint.batch_size)
+    return SyncPlan(
+        name=sync.name,
+        source=source,
+        mapping=mapping,
+        endpoint=endpoint,
+        batch_size=batch_size,
+        concurrency=sync.delivery.concurrency or DEFAULT_CONCURRENCY,
+        limiter=sender.limiter(endpoint, sync.delivery.rate_limit),
+        policy=RetryPolicy.from_spec(sync.delivery.retry),
+        rejects=RejectFile(
+            sync.reject_file, sync.name, endpoint.personal_fields, options.reveal_pii
+        ),
+        dry_run=options.dry_run,
+    )

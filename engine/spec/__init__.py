@@ -1,0 +1,5 @@
+"""Spec loading and checking: YAML with line numbers, ${ENV} interpolation, JSON Schema, typed objects."""
+
+from engine.spec.model import Spec, SyncSpec, load_spec
+
+__all__ = ["Spec", "SyncSpec", "load_spec"]

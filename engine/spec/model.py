@@ -1,0 +1,168 @@
+"""Typed spec objects, built only from a document that passed every check."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import SpecError, SpecIssue
+from engine.plugins import Registry, load_registry
+from engine.spec.interpolate import Interpolator
+from engine.spec.schema import compose_schema
+from engine.spec.validate import format_issues, schema_issues
+from engine.spec.yaml_loader import LocatedDocument, load_yaml
+
+_RATE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    batch_size: int | None = None
+    rate_limit: float | None = None  # requests per second
+    concurrency: int | None = None
+    timeout: float = 60.0
+    retry: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SyncSpec:
+    index: int
+    name: str
+    source_type: str
+    source: Mapping[str, Any]
+    destination_type: str
+    destination: Mapping[str, Any]
+    mapping: Mapping[str, Any]
+    delivery: Delivery
+    max_reject_ratio: float
+    reject_file: Path
+    cursor: str | None
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Spec:
+    file: Path
+    connections: Mapping[str, Mapping[str, Any]]
+    syncs: tuple[SyncSpec, ...]
+    state: Mapping[str, Any]
+    secrets: frozenset[str]
+    document: LocatedDocument
+
+    @property
+    def directory(self) -> Path:
+        return self.file.parent
+
+
+def load_spec(
+    path: Path, registry: Registry | None = None, environ: Mapping[str, str] | None = None
+) -> Spec:
+    """Load, interpolate, validate against the composed schema and the plugins' own checks.
+
+    Every problem is reported at once, as a SpecError whose lines name file, line, column and path.
+    """
+    registry = registry or load_registry()
+    interpolator = Interpolator(environ)
+    doc = load_yaml(path, interpolator)
+    issues = schema_issues(compose_schema(registry), doc.data)
+    if not issues:
+        issues = _semantic_issues(doc.data, registry)
+    if issues:
+        raise SpecError(format_issues(doc, issues))
+    return _build(path, doc, registry, frozenset(interpolator.secrets))
+
+
+def _destination_type(block: Mapping[str, Any], registry: Registry) -> str:
+    return str(block.get("type") or next(iter(sorted(registry.destinations))))
+
+
+def _semantic_issues(data: dict[str, Any], registry: Registry) -> list[SpecIssue]:
+    from engine.transforms.mapping import check_mapping
+
+    issues: list[SpecIssue] = []
+    seen: dict[str, int] = {}
+    destinations: dict[str, Any] = {}
+    for i, sync in enumerate(data["syncs"]):
+        here = ("syncs", i)
+        name = sync["name"]
+        if name in seen:
+            issues.append(
+                SpecIssue(
+                    (*here, "name"), f"duplicate sync name '{name}' (also syncs[{seen[name]}])"
+                )
+            )
+        seen.setdefault(name, i)
+        issues.extend(
+            SpecIssue((*here, "mapping", *issue.path), issue.message, issue.at_key)
+            for issue in check_mapping(sync["mapping"], registry)
+        )
+        dest_type = _destination_type(sync["destination"], registry)
+        if dest_type not in data:
+            issues.append(
+                SpecIssue((), f"missing the '{dest_type}' connection block used by syncs[{i}]")
+            )
+            continue
+        destination = destinations.get(dest_type)
+        if destination is None:
+            destination = destinations[dest_type] = registry.destinations[dest_type](
+                data[dest_type]
+            )
+            issues.extend(
+                SpecIssue((dest_type, *issue.path), issue.message, issue.at_key)
+                for issue in destination.check_connection()
+            )
+        mapped = frozenset(sync["mapping"])
+        issues.extend(
+            SpecIssue((*here, "destination", *issue.path), issue.message, issue.at_key)
+            for issue in destination.check_sync(sync["destination"], mapped)
+        )
+    return issues
+
+
+def parse_rate(value: float | str | None) -> float | None:
+    """'10/s' -> 10.0, '600/min' -> 10.0; numbers are requests per second."""
+    if value is None or isinstance(value, int | float):
+        return value
+    match = _RATE.match(value)
+    if match is None:  # the schema's pattern already refused it
+        raise ValueError(value)
+    amount, unit = float(match.group(1)), match.group(2)
+    return amount / 60 if unit.startswith("m") else amount
+
+
+def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozenset[str]) -> Spec:
+    data = doc.data
+    directory = path.parent
+    default_ratio = float(data.get("max_reject_ratio", 0.0))
+    syncs = []
+    for i, raw in enumerate(data["syncs"]):
+        ((source_type, source_block),) = raw["source"].items()
+        delivery = dict(raw.get("delivery", {}))
+        delivery["rate_limit"] = parse_rate(delivery.get("rate_limit"))
+        reject_file = raw.get("reject_file") or data.get("reject_file")
+        reject_path = (
+            directory / reject_file.replace("{sync}", raw["name"])
+            if reject_file
+            else directory / ".omnisync" / f"rejects-{raw['name']}.jsonl"
+        )
+        syncs.append(
+            SyncSpec(
+                index=i,
+                name=raw["name"],
+                source_type=source_type,
+                source=source_block,
+                destination_type=_destination_type(raw["destination"], registry),
+                destination=raw["destination"],
+                mapping=raw["mapping"],
+                delivery=Delivery(**delivery),
+                max_reject_ratio=float(raw.get("max_reject_ratio", default_ratio)),
+                reject_file=reject_path,
+                cursor=raw.get("incremental", {}).get("cursor"),
+                enabled=raw.get("enabled", True),
+            )
+        )
+    connections = {name: data[name] for name in registry.destinations if name in data}
+    return Spec(path, connections, tuple(syncs), data.get("state", {}), secrets, doc)

@@ -1,0 +1,52 @@
+"""The spec's JSON Schema: the base file plus what the installed plugins contribute."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from engine.plugins import Registry
+
+
+@cache
+def base_schema() -> dict[str, Any]:
+    text = resources.files("engine.spec").joinpath("omnisync.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def compose_schema(registry: Registry) -> dict[str, Any]:
+    """Insert each source's block schema, each destination's connection and sync block."""
+    schema = copy.deepcopy(base_schema())
+    defs = schema["$defs"]
+    defs["source"]["properties"] = {
+        name: {"$ref": f"#/$defs/sources/{name}"} for name in sorted(registry.sources)
+    }
+    defs["sources"] = {name: cls.config_schema for name, cls in registry.sources.items()}
+    defs["destinations"] = {}
+    for name, cls in sorted(registry.destinations.items()):
+        defs["destinations"][name] = cls.sync_schema
+        schema["properties"][name] = cls.connection_schema
+    defs["destination"] = _destination_choice(sorted(registry.destinations))
+    return schema
+
+
+def _destination_choice(names: list[str]) -> dict[str, Any]:
+    """With one destination installed, its block is the destination; with several, `type` picks."""
+    if len(names) == 1:
+        return {"$ref": f"#/$defs/destinations/{names[0]}"}
+    return {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": names}},
+        "allOf": [
+            {
+                "if": {"properties": {"type": {"const": name}}},
+                "then": {"$ref": f"#/$defs/destinations/{name}"},
+            }
+            for name in names
+        ],
+    }

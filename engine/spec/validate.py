@@ -1,0 +1,143 @@
+"""JSON Schema errors turned into one line each: file:line:col path: what is wrong (did you mean ...)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import best_match
+
+from engine.errors import SpecIssue
+from engine.spec.yaml_loader import JsonPath, LocatedDocument, dotted
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def schema_issues(schema: dict[str, Any], data: Any) -> list[SpecIssue]:
+    validator = Draft202012Validator(schema)
+    issues: list[SpecIssue] = []
+    for error in validator.iter_errors(data):
+        issues.extend(_describe(error))
+    return issues
+
+
+def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str]:
+    """Sorted by position so the output reads top to bottom like the file."""
+    located = []
+    for issue in issues:
+        mark = doc.locate(issue.path, at_key=issue.at_key)
+        text = f"{doc.file}:{mark.line}:{mark.column} {dotted(issue.path)}: {issue.message}"
+        located.append((mark.line, mark.column, text))
+    return [text for *_, text in sorted(set(located))]
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _describe(error: ValidationError) -> list[SpecIssue]:
+    path: JsonPath = tuple(error.absolute_path)
+    kind = error.validator
+    value = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = list(schema.get("properties", {}))
+        extras = [k for k in value if k not in known]
+        what = "source type" if _is_source_block(schema) else "key"
+        return [
+            SpecIssue(
+                (*path, k),
+                f"unknown {what} '{k}'{suggest(k, known)}" + _choices(known, what),
+                at_key=True,
+            )
+            for k in extras
+        ]
+    if kind == "required":
+        missing = [r for r in error.validator_value if r not in value]
+        return [SpecIssue(path, f"missing required key '{m}'") for m in missing]
+    if kind in ("oneOf", "anyOf") and error.context:
+        return _describe(_closest(error))
+    return [SpecIssue(path, _message(kind, error.validator_value, value, schema))]
+
+
+def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> str:
+    if kind == "enum":
+        options = ", ".join(repr(o) for o in expected)
+        hint = suggest(value, [str(o) for o in expected]) if isinstance(value, str) else ""
+        return f"{value!r} is not one of {options}{hint}"
+    if kind == "const":
+        return f"must be {expected!r}, got {value!r}"
+    if kind == "type":
+        names = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        return f"expected {wanted}, got {_kind_of(value)} {_short(value)}"
+    if kind == "minItems":
+        return f"must have at least {expected} item{'s' if expected != 1 else ''}"
+    if kind == "minProperties":
+        return f"must have at least {expected} key{'s' if expected != 1 else ''}"
+    if kind == "maxProperties":
+        if expected == 1:
+            return f"must have exactly one key, got {len(value)}: {', '.join(map(str, value))}"
+        return f"must have at most {expected} keys"
+    if kind == "pattern":
+        return f"{value!r} does not match the pattern {expected}"
+    if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        words = {
+            "minimum": ">=",
+            "exclusiveMinimum": ">",
+            "maximum": "<=",
+            "exclusiveMaximum": "<",
+        }
+        return f"must be {words[kind]} {expected}, got {value!r}"
+    if kind == "minLength":
+        return "must not be empty" if expected == 1 else f"must be at least {expected} characters"
+    if kind == "maxLength":
+        return f"must be at most {expected} characters, got {len(value)}"
+    description = schema.get("description")
+    return f"{_short(value)} is invalid" + (f": {description}" if description else "")
+
+
+def _closest(error: ValidationError) -> ValidationError:
+    """Of a oneOf's branches, the one whose type fits the value explains the failure best."""
+    same_type = [e for e in error.context if e.validator != "type"]
+    return best_match(same_type or error.context)
+
+
+def _is_source_block(schema: dict[str, Any]) -> bool:
+    return schema.get("maxProperties") == 1 and "sources" in str(schema.get("properties", {}))
+
+
+def _choices(known: list[str], what: str) -> str:
+    if what != "key" and known:
+        return f"; installed: {', '.join(sorted(known))}"
+    return ""
+
+
+def _kind_of(value: Any) -> str:
+    for name, pytype in (
+        ("true/false", bool),
+        ("integer", int),
+        ("number", float),
+        ("string", str),
+        ("list", list),
+        ("mapping", dict),
+    ):
+        if isinstance(value, pytype):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,140 @@
+"""Safe YAML loading that remembers where every key and value came from.
+
+jsonschema reports JSON paths; users need file:line:column. We compose the YAML node graph (safe
+tags only), build plain Python values from it and keep a map from path to position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import SpecError
+from engine.spec.interpolate import Interpolator
+
+JsonPath = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without implicit timestamps: a birthday '1990-01-02' must stay a string."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class Mark:
+    line: int
+    column: int
+
+
+@dataclass
+class LocatedDocument:
+    """The loaded data plus where each path was written."""
+
+    file: str
+    data: Any
+    values: dict[JsonPath, Mark] = field(default_factory=dict)
+    keys: dict[JsonPath, Mark] = field(default_factory=dict)
+
+    def locate(self, path: JsonPath, at_key: bool = False) -> Mark:
+        """Nearest known position for a path: the key or value itself, else its closest parent."""
+        table = self.keys if at_key else self.values
+        probe = path
+        while True:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return Mark(1, 1)
+            probe = probe[:-1]
+
+
+def load_yaml(path: Path, interpolator: Interpolator) -> LocatedDocument:
+    """Parse a spec file; syntax errors and missing env vars become one SpecError listing them all."""
+    display = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([f"{display}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([f"{display}: cannot read: {exc}"]) from None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        doc = LocatedDocument(display, None)
+        builder = _Builder(loader, doc, interpolator)
+        doc.data = builder.build(node, ()) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{display}:{mark.line + 1}:{mark.column + 1}" if mark else display
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError([f"{where}: invalid YAML: {problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([f"{display}: invalid YAML: {exc}"]) from None
+    finally:
+        loader.dispose()
+    if builder.errors:
+        raise SpecError(builder.errors)
+    return doc
+
+
+class _Builder:
+    def __init__(self, loader: _Loader, doc: LocatedDocument, interpolator: Interpolator) -> None:
+        self.loader = loader
+        self.doc = doc
+        self.interpolator = interpolator
+        self.errors: list[str] = []
+
+    def _where(self, node: yaml.Node) -> str:
+        return f"{self.doc.file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+    def build(self, node: yaml.Node, path: JsonPath) -> Any:
+        self.doc.values[path] = Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, str) and "$" in value:
+            value, problems = self.interpolator.expand(value, path)
+            self.errors.extend(f"{self._where(node)} {_dotted(path)}: {p}" for p in problems)
+        if isinstance(value, str):
+            self.interpolator.note_if_secret(path, value)
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
+        self.loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = str(key)
+            child = (*path, key)
+            if key in result:
+                self.errors.append(
+                    f"{self._where(key_node)} {_dotted(child)}: duplicate key '{key}'"
+                )
+            self.doc.keys[child] = Mark(
+                key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            )
+            result[key] = self.build(value_node, child)
+        return result
+
+
+def _dotted(path: JsonPath) -> str:
+    """syncs[0].destination.endpoint, the way users read paths."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "(top level)"
+
+
+dotted = _dotted

@@ -1,0 +1,117 @@
+"""Shared fixtures: a sandbox on 127.0.0.1 in a background thread, and service availability."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from connectors.omnisegment.sandbox import Sandbox, SandboxServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_TID = "OA-test"
+TEST_API_KEY = "test-key-0d3f8a6e-91b2-4c55-a7e1-5f0c2b9d4e77"
+
+
+@dataclass
+class RunningSandbox:
+    url: str
+    sandbox: Sandbox
+    loop: asyncio.AbstractEventLoop
+
+    def call(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        """Run fn on the sandbox's loop (its state is not shared across threads otherwise)."""
+        done: asyncio.Future[object] = asyncio.run_coroutine_threadsafe(
+            _call(fn, args, kwargs), self.loop
+        )
+        return done.result(timeout=10)
+
+    def records(self, endpoint: str) -> dict[str, object]:
+        return self.call(lambda: dict(self.sandbox.state.records.get(endpoint, {})))
+
+    def stats(self) -> dict[str, object]:
+        return self.call(self.sandbox.state.stats)
+
+    def configure(self, **changes: object) -> None:
+        self.call(self.sandbox.configure, **changes)
+
+    def reset(self) -> None:
+        self.call(self.sandbox.reset)
+
+
+async def _call(fn, args, kwargs):  # type: ignore[no-untyped-def]
+    return fn(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def _sandbox_thread() -> Iterator[RunningSandbox]:
+    loop = asyncio.new_event_loop()
+    server = SandboxServer(TEST_TID, TEST_API_KEY)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    url = asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
+    yield RunningSandbox(url, server.sandbox, loop)
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    loop.close()
+
+
+@pytest.fixture
+def sandbox(_sandbox_thread: RunningSandbox) -> RunningSandbox:
+    """A sandbox on 127.0.0.1 (tid OA-test), emptied and unthrottled for each test."""
+    _sandbox_thread.reset()
+    _sandbox_thread.configure(rate_limit=None, fail_ratio=0.0, reset_ratio=0.0, seed=0)
+    return _sandbox_thread
+
+
+@pytest.fixture
+def sandbox_env(sandbox: RunningSandbox) -> dict[str, str]:
+    """Environment for a spec that reads ${SANDBOX_URL}, ${OMNISEGMENT_TID}, ${OMNISEGMENT_API_KEY}."""
+    return {
+        **os.environ,
+        "SANDBOX_URL": sandbox.url,
+        "OMNISEGMENT_TID": TEST_TID,
+        "OMNISEGMENT_API_KEY": TEST_API_KEY,
+    }
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`omnisync ARGS` as a user runs it: a subprocess, output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", "from engine.cli import main; main()", *args],
+        env=dict(env or os.environ),
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip when the server is absent, unless OMNISYNC_REQUIRE_SERVICES=1 (CI), where it fails."""
+    if _answers(host, port):
+        return
+    message = f"{name} does not answer on {host}:{port}"
+    if os.environ.get("OMNISYNC_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{message} and OMNISYNC_REQUIRE_SERVICES=1")
+    pytest.skip(message)

@@ -68,10 +68,15 @@ def load_spec(
     interpolator = Interpolator(environ)
     doc = load_yaml(path, interpolator)
     issues = schema_issues(compose_schema(registry), doc.data)
-    if not issues:
-        issues = _semantic_issues(doc.data, registry)
-    if issues:
-        raise SpecError(format_issues(doc, issues))
+    if isinstance(doc.data, dict) and isinstance(doc.data.get("syncs"), list):
+        broken = {i.path[1:3] for i in issues if i.path[:1] == ("syncs",) and len(i.path) > 2}
+        top_level_ok = not any(i.path[:1] != ("syncs",) for i in issues)
+        issues += _semantic_issues(doc.data, registry, skip=broken, connections=top_level_ok)
+    # an unset variable also leaves an empty value behind: report the cause, not the symptom
+    issues = [i for i in issues if i.path not in doc.problems]
+    lines = sorted([*doc.problems.values(), *format_issues(doc, issues)], key=_line_order)
+    if lines:
+        raise SpecError(lines)
     return _build(path, doc, registry, frozenset(interpolator.secrets))
 
 
@@ -79,27 +84,44 @@ def _destination_type(block: Mapping[str, Any], registry: Registry) -> str:
     return str(block.get("type") or next(iter(sorted(registry.destinations))))
 
 
-def _semantic_issues(data: dict[str, Any], registry: Registry) -> list[SpecIssue]:
+def _line_order(line: str) -> tuple[int, int]:
+    parts = line.split(" ", 1)[0].split(":")
+    numbers = [int(p) for p in parts[1:3] if p.isdigit()]
+    return (numbers + [0, 0])[0], (numbers + [0, 0])[1]
+
+
+def _semantic_issues(
+    data: dict[str, Any], registry: Registry, skip: set[Any], connections: bool
+) -> list[SpecIssue]:
+    """Plugin and mapping checks, on the syncs whose shape the schema already accepted."""
     from engine.transforms.mapping import check_mapping
 
     issues: list[SpecIssue] = []
     seen: dict[str, int] = {}
     destinations: dict[str, Any] = {}
     for i, sync in enumerate(data["syncs"]):
+        if not isinstance(sync, dict):
+            continue
         here = ("syncs", i)
-        name = sync["name"]
+        name = sync.get("name")
         if name in seen:
             issues.append(
                 SpecIssue(
                     (*here, "name"), f"duplicate sync name '{name}' (also syncs[{seen[name]}])"
                 )
             )
-        seen.setdefault(name, i)
-        issues.extend(
-            SpecIssue((*here, "mapping", *issue.path), issue.message, issue.at_key)
-            for issue in check_mapping(sync["mapping"], registry)
-        )
+        if isinstance(name, str):
+            seen.setdefault(name, i)
+        if (i, "mapping") not in skip and isinstance(sync.get("mapping"), dict):
+            issues.extend(
+                SpecIssue((*here, "mapping", *issue.path), issue.message, issue.at_key)
+                for issue in check_mapping(sync["mapping"], registry)
+            )
+        if (i, "destination") in skip or not isinstance(sync.get("destination"), dict):
+            continue
         dest_type = _destination_type(sync["destination"], registry)
+        if not connections:
+            continue
         if dest_type not in data:
             issues.append(
                 SpecIssue((), f"missing the '{dest_type}' connection block used by syncs[{i}]")
@@ -114,7 +136,7 @@ def _semantic_issues(data: dict[str, Any], registry: Registry) -> list[SpecIssue
                 SpecIssue((dest_type, *issue.path), issue.message, issue.at_key)
                 for issue in destination.check_connection()
             )
-        mapped = frozenset(sync["mapping"])
+        mapped = frozenset(sync.get("mapping") or ())
         issues.extend(
             SpecIssue((*here, "destination", *issue.path), issue.message, issue.at_key)
             for issue in destination.check_sync(sync["destination"], mapped)

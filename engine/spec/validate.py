@@ -91,6 +91,8 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
             return f"must have exactly one key, got {len(value)}: {', '.join(map(str, value))}"
         return f"must have at most {expected} keys"
     if kind == "pattern":
+        if "description" in schema:
+            return f"{value!r} is not valid: {schema['description']}"
         return f"{value!r} does not match the pattern {expected}"
     if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         words = {

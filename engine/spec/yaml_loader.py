@@ -28,6 +28,9 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
 @dataclass(frozen=True)
 class Mark:
     line: int
@@ -42,6 +45,7 @@ class LocatedDocument:
     data: Any
     values: dict[JsonPath, Mark] = field(default_factory=dict)
     keys: dict[JsonPath, Mark] = field(default_factory=dict)
+    problems: dict[JsonPath, str] = field(default_factory=dict)  # located lines, e.g. unset env vars
 
     def locate(self, path: JsonPath, at_key: bool = False) -> Mark:
         """Nearest known position for a path: the key or value itself, else its closest parent."""
@@ -58,7 +62,8 @@ class LocatedDocument:
 
 
 def load_yaml(path: Path, interpolator: Interpolator) -> LocatedDocument:
-    """Parse a spec file; syntax errors and missing env vars become one SpecError listing them all."""
+    """Parse a spec file. Syntax errors raise at once; unset variables and duplicate keys are kept
+    in `problems` so they are reported together with the schema's findings."""
     display = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -81,8 +86,6 @@ def load_yaml(path: Path, interpolator: Interpolator) -> LocatedDocument:
         raise SpecError([f"{display}: invalid YAML: {exc}"]) from None
     finally:
         loader.dispose()
-    if builder.errors:
-        raise SpecError(builder.errors)
     return doc
 
 
@@ -91,13 +94,16 @@ class _Builder:
         self.loader = loader
         self.doc = doc
         self.interpolator = interpolator
-        self.errors: list[str] = []
 
-    def _where(self, node: yaml.Node) -> str:
-        return f"{self.doc.file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+    def _problem(self, node: yaml.Node, path: JsonPath, message: str) -> None:
+        where = f"{self.doc.file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+        self.doc.problems[path] = f"{where} {_dotted(path)}: {message}"
 
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         self.doc.values[path] = Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            self._problem(node, path, f"YAML tag '{node.tag}' is not allowed: specs are plain YAML")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -105,7 +111,8 @@ class _Builder:
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, str) and "$" in value:
             value, problems = self.interpolator.expand(value, path)
-            self.errors.extend(f"{self._where(node)} {_dotted(path)}: {p}" for p in problems)
+            for problem in problems:
+                self._problem(node, path, problem)
         if isinstance(value, str):
             self.interpolator.note_if_secret(path, value)
         return value
@@ -119,9 +126,7 @@ class _Builder:
                 key = str(key)
             child = (*path, key)
             if key in result:
-                self.errors.append(
-                    f"{self._where(key_node)} {_dotted(child)}: duplicate key '{key}'"
-                )
+                self._problem(key_node, child, f"duplicate key '{key}'")
             self.doc.keys[child] = Mark(
                 key_node.start_mark.line + 1, key_node.start_mark.column + 1
             )

@@ -86,8 +86,8 @@ def _destination_type(block: Mapping[str, Any], registry: Registry) -> str:
 
 def _line_order(line: str) -> tuple[int, int]:
     parts = line.split(" ", 1)[0].split(":")
-    numbers = [int(p) for p in parts[1:3] if p.isdigit()]
-    return (numbers + [0, 0])[0], (numbers + [0, 0])[1]
+    line_no, column, *_ = [*(int(p) for p in parts[1:3] if p.isdigit()), 0, 0]
+    return line_no, column
 
 
 def _semantic_issues(

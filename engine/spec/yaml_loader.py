@@ -45,7 +45,8 @@ class LocatedDocument:
     data: Any
     values: dict[JsonPath, Mark] = field(default_factory=dict)
     keys: dict[JsonPath, Mark] = field(default_factory=dict)
-    problems: dict[JsonPath, str] = field(default_factory=dict)  # located lines, e.g. unset env vars
+    # located messages found while loading (unset variables, duplicate keys)
+    problems: dict[JsonPath, str] = field(default_factory=dict)
 
     def locate(self, path: JsonPath, at_key: bool = False) -> Mark:
         """Nearest known position for a path: the key or value itself, else its closest parent."""

@@ -48,7 +48,13 @@ def _length(value: Any) -> Any:
 
 
 def _coalesce(*values: Any) -> Any:
-    return next((value for value in values if not is_empty(value)), None)
+    for value in values:
+        if value.__class__ is str:
+            if value and not value.isspace():
+                return value
+        elif not is_empty(value):
+            return value
+    return None
 
 
 def _via_cast(target: str) -> Callable[[Any], Any]:

@@ -23,6 +23,9 @@ class ExpressionEvalError(TransformError):
     """An expression could not be evaluated for this row (e.g. 'abc' > 100); the row is rejected."""
 
 
+_NUMBERS = frozenset({int, float, Decimal})
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
@@ -86,10 +89,12 @@ def _ordering(symbol: str, compare: Op) -> Op:
     def ordered(left: Any, right: Any) -> bool:
         if left is None or right is None:
             return False
-        try:
-            return bool(compare(left, right))
-        except TypeError:
-            pass
+        kinds = (left.__class__, right.__class__)
+        if kinds[0] is kinds[1] or (kinds[0] in _NUMBERS and kinds[1] in _NUMBERS):
+            try:
+                return bool(compare(left, right))
+            except TypeError:
+                pass
         pair = _coerce(left, right)
         if pair is not None:
             try:
@@ -146,7 +151,7 @@ def _arithmetic(symbol: str, compute: Op, text_ok: bool = False) -> Op:
     def apply(left: Any, right: Any) -> Any:
         if left is None or right is None:
             return None
-        if text_ok and isinstance(left, str) and isinstance(right, str):
+        if text_ok and left.__class__ is str and right.__class__ is str:
             return left + right
         if not (_is_number(left) and _is_number(right)):
             raise ExpressionEvalError(

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.transforms.base import TransformArgsError
 
-Parser = Callable[[str], datetime]
-"""Text -> datetime (naive, or aware when the text carried an offset); ValueError when no match."""
+Parser = Callable[[str], datetime | None]
+"""Text -> datetime (naive, or aware when the text carried an offset); None when it does not fit."""
 
 _FIELDS = {
     "Y": r"(?P<Y>\d{4})",
@@ -56,10 +56,10 @@ def _offset(text: str) -> tzinfo:
     return timezone(-delta if text[0] == "-" else delta)
 
 
-def _numeric_regex(fmt: str) -> re.Pattern[str] | None:
-    """A regex for a format made of numeric directives and literals, or None if it has others."""
+def _numeric_regex(fmt: str) -> tuple[re.Pattern[str], list[str]] | None:
+    """A regex and its field order for a format of numeric directives, or None if it has others."""
     parts: list[str] = []
-    seen: set[str] = set()
+    order: list[str] = []
     i = 0
     while i < len(fmt):
         ch = fmt[i]
@@ -67,8 +67,8 @@ def _numeric_regex(fmt: str) -> re.Pattern[str] | None:
             directive = fmt[i + 1 : i + 2]
             if directive == "%":
                 parts.append("%")
-            elif directive in _FIELDS and directive not in seen:
-                seen.add(directive)
+            elif directive in _FIELDS and directive not in order:
+                order.append(directive)
                 parts.append(_FIELDS[directive])
             else:
                 return None
@@ -76,31 +76,36 @@ def _numeric_regex(fmt: str) -> re.Pattern[str] | None:
             continue
         parts.append(r"\s+" if ch.isspace() else re.escape(ch))
         i += 1
-    if not {"Y", "m", "d"} <= seen:
+    if not {"Y", "m", "d"} <= set(order):
         return None
-    return re.compile("".join(parts), re.IGNORECASE)
+    return re.compile("".join(parts), re.IGNORECASE), order
 
 
-def _numeric_parser(pattern: re.Pattern[str]) -> Parser:
+def _numeric_parser(pattern: re.Pattern[str], order: list[str]) -> Parser:
     match = pattern.fullmatch
+    at = {name: index for index, name in enumerate(order)}
+    year, month, day = at["Y"], at["m"], at["d"]
+    hour, minute, second = at.get("H"), at.get("M"), at.get("S")
+    fraction, zone = at.get("f"), at.get("z")
 
-    def parse(text: str) -> datetime:
+    def parse(text: str) -> datetime | None:
         found = match(text)
         if found is None:
-            raise ValueError("no match")
-        g = found.groupdict()
-        micro = int(g["f"].ljust(6, "0")) if g.get("f") else 0
-        zone = _offset(g["z"]) if g.get("z") else None
-        return datetime(
-            int(g["Y"]),
-            int(g["m"]),
-            int(g["d"]),
-            int(g.get("H") or 0),
-            int(g.get("M") or 0),
-            int(g.get("S") or 0),
-            micro,
-            zone,
-        )
+            return None
+        g = found.groups()
+        try:
+            return datetime(
+                int(g[year]),
+                int(g[month]),
+                int(g[day]),
+                0 if hour is None else int(g[hour]),
+                0 if minute is None else int(g[minute]),
+                0 if second is None else int(g[second]),
+                0 if fraction is None else int(g[fraction].ljust(6, "0")),
+                None if zone is None else _offset(g[zone]),
+            )
+        except ValueError:  # 2024/2/30, 25:00, an offset past 24 hours
+            return None
 
     return parse
 
@@ -113,24 +118,33 @@ def _strptime_parser(fmt: str) -> Parser:
             raise TransformArgsError(f"bad date format {fmt!r}: {exc}") from exc
     strptime = datetime.strptime
 
-    def parse(text: str) -> datetime:
-        return strptime(text, fmt)
+    def parse(text: str) -> datetime | None:
+        try:
+            return strptime(text, fmt)
+        except ValueError:
+            return None
 
     return parse
 
 
-def _iso_parser(text: str) -> datetime:
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        day = date.fromisoformat(text)
-        return datetime(day.year, day.month, day.day)
-    return datetime.fromisoformat(text)
+def _iso_parser(text: str) -> datetime | None:
+    try:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _epoch_parser(scale: float) -> Parser:
-    def parse(text: str) -> datetime:
+    def parse(text: str) -> datetime | None:
         if "_" in text:
-            raise ValueError("underscore in epoch")
-        return datetime.fromtimestamp(float(text) / scale, UTC)
+            return None
+        try:
+            return datetime.fromtimestamp(float(text) / scale, UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
 
     return parse
 
@@ -141,31 +155,20 @@ def compile_format(fmt: str) -> Parser:
         return _iso_parser
     if fmt in ("epoch", "epoch_ms"):
         return _epoch_parser(1000.0 if fmt == "epoch_ms" else 1.0)
-    pattern = _numeric_regex(fmt)
-    return _numeric_parser(pattern) if pattern is not None else _strptime_parser(fmt)
+    numeric = _numeric_regex(fmt)
+    return _numeric_parser(*numeric) if numeric is not None else _strptime_parser(fmt)
 
 
-def compile_formats(formats: list[str]) -> Parser:
+def compile_formats(formats: list[str]) -> Callable[[str], datetime]:
     """Try each format in order; the first that parses wins. ValueError when none does."""
     parsers = [compile_format(fmt) for fmt in formats]
-    if len(parsers) == 1:
-        only = parsers[0]
-
-        def parse_one(text: str) -> datetime:
-            if len(text) > _MAX_DATE_TEXT:
-                raise ValueError("too long")
-            return only(text)
-
-        return parse_one
 
     def parse_any(text: str) -> datetime:
-        if len(text) > _MAX_DATE_TEXT:
-            raise ValueError("too long")
-        for parse in parsers:
-            try:
-                return parse(text)
-            except (ValueError, OverflowError, OSError):
-                continue
+        if len(text) <= _MAX_DATE_TEXT:
+            for parse in parsers:
+                result = parse(text)
+                if result is not None:
+                    return result
         raise ValueError("no format matched")
 
     return parse_any

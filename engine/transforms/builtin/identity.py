@@ -14,23 +14,16 @@ from engine.transforms.base import Transform, TransformContext, TransformError, 
 from engine.transforms.builtin._common import as_text, describe, schema
 
 # Deliberately basic: one @, no spaces or control characters, a dotted domain of sane labels.
-_LOCAL = re.compile(r"[^\s@\"(),:;<>\[\\\]\x00-\x1f\x7f]{1,64}")
-_LABEL = re.compile(r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?")
-_TLD = re.compile(r"[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59}")
-
-
-def _check_domain(domain: str) -> bool:
-    labels = domain.split(".")
-    if len(labels) < 2 or len(domain) > 253:
-        return False
-    if not all(_LABEL.fullmatch(label) for label in labels[:-1]):
-        return False
-    return _TLD.fullmatch(labels[-1]) is not None
+_LOCAL = r"[^\s@\"(),:;<>\[\\\]\x00-\x1f\x7f]{1,64}"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_TLD = r"(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})"
+_ADDRESS = re.compile(rf"(?P<local>{_LOCAL})@(?P<domain>(?:{_LABEL}\.)+{_TLD})", re.IGNORECASE)
+_MAX_ADDRESS = 254
 
 
 def _build_email(args: dict[str, Any] | None, _ctx: TransformContext) -> Transform:
     lower_local = bool((args or {}).get("lowercase_local", False))
-    local_ok = _LOCAL.fullmatch
+    match = _ADDRESS.fullmatch
 
     def email(value: Any) -> Any:
         if value is None:
@@ -38,11 +31,11 @@ def _build_email(args: dict[str, Any] | None, _ctx: TransformContext) -> Transfo
         text = as_text(value, "email").strip()
         if not text:
             return None
-        local, at, domain = text.rpartition("@")
-        domain = domain.lower()
-        if not at or not local_ok(local) or ".." in local or not _check_domain(domain):
+        found = match(text) if len(text) <= _MAX_ADDRESS else None
+        if found is None or ".." in text:
             raise TransformError(f"email: not a valid address: {describe(text)}")
-        return f"{local.lower() if lower_local else local}@{domain}"
+        local, domain = found.groups()
+        return f"{local.lower() if lower_local else local}@{domain.lower()}"
 
     return email
 

@@ -100,10 +100,16 @@ def _to_str(value: Any) -> Any:
 
 
 def _bool_caster(truthy: list[str], falsy: list[str]) -> Callable[[Any], Any]:
-    table = {word.strip().casefold(): True for word in truthy}
-    table.update({word.strip().casefold(): False for word in falsy})
+    table = {str(word).strip().casefold(): True for word in truthy}
+    table.update({str(word).strip().casefold(): False for word in falsy})
+    exact = {variant: flag for word, flag in table.items() for variant in _spellings(word)}
+    exact_get = exact.get
 
     def to_bool(value: Any) -> Any:
+        if value.__class__ is str:
+            found = exact_get(value)
+            if found is not None:
+                return found
         if isinstance(value, bool):
             return value
         if isinstance(value, int | str):
@@ -115,6 +121,11 @@ def _bool_caster(truthy: list[str], falsy: list[str]) -> Callable[[Any], Any]:
         raise TransformError(f"cast: not a recognised yes/no value: {describe(value)}")
 
     return to_bool
+
+
+def _spellings(word: str) -> set[str]:
+    """The usual ways a word is written, looked up before the slower casefold."""
+    return {word, word.lower(), word.upper(), word.title()}
 
 
 def _build_cast(args: str | dict[str, Any], _ctx: TransformContext) -> Transform:
@@ -203,18 +214,23 @@ def _build_number(args: dict[str, Any] | None, _ctx: TransformContext) -> Transf
     decimals: int | None = options.get("decimals")
     parse = _number_parser(thousands, decimal)
     finish = _number_output(output, decimals)
-    plain = re.compile(rf"-?\d+(?:{re.escape(decimal)}\d+)?").fullmatch
-    fast_float = output == "float" and decimals is None and decimal == "."
+    t, d = re.escape(thousands), re.escape(decimal)
+    grouping = rf"\d{{1,3}}(?:{t}\d{{3}})+|" if thousands else ""
+    # The usual cell ("1,234.50", "-12"): one regex, no affixes, straight to float.
+    plain = re.compile(rf"-?(?:{grouping}\d+)(?:{d}\d+)?").fullmatch
+    fast_float = output == "float" and decimals is None
 
     def number(value: Any) -> Any:
         if value.__class__ is str:
             text = value.strip()
             if not text:
                 return None
-            if plain(text):
-                if fast_float and len(text) < _FLOAT_DIGITS:
-                    return float(text)
-                return finish(Decimal(text.replace(decimal, ".")), value)
+            if plain(text) and len(text) < _FLOAT_DIGITS:
+                if thousands:
+                    text = text.replace(thousands, "")
+                if decimal != ".":
+                    text = text.replace(decimal, ".")
+                return float(text) if fast_float else finish(Decimal(text), value)
             return finish(parse(text), value)
         if value is None:
             return None

@@ -85,13 +85,16 @@ def _build_regex_replace(args: dict[str, Any], _ctx: TransformContext) -> Transf
     return regex_replace
 
 
+_strip = str.strip
+
+
 def _build_split(args: str, _ctx: TransformContext) -> Transform:
     separator = args
 
     def split(value: Any) -> Any:
         if value is None:
             return None
-        return [item for part in as_text(value, "split").split(separator) if (item := part.strip())]
+        return [item for item in map(_strip, as_text(value, "split").split(separator)) if item]
 
     return split
 
@@ -112,7 +115,10 @@ def _build_join(args: str, _ctx: TransformContext) -> Transform:
             return value
         if not isinstance(value, list | tuple):
             raise TransformError(f"join expects a list, got {type(value).__name__}")
-        return separator.join(_join_item(item) for item in value if item is not None)
+        try:
+            return separator.join(value)  # all text: the common case, in C
+        except TypeError:
+            return separator.join([_join_item(item) for item in value if item is not None])
 
     return join
 

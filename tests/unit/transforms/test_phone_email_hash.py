@@ -125,3 +125,19 @@ def _sha(text: str) -> str:
 def test_hash(make: Make, args: Any, value: Any, expected: str) -> None:
     """SHA-256 hex of salt + normalised UTF-8 text."""
     assert make("hash", args)(value) == expected
+
+
+def test_phone_cache_repeats_answers_and_rejections(make: Make) -> None:
+    """A repeated number gives the same result, and a bad one rejects every time."""
+    phone = make("phone", TW)
+    assert phone("0912-345-678") == phone("0912-345-678") == "+886912345678"
+    for _ in range(2):
+        with pytest.raises(TransformError, match="not a valid number"):
+            phone("0812345678")
+
+
+def test_phone_caches_are_per_transform(make: Make) -> None:
+    """Two fields with different regions never share cached answers."""
+    assert make("phone", {"region": "JP"})("090-1234-5678") == "+819012345678"
+    with pytest.raises(TransformError):
+        make("phone", TW)("090-1234-5678")

@@ -1,48 +1,26 @@
-"""Built-in transforms, registered through the omnisync.transforms entry point like any plugin."""
+"""The built-in transform registry, exported through the `omnisync.transforms` entry point.
+
+Each transform lives beside its kin in engine/transforms/builtin/; this module only gathers them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Final
 
-from engine.transforms.base import Transform, TransformContext, TransformSpec
+from engine.transforms.base import TransformSpec
+from engine.transforms.builtin import dates, identity, numbers, phone, text, values
 
-
-def _text(fn: Any) -> Any:
-    def build(_args: Any, _ctx: TransformContext) -> Transform:
-        return lambda v: fn(v) if isinstance(v, str) else v
-
-    return build
+__all__ = ["TRANSFORMS"]
 
 
-TRANSFORMS: dict[str, TransformSpec] = {
-    "trim": TransformSpec(
-        "trim",
-        {"type": "null"},
-        _text(str.strip),
-        "Strip spaces.",
-        "trim",
-        " a ",
-        "a",
-        takes_args=False,
-    ),
-    "lower": TransformSpec(
-        "lower",
-        {"type": "null"},
-        _text(str.lower),
-        "Lower case.",
-        "lower",
-        "A",
-        "a",
-        takes_args=False,
-    ),
-    "upper": TransformSpec(
-        "upper",
-        {"type": "null"},
-        _text(str.upper),
-        "Upper case.",
-        "upper",
-        "a",
-        "A",
-        takes_args=False,
-    ),
-}
+def _collect() -> dict[str, TransformSpec]:
+    registry: dict[str, TransformSpec] = {}
+    for module in (text, values, numbers, dates, phone, identity):
+        for spec in module.SPECS:
+            if spec.name in registry:
+                raise RuntimeError(f"transform {spec.name!r} is defined twice")
+            registry[spec.name] = spec
+    return registry
+
+
+TRANSFORMS: Final[dict[str, TransformSpec]] = _collect()

@@ -13,6 +13,7 @@ import structlog
 from engine import logging as omnilog
 from engine.errors import ExitCode, OmnisyncError, SpecError
 from engine.plugins import GROUPS, load_registry
+from engine.preview import preview, render_preview, run_mapping_tests
 from engine.report import write_report
 from engine.runner import RunOptions, RunResult, run_spec
 from engine.spec import load_spec
@@ -109,6 +110,38 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
         click.echo(f"error: {omnilog.redact(result.error)}", err=True)
     elif result.exit_code is ExitCode.REJECTS_EXCEEDED:
         click.echo("error: rejected rows exceed max_reject_ratio; see the reject file", err=True)
+
+
+@cli.command()
+@click.argument("file", type=SPEC_FILE)
+@click.option("--rows", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
+def plan(file: Path, rows: int, select: tuple[str, ...]) -> None:
+    """Show what the first rows of each sync would become; send nothing."""
+    spec = load_spec(file)
+    omnilog.register_secrets(spec.secrets)
+    click.echo(omnilog.redact(render_preview(asyncio.run(preview(spec, select, rows)))))
+
+
+@cli.command(name="test")
+@click.argument("file", type=SPEC_FILE)
+@click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
+def test_command(file: Path, select: tuple[str, ...]) -> None:
+    """Run the mapping tests declared in the spec (or in <spec>.tests.yaml); exit 1 on a failure."""
+    spec = load_spec(file)
+    results = asyncio.run(run_mapping_tests(spec, select))
+    for result in results:
+        click.echo(f"{'PASS' if result.passed else 'FAIL'}  {result.sync}: {result.name}")
+        if not result.passed:
+            click.echo("      " + result.detail.replace("\n", "\n      "))
+    failed = sum(not r.passed for r in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if not results:
+        click.echo(
+            "no mapping tests found: add `tests:` to a sync or a <spec>.tests.yaml", err=True
+        )
+    if failed or not results:
+        sys.exit(1)
 
 
 @cli.command()

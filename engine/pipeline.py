@@ -83,6 +83,10 @@ class SyncRun:
                 rejection = Rejection(row.position, exc.reason, exc.field, values=row.values)
                 self._reject(seq, rejection)
                 continue
+            if payload is None:  # dropped by the sync's filter or de-duplication
+                stats.filtered += 1
+                checkpoint.finish(seq)
+                continue
             problem = check(payload)
             if problem is not None:
                 field, reason = problem

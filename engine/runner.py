@@ -20,7 +20,7 @@ from engine.plugins import Registry, load_registry
 from engine.report import RejectFile, SyncStats
 from engine.spec import Spec, SyncSpec
 from engine.transforms.base import TransformContext
-from engine.transforms.mapping import compile_mapping
+from engine.transforms.mapping import CompiledMapping, compile_mapping
 
 log = structlog.get_logger("omnisync.run")
 
@@ -60,13 +60,7 @@ async def run_spec(
     syncs = selected(spec, options.select)
     result = RunResult()
     async with contextlib.AsyncExitStack() as stack:
-        destinations: dict[str, Destination] = {}
-        for sync in syncs:
-            if sync.destination_type not in destinations:
-                destination = registry.destinations[sync.destination_type](
-                    spec.connections[sync.destination_type]
-                )
-                destinations[sync.destination_type] = await stack.enter_async_context(destination)
+        destinations = await open_destinations(stack, spec, syncs, registry)
         session = await stack.enter_async_context(_session(syncs))
         sender = Sender(session, clock)
         for sync in syncs:
@@ -91,6 +85,32 @@ async def run_spec(
     return result
 
 
+async def open_destinations(
+    stack: contextlib.AsyncExitStack, spec: Spec, syncs: Sequence[SyncSpec], registry: Registry
+) -> dict[str, Destination]:
+    """Each destination the syncs use, opened once (the sandbox starts here) and closed by stack."""
+    destinations: dict[str, Destination] = {}
+    for sync in syncs:
+        if sync.destination_type not in destinations:
+            destination = registry.destinations[sync.destination_type](
+                spec.connections[sync.destination_type]
+            )
+            destinations[sync.destination_type] = await stack.enter_async_context(destination)
+    return destinations
+
+
+def compile_sync_mapping(
+    sync: SyncSpec, registry: Registry, destination: Destination
+) -> CompiledMapping:
+    return compile_mapping(
+        sync.mapping,
+        registry,
+        TransformContext(destination.default_utc_offset()),
+        row_filter=sync.filter,
+        dedupe_key=sync.dedupe_key,
+    )
+
+
 def _session(syncs: list[SyncSpec]) -> aiohttp.ClientSession:
     timeout = max((s.delivery.timeout for s in syncs), default=60.0)
     connector = aiohttp.TCPConnector(limit=64, ssl=ssl.create_default_context())
@@ -113,9 +133,7 @@ def _plan(
     context = SourceContext(spec.directory, sync.name, sync.cursor)
     source = registry.sources[sync.source_type](sync.source, context)
     endpoint = destination.endpoint(sync.destination)
-    mapping = compile_mapping(
-        sync.mapping, registry, TransformContext(destination.default_utc_offset())
-    )
+    mapping = compile_sync_mapping(sync, registry, destination)
     batch_size = min(sync.delivery.batch_size or endpoint.batch_size, endpoint.batch_size)
     return SyncPlan(
         name=sync.name,

@@ -41,6 +41,8 @@ class SyncSpec:
     reject_file: Path
     cursor: str | None
     enabled: bool
+    filter: str | None = None
+    dedupe_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def _semantic_issues(
     data: dict[str, Any], registry: Registry, skip: set[Any], connections: bool
 ) -> list[SpecIssue]:
     """Plugin and mapping checks, on the syncs whose shape the schema already accepted."""
-    from engine.transforms.mapping import check_mapping
+    from engine.transforms.mapping import check_expression, check_mapping
 
     issues: list[SpecIssue] = []
     seen: dict[str, int] = {}
@@ -116,6 +118,13 @@ def _semantic_issues(
             issues.extend(
                 SpecIssue((*here, "mapping", *issue.path), issue.message, issue.at_key)
                 for issue in check_mapping(sync["mapping"], registry)
+            )
+        if (i, "filter") not in skip and isinstance(sync.get("filter"), str):
+            issues.extend(check_expression((*here, "filter"), sync["filter"]))
+        dedupe_key = (sync.get("dedupe") or {}).get("key")
+        if (i, "dedupe") not in skip and dedupe_key and dedupe_key not in sync.get("mapping", {}):
+            issues.append(
+                SpecIssue((*here, "dedupe", "key"), f"'{dedupe_key}' is not a mapped field")
             )
         if (i, "destination") in skip or not isinstance(sync.get("destination"), dict):
             continue
@@ -184,6 +193,8 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 reject_file=reject_path,
                 cursor=raw.get("incremental", {}).get("cursor"),
                 enabled=raw.get("enabled", True),
+                filter=raw.get("filter"),
+                dedupe_key=raw.get("dedupe", {}).get("key"),
             )
         )
     connections = {name: data[name] for name in registry.destinations if name in data}

@@ -1,7 +1,21 @@
-"""The mapping compiler: a spec's `mapping` block becomes one fast callable per sync, built once."""
+"""The mapping compiler: a sync's `mapping`, `filter` and `dedupe` become one callable, built once.
+
+Field forms (any of them may add `transforms: [...]` and `on_error: reject | null | omit`):
+  column                       a source column, as a bare string
+  {from: column}               the same, with options
+  {const: value}               a constant
+  {template: "{a} {b}"}        text from columns; empty when every column it names is empty
+  {coalesce: [a, b]}           the first non-empty column
+  {expr: "price * qty"}        a safe expression over the row (engine/transforms/expressions.py)
+  {object: {key: field, ...}}  a nested object; empty sub-fields are left out
+  {list: [{key: field}, ...]}  a list of objects; objects that end empty are left out
+A field whose value ends empty (None, blank text, OMIT) is left out of the record, so a blank cell
+never clears data; `{empty: null}` sends null, `{empty: none}` sends "none".
+"""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,9 +24,19 @@ from jsonschema import Draft202012Validator
 from engine.errors import SpecIssue
 from engine.plugins import Registry
 from engine.spec.validate import suggest
-from engine.transforms.base import OMIT, Transform, TransformContext, TransformError
+from engine.transforms.base import (
+    OMIT,
+    Transform,
+    TransformArgsError,
+    TransformContext,
+    TransformError,
+)
+from engine.transforms.expressions import ExpressionError, compile_expression
 
 Getter = Callable[[Mapping[str, Any]], Any]
+Path = tuple[str | int, ...]
+
+SOURCES = ("from", "const", "template", "coalesce", "expr", "object", "list")
 
 
 class FieldError(Exception):
@@ -24,70 +48,252 @@ class FieldError(Exception):
         self.reason = reason
 
 
-class CompiledMapping:
-    """Applies every field's getter; fields that end empty are left out of the payload."""
+class _Field:
+    """One compiled target field."""
 
-    def __init__(self, fields: list[tuple[str, Getter]], columns: frozenset[str]) -> None:
-        self._fields = fields
-        self.columns = columns  # source columns the mapping reads
+    __slots__ = ("getter", "keep_null", "name", "on_error")
 
-    @property
-    def targets(self) -> list[str]:
-        return [name for name, _ in self._fields]
+    def __init__(self, name: str, getter: Getter, on_error: str, keep_null: bool) -> None:
+        self.name = name
+        self.getter = getter
+        self.on_error = on_error
+        self.keep_null = keep_null
 
-    def apply(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        payload: dict[str, Any] = {}
-        for name, getter in self._fields:
+
+def _build_object(fields: list[_Field]) -> Getter:
+    """Apply fields in order, leaving out the empty ones; raises FieldError naming the field."""
+
+    def build(values: Mapping[str, Any]) -> Any:
+        out: dict[str, Any] = {}
+        for field in fields:
             try:
-                value = getter(values)
+                value = field.getter(values)
             except TransformError as exc:
-                raise FieldError(name, str(exc)) from None
-            if value is None or value == "" or value is OMIT:
+                if field.on_error == "reject":
+                    raise FieldError(field.name, str(exc)) from None
+                if field.on_error == "null":
+                    out[field.name] = None
                 continue
-            payload[name] = value
+            except FieldError as exc:  # from a nested object: name the whole path
+                raise FieldError(f"{field.name}.{exc.field}", exc.reason) from None
+            if value is None:
+                if field.keep_null:
+                    out[field.name] = None
+            elif value is not OMIT and value != "":
+                out[field.name] = value
+        return out or None
+
+    return build
+
+
+class CompiledMapping:
+    """`apply(row)` -> the record, or None when the sync's filter or de-duplication drops the row."""
+
+    def __init__(
+        self,
+        build: Getter,
+        columns: frozenset[str],
+        targets: list[str],
+        keep: Callable[[Mapping[str, Any]], bool] | None,
+        dedupe_key: str | None,
+    ) -> None:
+        self._build = build
+        self._keep = keep
+        self._dedupe_key = dedupe_key
+        self._seen: set[int] = set()
+        self.columns = columns  # source columns the mapping reads
+        self.targets = targets
+        self.last_drop_reason = ""
+
+    def apply(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        if self._keep is not None:
+            try:
+                if not self._keep(values):
+                    self.last_drop_reason = "filter"
+                    return None
+            except TransformError as exc:
+                raise FieldError("filter", str(exc)) from None
+        payload: dict[str, Any] = self._build(values) or {}
+        if self._dedupe_key is not None:
+            marker = hash(str(payload.get(self._dedupe_key)))
+            if marker in self._seen:
+                self.last_drop_reason = "duplicate"
+                return None
+            self._seen.add(marker)
         return payload
 
 
 def compile_mapping(
-    mapping: Mapping[str, Any], registry: Registry, context: TransformContext
+    mapping: Mapping[str, Any],
+    registry: Registry,
+    context: TransformContext,
+    row_filter: str | None = None,
+    dedupe_key: str | None = None,
 ) -> CompiledMapping:
-    fields: list[tuple[str, Getter]] = []
+    """Compile once per sync; `check_mapping` has already refused anything that would fail here."""
     columns: set[str] = set()
-    for target, definition in mapping.items():
+    compiler = _Compiler(registry, context, columns)
+    fields = [compiler.field(name, definition) for name, definition in mapping.items()]
+    keep = None
+    if row_filter:
+        evaluator = compile_expression(row_filter)
+
+        def keep(values: Mapping[str, Any]) -> bool:
+            return bool(evaluator(values))
+
+    return CompiledMapping(
+        _build_object(fields), frozenset(columns), list(mapping), keep, dedupe_key
+    )
+
+
+class _Compiler:
+    def __init__(self, registry: Registry, context: TransformContext, columns: set[str]) -> None:
+        self.registry = registry
+        self.context = context
+        self.columns = columns
+
+    def field(self, name: str, definition: Any) -> _Field:
         if isinstance(definition, str):
             definition = {"from": definition}
-        getter = _source_getter(definition, columns)
-        chain = [_build_call(call, registry, context) for call in definition.get("transforms", [])]
-        fields.append((target, _chained(getter, chain) if chain else getter))
-    return CompiledMapping(fields, frozenset(columns))
+        getter = self.source(definition)
+        calls = definition.get("transforms", [])
+        chain = [self.transform(call) for call in calls]
+        keep_null = any(_split_call(call) == ("empty", "null") for call in calls)
+        return _Field(
+            name,
+            _chained(getter, chain) if chain else getter,
+            definition.get("on_error", "reject"),
+            keep_null,
+        )
+
+    def source(self, definition: Mapping[str, Any]) -> Getter:
+        if "from" in definition:
+            column = definition["from"]
+            self.columns.add(column)
+            return lambda values: values.get(column)
+        if "const" in definition:
+            constant = definition["const"]
+            return lambda _values: constant
+        if "template" in definition:
+            return self.template(definition["template"])
+        if "coalesce" in definition:
+            return self.coalesce(definition["coalesce"])
+        if "expr" in definition:
+            return compile_expression(definition["expr"])
+        if "object" in definition:
+            fields = [self.field(k, v) for k, v in definition["object"].items()]
+            return _build_object(fields)
+        items = [
+            _build_object([self.field(k, v) for k, v in item.items()])
+            for item in definition["list"]
+        ]
+        return lambda values: [obj for build in items if (obj := build(values)) is not None] or None
+
+    def template(self, text: str) -> Getter:
+        parts = [(literal, name) for literal, name, _spec, _conv in string.Formatter().parse(text)]
+        names = [name for _, name in parts if name]
+        self.columns.update(names)
+
+        def render(values: Mapping[str, Any]) -> str | None:
+            found = [values.get(name) for name in names]
+            if all(v is None or v == "" for v in found):
+                return None
+            pieces = iter("" if v is None else str(v) for v in found)
+            return "".join(
+                literal + (next(pieces) if name else "") for literal, name in parts
+            ).strip()
+
+        return render
+
+    def coalesce(self, names: list[str]) -> Getter:
+        self.columns.update(names)
+
+        def first(values: Mapping[str, Any]) -> Any:
+            for name in names:
+                value = values.get(name)
+                if value is not None and value != "":
+                    return value
+            return None
+
+        return first
+
+    def transform(self, call: Any) -> Transform:
+        name, args = _split_call(call)
+        built: Transform = self.registry.transforms[name].build(args, self.context)
+        return built
 
 
 def check_mapping(mapping: Mapping[str, Any], registry: Registry) -> list[SpecIssue]:
-    """Transform names and arguments, checked before anything runs."""
+    """Sources, transform names and arguments, expressions: all checked before anything runs."""
     issues: list[SpecIssue] = []
     for target, definition in mapping.items():
-        if isinstance(definition, str):
-            continue
-        if "from" not in definition and "const" not in definition:
-            issues.append(SpecIssue((target,), "needs 'from' (a source column) or 'const'"))
-        for i, call in enumerate(definition.get("transforms", [])):
-            path = (target, "transforms", i)
-            issues.extend(_check_call(call, registry, path))
+        issues.extend(_check_field((target,), definition, registry))
     return issues
 
 
-def _check_call(call: Any, registry: Registry, path: tuple[str | int, ...]) -> list[SpecIssue]:
+def check_expression(path: Path, text: str) -> list[SpecIssue]:
+    try:
+        compile_expression(text)
+    except ExpressionError as exc:
+        return [SpecIssue(path, f"invalid expression: {exc}")]
+    return []
+
+
+def _check_field(path: Path, definition: Any, registry: Registry) -> list[SpecIssue]:
+    if isinstance(definition, str):
+        return []
+    given = [key for key in SOURCES if key in definition]
+    if len(given) != 1:
+        what = "needs one of" if not given else f"has {', '.join(given)}: choose one of"
+        return [SpecIssue(path, f"{what} {', '.join(SOURCES)}")]
+    issues: list[SpecIssue] = []
+    source = given[0]
+    if source == "expr":
+        issues += check_expression((*path, "expr"), definition["expr"])
+    elif source == "template":
+        issues += _check_template((*path, "template"), definition["template"])
+    elif source == "object":
+        for key, sub in definition["object"].items():
+            issues += _check_field((*path, "object", key), sub, registry)
+    elif source == "list":
+        for i, item in enumerate(definition["list"]):
+            for key, sub in item.items():
+                issues += _check_field((*path, "list", i, key), sub, registry)
+    for i, call in enumerate(definition.get("transforms", [])):
+        issues += _check_call(call, registry, (*path, "transforms", i))
+    return issues
+
+
+def _check_template(path: Path, text: str) -> list[SpecIssue]:
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return [SpecIssue(path, f"invalid template: {exc}")]
+    for _literal, name, spec, conversion in parsed:
+        if name is not None and (not name or spec or conversion):
+            return [SpecIssue(path, f"invalid template field {{{name}}}: write {{column}} only")]
+    return []
+
+
+def _check_call(call: Any, registry: Registry, path: Path) -> list[SpecIssue]:
     name, args = _split_call(call)
     spec = registry.transforms.get(name)
     if spec is None:
         known = sorted(registry.transforms)
         return [SpecIssue(path, f"unknown transform '{name}'{suggest(name, known)}")]
-    if spec.takes_args and args is None and isinstance(call, str):
+    validator = Draft202012Validator(spec.args_schema)
+    if isinstance(call, str) and not validator.is_valid(None):
         return [SpecIssue(path, f"transform '{name}' needs arguments, e.g. {spec.example}")]
-    issues = []
-    for error in Draft202012Validator(spec.args_schema).iter_errors(args):
-        where = (*path, name, *error.absolute_path) if isinstance(call, dict) else path
-        issues.append(SpecIssue(where, f"bad arguments for '{name}': {error.message}"))
+    where = (*path, name) if isinstance(call, dict) else path
+    issues = [
+        SpecIssue((*where, *error.absolute_path), f"bad arguments for '{name}': {error.message}")
+        for error in validator.iter_errors(args)
+    ]
+    if not issues:
+        try:
+            spec.build(args, TransformContext())
+        except (TransformArgsError, ValueError) as exc:
+            issues.append(SpecIssue(where, f"bad arguments for '{name}': {exc}"))
     return issues
 
 
@@ -98,26 +304,13 @@ def _split_call(call: Any) -> tuple[str, Any]:
     return name, args
 
 
-def _build_call(call: Any, registry: Registry, context: TransformContext) -> Transform:
-    name, args = _split_call(call)
-    transform: Transform = registry.transforms[name].build(args, context)
-    return transform
-
-
-def _source_getter(definition: Mapping[str, Any], columns: set[str]) -> Getter:
-    if "from" in definition:
-        column = definition["from"]
-        columns.add(column)
-        return lambda values: values.get(column)
-    constant = definition.get("const")
-    return lambda _values: constant
-
-
 def _chained(getter: Getter, chain: list[Transform]) -> Getter:
     def run(values: Mapping[str, Any]) -> Any:
         value = getter(values)
         for transform in chain:
             value = transform(value)
+            if value is OMIT:
+                return OMIT
         return value
 
     return run

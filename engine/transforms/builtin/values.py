@@ -40,7 +40,7 @@ def _build_required(_args: None, _ctx: TransformContext) -> Transform:
 
 
 def _build_empty(args: str | None, _ctx: TransformContext) -> Transform:
-    replacement = OMIT if args == "omit" else None
+    replacement = {"omit": OMIT, "none": "none"}.get(args or "")  # null and bare: None
 
     def empty(value: Any) -> Any:
         return replacement if is_empty(value) else value
@@ -151,7 +151,8 @@ SPECS = [
         build=_build_empty,
         summary=(
             "Turn an empty value (None, blank text, empty list) into `omit` (leave the field out "
-            "of the record) or `null`/`none` (send null)."
+            "of the record), `null` (send null: clears the value) or `none` (send the text "
+            '"none", which clears a value even under ignore_empty_value: true).'
         ),
         example="{empty: omit}",
         example_input="",

@@ -48,7 +48,7 @@ def test_required_passes_present_values(make: Make, value: Any) -> None:
         ("omit", [], OMIT),
         ("omit", "x", "x"),
         ("null", "  ", None),
-        ("none", "", None),
+        ("none", "", "none"),
         (None, "", None),
         ("null", 0, 0),
     ],

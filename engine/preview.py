@@ -1,0 +1,191 @@
+"""`omnisync plan` and `omnisync test`: run rows through a sync's mapping and checks, send nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from engine.contracts import Endpoint, SourceContext
+from engine.errors import SpecError
+from engine.plugins import Registry, load_registry
+from engine.runner import compile_sync_mapping, open_destinations, selected
+from engine.spec import Spec, SyncSpec
+from engine.transforms.mapping import CompiledMapping, FieldError
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What would happen to one row: send (with the record), filtered, or rejected (with why)."""
+
+    verdict: str  # "send" | "filtered" | "rejected"
+    record: Any = None
+    field: str | None = None
+    reason: str | None = None
+
+
+def evaluate(mapping: CompiledMapping, endpoint: Endpoint, values: Mapping[str, Any]) -> Outcome:
+    """The pipeline's per-row decision, without the pipeline."""
+    try:
+        record = mapping.apply(values)
+    except FieldError as exc:
+        return Outcome("rejected", field=exc.field, reason=exc.reason)
+    if record is None:
+        return Outcome("filtered", reason=mapping.last_drop_reason)
+    problem = endpoint.check(record)
+    if problem is not None:
+        return Outcome("rejected", record, problem[0], problem[1])
+    return Outcome("send", record)
+
+
+@dataclass
+class PreviewRow:
+    where: str
+    values: Mapping[str, Any] | None
+    outcome: Outcome
+
+
+@dataclass
+class SyncPreview:
+    name: str
+    rows: list[PreviewRow] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+async def preview(
+    spec: Spec, select: Sequence[str], limit: int, registry: Registry | None = None
+) -> list[SyncPreview]:
+    """The first `limit` rows of each selected sync, mapped and checked."""
+    registry = registry or load_registry()
+    syncs = selected(spec, select)
+    previews = []
+    async with contextlib.AsyncExitStack() as stack:
+        destinations = await open_destinations(stack, spec, syncs, registry)
+        for sync in syncs:
+            destination = destinations[sync.destination_type]
+            mapping = compile_sync_mapping(sync, registry, destination)
+            endpoint = destination.endpoint(sync.destination)
+            context = SourceContext(spec.directory, sync.name, sync.cursor)
+            source = registry.sources[sync.source_type](sync.source, context)
+            result = SyncPreview(sync.name)
+            async for row in source.read(None):
+                if row.values is None:
+                    outcome = Outcome("rejected", reason=row.error or "unreadable row")
+                else:
+                    outcome = evaluate(mapping, endpoint, row.values)
+                result.rows.append(PreviewRow(source.locate(row.position), row.values, outcome))
+                result.counts[outcome.verdict] += 1
+                if len(result.rows) >= limit:
+                    break
+            previews.append(result)
+    return previews
+
+
+# -- mapping tests -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    sync: str
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+def load_cases(spec: Spec, sync: SyncSpec) -> list[dict[str, Any]]:
+    """Cases from the sync's `tests:` block, then from `<spec>.tests.yaml` beside the spec."""
+    cases = list(spec.document.data["syncs"][sync.index].get("tests", []))
+    sibling = spec.file.with_name(spec.file.stem + ".tests.yaml")
+    if sibling.exists():
+        try:
+            extra = yaml.safe_load(sibling.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise SpecError([f"{sibling}: invalid YAML: {exc}"]) from None
+        if not isinstance(extra, dict):
+            raise SpecError([f"{sibling}: expected a mapping of sync name -> list of cases"])
+        cases += list(extra.get(sync.name, []))
+    return cases
+
+
+async def run_mapping_tests(
+    spec: Spec, select: Sequence[str], registry: Registry | None = None
+) -> list[CaseResult]:
+    registry = registry or load_registry()
+    syncs = selected(spec, select)
+    results = []
+    async with contextlib.AsyncExitStack() as stack:
+        destinations = await open_destinations(stack, spec, syncs, registry)
+        for sync in syncs:
+            destination = destinations[sync.destination_type]
+            endpoint = destination.endpoint(sync.destination)
+            for i, case in enumerate(load_cases(spec, sync)):
+                # a fresh mapping per case, so de-duplication state never leaks between cases
+                mapping = compile_sync_mapping(sync, registry, destination)
+                name = str(case.get("name") or f"case {i + 1}")
+                outcome = evaluate(mapping, endpoint, case.get("row") or {})
+                results.append(CaseResult(sync.name, name, *_judge_case(case, outcome)))
+    return results
+
+
+def _judge_case(case: Mapping[str, Any], outcome: Outcome) -> tuple[bool, str]:
+    if case.get("expect_filtered"):
+        return outcome.verdict == "filtered", f"expected the row filtered, got {_said(outcome)}"
+    if "expect_reject" in case:
+        wanted = str(case["expect_reject"])
+        text = f"{outcome.field or ''}: {outcome.reason or ''}"
+        ok = outcome.verdict == "rejected" and wanted in text
+        return ok, f"expected a rejection mentioning {wanted!r}, got {_said(outcome)}"
+    expected = case.get("expect")
+    if outcome.verdict != "send":
+        return False, f"expected a record, got {_said(outcome)}"
+    if outcome.record == expected:
+        return True, ""
+    return False, _diff(expected, outcome.record)
+
+
+def _said(outcome: Outcome) -> str:
+    if outcome.verdict == "rejected":
+        return f"rejected ({outcome.field}: {outcome.reason})"
+    if outcome.verdict == "filtered":
+        return f"filtered ({outcome.reason})"
+    return f"record {json.dumps(outcome.record, ensure_ascii=False, default=str)}"
+
+
+def _diff(expected: Any, actual: Any) -> str:
+    def lines(value: Any) -> list[str]:
+        text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+        return text.splitlines()
+
+    diff = difflib.unified_diff(lines(expected), lines(actual), "expected", "actual", lineterm="")
+    return "\n".join(diff)
+
+
+def render_preview(previews: list[SyncPreview]) -> str:
+    out: list[str] = []
+    for sync in previews:
+        out.append(f"== {sync.name}")
+        for row in sync.rows:
+            o = row.outcome
+            status = {"send": "send", "filtered": f"filtered ({o.reason})"}.get(
+                o.verdict, f"REJECTED {o.field or ''}: {o.reason}"
+            )
+            out.append(f"{row.where}  {status}")
+            out.append(f"  row:    {_compact(row.values)}")
+            if o.record is not None:
+                out.append(f"  record: {_compact(o.record)}")
+        counts = sync.counts
+        out.append(
+            f"{sync.name}: {len(sync.rows)} rows: would send {counts['send']}, "
+            f"filter {counts['filtered']}, reject {counts['rejected']}"
+        )
+    return "\n".join(out)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -49,6 +49,7 @@ class Figures:
     cpu: float
     rss_mb: float
     sandbox_cpu: float
+    sync_rate: float  # the report's records/s: the sync alone, start-up excluded
     delivered: int
     statuses: dict[str, int]
 
@@ -131,7 +132,15 @@ def scenario(
     if counted + sync["unsent"] != sync["rows_read"]:
         print(f"  !! report does not add up: {sync}")
     return Figures(
-        name, rows, seconds, cpu, rss, sandbox_cpu, sync["delivered"], sync["requests_by_status"]
+        name,
+        rows,
+        seconds,
+        cpu,
+        rss,
+        sandbox_cpu,
+        sync["records_per_s"],
+        sync["delivered"],
+        sync["requests_by_status"],
     )
 
 
@@ -156,7 +165,8 @@ def floor(work: Path, rows: int) -> float:
 
 def table(results: list[Figures], floor_per_1000: float | None) -> None:
     print()
-    head = f"{'scenario':<14}{'rows':>10}{'seconds':>9}{'records/s':>11}{'CPU s/1k':>10}"
+    head = f"{'scenario':<14}{'rows':>10}{'seconds':>9}{'records/s':>11}{'sync rec/s':>12}"
+    head += f"{'CPU s/1k':>10}"
     head += f"{'x floor':>9}{'peak RSS MB':>13}{'sandbox CPU s':>15}  requests by status"
     print(head)
     print("-" * len(head))
@@ -165,7 +175,8 @@ def table(results: list[Figures], floor_per_1000: float | None) -> None:
         ratio = f"{per_1000 / floor_per_1000:.1f}" if floor_per_1000 else "-"
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(r.statuses.items()))
         print(
-            f"{r.scenario:<14}{r.rows:>10,}{r.seconds:>9.1f}{r.rate:>11,.0f}{per_1000:>10.3f}"
+            f"{r.scenario:<14}{r.rows:>10,}{r.seconds:>9.1f}{r.rate:>11,.0f}{r.sync_rate:>12,.0f}"
+            f"{per_1000:>10.3f}"
             f"{ratio:>9}{r.rss_mb:>13.1f}{r.sandbox_cpu:>15.1f}  {statuses}"
         )
     if floor_per_1000:

@@ -38,10 +38,10 @@ class SyncSpec:
     mapping: Mapping[str, Any]
     delivery: Delivery
     max_reject_ratio: float
-    min_rows_for_reject_ratio: int
     reject_file: Path
     cursor: str | None
     enabled: bool
+    min_rows_for_reject_ratio: int = 1000  # rows read before max_reject_ratio stops a sync early
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,23 @@
+"""The progress line's content; it is drawn only on a terminal."""
+
+from __future__ import annotations
+
+import io
+
+from engine import progress
+from engine.report import SyncStats
+
+
+def test_line_shows_counts_rate_and_eta_when_the_total_is_known() -> None:
+    """Halfway through 2,000 rows in 10 s: 100 records/s, ten more seconds to go."""
+    stats = SyncStats("members", read=1000, delivered=1000, rejected=3)
+    text = progress.line(stats, 2000, elapsed=10.0)
+    assert text == (
+        "members: read 1,000/~2,000 (50%), delivered 1,000, rejected 3, 100 records/s, ETA 0m10s"
+    )
+    assert "ETA" not in progress.line(stats, None, elapsed=10.0)
+
+
+def test_nothing_is_drawn_when_stderr_is_not_a_terminal() -> None:
+    """Pipes and CI logs get no carriage-return noise."""
+    assert not progress.wanted(io.StringIO())

@@ -20,7 +20,7 @@ from engine.delivery.breaker import RejectBreaker
 from engine.delivery.limiter import RateLimiter
 from engine.delivery.ordering import Claim, KeyOrder
 from engine.delivery.retry import RetryPolicy
-from engine.delivery.sender import Sender
+from engine.delivery.sender import STOPPED, Sender
 from engine.errors import DeliveryError, OmnisyncError, RejectBudgetExceeded
 from engine.records import Position, Record, Rejection
 from engine.report import RejectFile, SyncStats
@@ -173,8 +173,11 @@ class SyncRun:
             plan.limiter,
             plan.policy,
             self.stats.requests,
+            stopped=lambda: plan.stop.requested,
         )
         verdict = answer.verdict
+        if verdict is Verdict.FAILED and answer.message == STOPPED:
+            return  # the run is stopping: these records stay unsent
         if verdict is Verdict.ACCEPTED:
             self.breaker.accepted()
             self._finish(batch, delivered=True)

@@ -17,13 +17,14 @@ INTERVAL = 0.5
 
 
 def line(stats: SyncStats, total: int | None, elapsed: float) -> str:
-    rate = stats.delivered / elapsed if elapsed > 0 else 0.0
+    finished = stats.delivered + stats.rejected + stats.filtered
+    rate = finished / elapsed if elapsed > 0 else 0.0
     text = f"{stats.sync}: read {stats.read:,}"
     if total:
-        text += f"/~{total:,} ({min(100.0, 100 * stats.read / total):.0f}%)"
+        text += f"/~{total:,} ({min(100.0, 100 * finished / total):.0f}% done)"
     text += f", delivered {stats.delivered:,}, rejected {stats.rejected:,}, {rate:,.0f} records/s"
-    if total and rate > 0 and stats.read < total:
-        remaining = (total - stats.read) / rate
+    if total and rate > 0 and finished < total:
+        remaining = (total - finished) / rate
         text += f", ETA {int(remaining // 60)}m{int(remaining % 60):02d}s"
     return text
 

@@ -9,11 +9,12 @@ from engine.report import SyncStats
 
 
 def test_line_shows_counts_rate_and_eta_when_the_total_is_known() -> None:
-    """Halfway through 2,000 rows in 10 s: 100 records/s, ten more seconds to go."""
-    stats = SyncStats("members", read=1000, delivered=1000, rejected=3)
+    """Half of 2,000 rows finished in 10 s: 100 records/s, ten more seconds to go."""
+    stats = SyncStats("members", read=1500, delivered=990, rejected=10)
     text = progress.line(stats, 2000, elapsed=10.0)
     assert text == (
-        "members: read 1,000/~2,000 (50%), delivered 1,000, rejected 3, 100 records/s, ETA 0m10s"
+        "members: read 1,500/~2,000 (50% done), delivered 990, rejected 10, 100 records/s, "
+        "ETA 0m10s"
     )
     assert "ETA" not in progress.line(stats, None, elapsed=10.0)
 

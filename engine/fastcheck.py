@@ -154,12 +154,18 @@ def _all_of(schemas: list[Any]) -> Predicate:
 
 
 def _properties(schemas: Mapping[str, Any]) -> Predicate:
-    compiled = {name: _compile(s) for name, s in schemas.items()}
+    # Plain {"type": "string"} properties (most of them) are tested inline, without a call.
+    strings = frozenset(name for name, s in schemas.items() if s == {"type": "string"})
+    compiled = {name: _compile(s) for name, s in schemas.items() if name not in strings}
 
     def check(v: Any) -> bool:
         if not isinstance(v, dict):
             return True
         for name, value in v.items():
+            if name in strings:
+                if not isinstance(value, str):
+                    return False
+                continue
             test = compiled.get(name)
             if test is not None and not test(value):
                 return False

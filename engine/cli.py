@@ -11,13 +11,15 @@ import click
 import structlog
 
 from engine import logging as omnilog
+from engine import progress, signals
 from engine.errors import ExitCode, OmnisyncError, SpecError
 from engine.plugins import GROUPS, load_registry
 from engine.preview import preview, render_preview, run_mapping_tests
 from engine.report import write_report
 from engine.runner import RunOptions, RunResult, run_spec
-from engine.spec import load_spec
+from engine.spec import Spec, load_spec
 from engine.spec.schema import compose_schema
+from engine.stop import StopRequest
 
 log = structlog.get_logger("omnisync")
 
@@ -71,19 +73,46 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option(
     "--reveal-pii", is_flag=True, help="Write personal fields in clear in the reject file."
 )
+@click.option(
+    "--grace",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds requests in flight get to finish after SIGINT/SIGTERM.",
+)
 def run(
-    file: Path, select: tuple[str, ...], dry_run: bool, report: Path | None, reveal_pii: bool
+    file: Path,
+    select: tuple[str, ...],
+    dry_run: bool,
+    report: Path | None,
+    reveal_pii: bool,
+    grace: float,
 ) -> None:
-    """Run the syncs of a spec."""
+    """Run the syncs of a spec. Exit: 0 ok, 1 delivery failed, 2 spec invalid, 3 too many
+    rejects, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
     spec = load_spec(file)
     omnilog.register_secrets(spec.secrets)
-    options = RunOptions(select=select, dry_run=dry_run, reveal_pii=reveal_pii)
-    result = asyncio.run(run_spec(spec, options))
+    options = RunOptions(
+        select=select,
+        dry_run=dry_run,
+        reveal_pii=reveal_pii,
+        stop=StopRequest(grace),
+        progress=progress.wanted(),
+    )
+    result = asyncio.run(_run_with_signals(spec, options))
     if report is not None:
         write_report(report, result.syncs, int(result.exit_code))
     _summarise(result, dry_run)
     if result.exit_code is not ExitCode.OK:
         sys.exit(int(result.exit_code))
+
+
+async def _run_with_signals(spec: Spec, options: RunOptions) -> RunResult:
+    restore = signals.install(asyncio.get_running_loop(), options.stop)
+    try:
+        return await run_spec(spec, options)
+    finally:
+        restore()
 
 
 def _summarise(result: RunResult, dry_run: bool) -> None:
@@ -95,7 +124,9 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
         click.echo(
             f"{data['sync']}: read {data['rows_read']}, delivered {data['delivered']}, "
             f"rejected {data['rejected']}, filtered {data['filtered']}, "
-            f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "
+            + (f"failed {data['failed']}, " if data["failed"] else "")
+            + (f"unsent {data['unsent']}, " if data["unsent"] and not dry_run else "")
+            + f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "
             f"{data['records_per_s']:.0f} records/s" + (" (dry run)" if dry_run else "")
         )
     elapsed = sum(s.elapsed for s in result.syncs)

@@ -11,7 +11,8 @@ class ExitCode(IntEnum):
     DELIVERY_FAILED = 1
     SPEC_INVALID = 2
     REJECTS_EXCEEDED = 3
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # SIGINT (Ctrl-C), as shells report 128 + 2
+    TERMINATED = 143  # SIGTERM, 128 + 15
 
 
 class OmnisyncError(Exception):

@@ -2,28 +2,46 @@
 
 Reading, mapping and checking run in one task; batches go through a bounded queue to a few
 delivery workers, so memory stays flat whatever the input size and a slow API slows the reader.
+Every row read is finished exactly once (delivered, filtered or rejected) or counted unsent when
+the sync stops, so the report adds up and the checkpoint's low-water mark is always known.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import structlog
 
 from engine.checkpoint import Checkpointer
 from engine.contracts import Endpoint, Source, Verdict
+from engine.delivery.breaker import RejectBreaker
 from engine.delivery.limiter import RateLimiter
+from engine.delivery.ordering import Claim, KeyOrder
 from engine.delivery.retry import RetryPolicy
-from engine.delivery.sender import Sender
-from engine.errors import DeliveryError
+from engine.delivery.sender import STOPPED, Sender
+from engine.errors import DeliveryError, OmnisyncError, RejectBudgetExceeded
 from engine.records import Position, Record, Rejection
 from engine.report import RejectFile, SyncStats
+from engine.stop import StopRequest
 from engine.transforms.mapping import CompiledMapping, FieldError
 
 log = structlog.get_logger("omnisync.pipeline")
 
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 8
+WINDOW_BATCHES = 64  # read-ahead: open rows at most this many batches (bounds memory on stalls)
+
+
+@dataclass
+class RejectBudget:
+    """Stop once `min_rows` were read and more than `max_ratio` of them were rejected."""
+
+    max_ratio: float = 0.0
+    min_rows: int = 1000
+
+    def exceeded(self, rejected: int, read: int) -> bool:
+        return read >= self.min_rows and rejected > self.max_ratio * read
 
 
 @dataclass
@@ -41,6 +59,18 @@ class SyncPlan:
     rejects: RejectFile
     dry_run: bool = False
     resume: Position | None = None
+    budget: RejectBudget = field(default_factory=RejectBudget)
+    stop: StopRequest = field(default_factory=StopRequest)
+    on_checkpoint: Callable[[Position], None] | None = None  # the low-water mark moved
+    breaker_limit: int = 30  # rejected answers alike in a row before the sync stops
+
+
+class Batch:
+    __slots__ = ("claim", "records")
+
+    def __init__(self, records: list[Record], claim: Claim) -> None:
+        self.records = records
+        self.claim = claim
 
 
 class SyncRun:
@@ -48,32 +78,50 @@ class SyncRun:
         self.plan = plan
         self.sender = sender
         self.stats = SyncStats(plan.name)
-        self.checkpoint = Checkpointer()
+        self.checkpoint = Checkpointer(plan.on_checkpoint)
+        self.order = KeyOrder()
+        self.breaker = RejectBreaker(plan.breaker_limit)
 
     async def run(self) -> SyncStats:
         plan = self.plan
-        queue: asyncio.Queue[list[Record] | None] = asyncio.Queue(maxsize=plan.concurrency * 2)
+        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=plan.concurrency * 2)
         try:
             async with asyncio.TaskGroup() as group:
+                expiry = group.create_task(plan.stop.expire())
                 workers = [group.create_task(self._worker(queue)) for _ in range(plan.concurrency)]
                 await self._read(queue)
                 for _ in workers:
                     await queue.put(None)
-        except* DeliveryError as failure:
+                await asyncio.gather(*workers)
+                expiry.cancel()
+        except* OmnisyncError as failure:
             self.stats.stopped = str(failure.exceptions[0])
             raise failure.exceptions[0] from None
         finally:
             plan.rejects.close()
-            self.stats.finished = self.stats.started + self.stats.elapsed
+            stats = self.stats
+            stats.finished = stats.started + stats.elapsed
+            stats.unsent = (
+                stats.read - stats.delivered - stats.rejected - stats.filtered - stats.failed
+            )
+            if plan.stop.requested and stats.stopped is None:
+                stats.stopped = plan.stop.reason
         return self.stats
 
-    async def _read(self, queue: asyncio.Queue[list[Record] | None]) -> None:
+    async def _read(self, queue: asyncio.Queue[Batch | None]) -> None:
         plan, stats, checkpoint = self.plan, self.stats, self.checkpoint
+        stop = plan.stop
         apply, check, size = plan.mapping.apply, plan.endpoint.check, plan.batch_size
+        window = size * max(WINDOW_BATCHES, plan.concurrency * 4)
+        budget_from = plan.budget.min_rows
         batch: list[Record] = []
         async for row in plan.source.read(plan.resume):
+            if stop.requested:
+                break
             seq = checkpoint.issue(row.position)
             stats.read += 1
+            if stats.read == budget_from:
+                self._check_budget()
             if row.error is not None or row.values is None:
                 self._reject(seq, Rejection(row.position, row.error or "unreadable row"))
                 continue
@@ -89,28 +137,36 @@ class SyncRun:
                 continue
             problem = check(payload)
             if problem is not None:
-                field, reason = problem
-                self._reject(seq, Rejection(row.position, reason, field, payload))
+                field_name, reason = problem
+                self._reject(seq, Rejection(row.position, reason, field_name, payload))
                 continue
             batch.append(Record(payload, row.position, seq))
             if len(batch) >= size:
                 await self._dispatch(queue, batch)
                 batch = []
-        if batch:
+                if checkpoint.in_flight >= window:
+                    await checkpoint.wait_below(window, lambda: stop.requested)
+        if batch and not stop.requested:
             await self._dispatch(queue, batch)
 
-    async def _dispatch(
-        self, queue: asyncio.Queue[list[Record] | None], batch: list[Record]
-    ) -> None:
+    async def _dispatch(self, queue: asyncio.Queue[Batch | None], records: list[Record]) -> None:
         if self.plan.dry_run:
-            self._finish(batch, delivered=False)
+            self._finish(records, delivered=False)
             return
-        await queue.put(batch)
+        key = self.plan.endpoint.key
+        claim = self.order.claim([key(record.payload) for record in records])
+        await queue.put(Batch(records, claim))
         await asyncio.sleep(0)  # let the workers run even when the queue has room
 
-    async def _worker(self, queue: asyncio.Queue[list[Record] | None]) -> None:
+    async def _worker(self, queue: asyncio.Queue[Batch | None]) -> None:
+        stop = self.plan.stop
         while (batch := await queue.get()) is not None:
-            await self._deliver(batch)
+            try:
+                if not stop.requested:  # once stopping, queued batches stay unsent
+                    await batch.claim.ready()
+                    await self._deliver(batch.records)
+            finally:
+                self.order.release(batch.claim)
 
     async def _deliver(self, batch: list[Record]) -> None:
         """Send; a rejected batch is split in halves until the bad records stand alone."""
@@ -121,28 +177,42 @@ class SyncRun:
             plan.limiter,
             plan.policy,
             self.stats.requests,
+            stopped=lambda: plan.stop.requested,
         )
-        if answer.verdict is Verdict.ACCEPTED:
+        verdict = answer.verdict
+        if verdict is Verdict.FAILED and answer.message == STOPPED:
+            return  # the run is stopping: these records stay unsent
+        if verdict is Verdict.ACCEPTED:
+            self.breaker.accepted()
             self._finish(batch, delivered=True)
-        elif answer.verdict is Verdict.REJECTED and len(batch) > 1:
-            middle = len(batch) // 2
-            await self._deliver(batch[:middle])
-            await self._deliver(batch[middle:])
-        elif answer.verdict is Verdict.REJECTED:
+            return
+        if verdict is Verdict.REJECTED:
+            common = self.breaker.rejected(answer.message)
+            if common is not None:
+                raise DeliveryError(
+                    f"{plan.name}: stopped after {self.breaker.limit} rejected requests in a row "
+                    f"with the same error, nothing accepted in between: {common}"
+                )
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                await self._deliver(batch[:middle])
+                await self._deliver(batch[middle:])
+                return
             record = batch[0]
-            rejection = Rejection(record.position, answer.message, payload=record.payload)
-            self._reject(record.seq, rejection)
-        elif answer.verdict is Verdict.AUTH:
+            self._reject(
+                record.seq, Rejection(record.position, answer.message, None, record.payload)
+            )
+            return
+        if verdict is Verdict.AUTH:
             raise DeliveryError(
                 f"{plan.name}: the API refused the credentials ({answer.message}); "
                 "check the tid and api_key of the destination"
             )
-        else:
-            raise DeliveryError(f"{plan.name}: delivery failed: {answer.message}")
+        self.stats.failed += len(batch)
+        raise DeliveryError(f"{plan.name}: delivery failed: {answer.message}")
 
     def _finish(self, batch: list[Record], delivered: bool) -> None:
-        for record in batch:
-            self.checkpoint.finish(record.seq)
+        self.checkpoint.finish_all([record.seq for record in batch])
         if delivered:
             self.stats.delivered += len(batch)
 
@@ -152,3 +222,13 @@ class SyncRun:
         plan.rejects.write(rejection, plan.source.locate(rejection.position), key)
         self.stats.rejected += 1
         self.checkpoint.finish(seq)
+        self._check_budget()
+
+    def _check_budget(self) -> None:
+        stats, budget = self.stats, self.plan.budget
+        if budget.exceeded(stats.rejected, stats.read):
+            raise RejectBudgetExceeded(
+                f"{self.plan.name}: {stats.rejected} of the first {stats.read} rows rejected, "
+                f"more than max_reject_ratio {budget.max_ratio:g}; stopped early "
+                f"(see {self.plan.rejects.path})"
+            )

@@ -24,7 +24,8 @@ class SyncStats:
     filtered: int = 0
     rejected: int = 0
     delivered: int = 0
-    failed: int = 0  # accepted by nobody: the API kept failing past the retry policy
+    failed: int = 0  # sent, and the API kept failing past the retry policy
+    unsent: int = 0  # read, never sent: the sync stopped first (or a dry run)
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     requests: RequestStats = field(default_factory=RequestStats)
@@ -43,6 +44,7 @@ class SyncStats:
             "rejected": self.rejected,
             "delivered": self.delivered,
             "failed": self.failed,
+            "unsent": self.unsent,
             "requests": self.requests.requests,
             "requests_by_status": dict(sorted(self.requests.by_status.items())),
             "retries": self.requests.retries,

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
 import structlog
 
+from engine import progress
 from engine.clock import Clock, SystemClock
 from engine.contracts import Destination, SourceContext
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
-from engine.errors import DeliveryError, ExitCode, OmnisyncError
-from engine.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
+from engine.errors import ExitCode, OmnisyncError
+from engine.pipeline import DEFAULT_CONCURRENCY, RejectBudget, SyncPlan, SyncRun
 from engine.plugins import Registry, load_registry
+from engine.records import Position
 from engine.report import RejectFile, SyncStats
 from engine.spec import Spec, SyncSpec
+from engine.stop import StopRequest
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
 
@@ -30,6 +34,9 @@ class RunOptions:
     select: Sequence[str] = ()
     dry_run: bool = False
     reveal_pii: bool = False
+    stop: StopRequest = field(default_factory=StopRequest)
+    progress: bool = False  # draw a progress line on stderr
+    on_checkpoint: Callable[[str, Position], None] | None = None  # (sync, low-water mark)
 
 
 @dataclass
@@ -69,10 +76,10 @@ async def run_spec(
             run = SyncRun(plan, sender)
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
             try:
-                stats = await run.run()
-            except DeliveryError as exc:
+                stats = await _run_sync(run, options.progress)
+            except OmnisyncError as exc:
                 result.syncs.append(run.stats)
-                result.exit_code = ExitCode.DELIVERY_FAILED
+                result.exit_code = exc.exit_code
                 result.error = str(exc)
                 log.error("sync_failed", error=str(exc), **run.stats.as_dict())
                 break
@@ -80,6 +87,10 @@ async def run_spec(
                 structlog.contextvars.unbind_contextvars("sync")
             result.syncs.append(stats)
             log.info("sync_finished", **stats.as_dict())
+            if options.stop.requested:
+                result.exit_code = options.stop.exit_code
+                result.error = f"{options.stop.reason}: stopped after the requests in flight"
+                break
             if stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
                 result.exit_code = max(result.exit_code, ExitCode.REJECTS_EXCEEDED)
     return result
@@ -111,8 +122,23 @@ def compile_sync_mapping(
     )
 
 
+async def _run_sync(run: SyncRun, show_progress: bool) -> SyncStats:
+    if not show_progress:
+        return await run.run()
+    estimate = getattr(run.plan.source, "estimate_total", None)
+    total = estimate() if callable(estimate) else None
+    display = asyncio.create_task(progress.show(run.stats, total))
+    try:
+        return await run.run()
+    finally:
+        display.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await display
+
+
 def _session(syncs: list[SyncSpec]) -> aiohttp.ClientSession:
     timeout = max((s.delivery.timeout for s in syncs), default=60.0)
+    # One pooled, keep-alive session for the whole run; TLS verified with the system's CAs.
     connector = aiohttp.TCPConnector(limit=64, ssl=ssl.create_default_context())
     return aiohttp.ClientSession(
         connector=connector,
@@ -148,4 +174,11 @@ def _plan(
             sync.reject_file, sync.name, endpoint.personal_fields, options.reveal_pii
         ),
         dry_run=options.dry_run,
+        budget=RejectBudget(sync.max_reject_ratio, sync.min_rows_for_reject_ratio),
+        stop=options.stop,
+        on_checkpoint=(
+            (lambda position: hook(sync.name, position))
+            if (hook := options.on_checkpoint)
+            else None
+        ),
     )

@@ -69,7 +69,9 @@ def _sandbox_thread() -> Iterator[RunningSandbox]:
 def sandbox(_sandbox_thread: RunningSandbox) -> RunningSandbox:
     """A sandbox on 127.0.0.1 (tid OA-test), emptied and unthrottled for each test."""
     _sandbox_thread.reset()
-    _sandbox_thread.configure(rate_limit=None, fail_ratio=0.0, reset_ratio=0.0, seed=0)
+    _sandbox_thread.configure(
+        rate_limit=None, fail_ratio=0.0, reset_ratio=0.0, seed=0, reject_keys=None
+    )
     return _sandbox_thread
 
 

@@ -6,13 +6,15 @@ benchmarks. Its checks are written from the reference independently of the clien
 so a gap between the two shows up as a 400 in tests.
 
 Control API for tests: GET /_sandbox/records/{endpoint}, GET /_sandbox/stats,
-POST /_sandbox/reset, POST /_sandbox/config {rate_limit, fail_ratio, reset_ratio, seed}.
+POST /_sandbox/reset,
+POST /_sandbox/config {rate_limit, fail_ratio, reset_ratio, seed, reject_keys}.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ class SandboxConfig:
     fail_ratio: float = 0.0  # share of requests answered 502/503/504
     reset_ratio: float = 0.0  # share of connections reset before answering
     seed: int = 0
+    reject_keys: str | None = None  # regex: records whose key matches are refused with a 400
 
 
 @dataclass
@@ -131,7 +134,7 @@ class Sandbox:
             response = _error(429, "Too Many Requests", "rate limit exceeded")
             response.headers["Retry-After"] = "1"
             return response
-        problem = check.validate(body)
+        problem = check.validate(body) or self._refused(check, body)
         if problem is not None:
             return _error(400, *problem)
         for key_value, record in check.records(body):
@@ -139,6 +142,17 @@ class Sandbox:
             self.state.order.append((check.endpoint, key_value))
             self.state.received[check.endpoint] += 1
         return web.Response(body=orjson.dumps(check.success), content_type="application/json")
+
+    def _refused(self, check: RouteCheck, body: dict[str, Any]) -> tuple[str, str] | None:
+        """Fault injection: a record the server refuses although it looks valid to the client."""
+        pattern = self.config.reject_keys
+        if not pattern:
+            return None
+        for i, (key, _record) in enumerate(check.records(body)):
+            if re.search(pattern, key):
+                where = "data" if check.cap == 1 else f"data[{i}]"
+                return "Input Error", f"{where} was refused by the server"
+        return None
 
     def _authorise(self, check: RouteCheck, tid: Any, key: Any) -> web.Response | None:
         if check.auth == "body" and (not tid or not key):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from engine.clock import Clock
 
+_TICK = 0.001  # seconds
+
 
 class RateLimiter:
     """Evenly spaced slots at `rate` per second; halves on 429 and recovers gradually.
@@ -23,7 +25,7 @@ class RateLimiter:
         now = self.clock.now()
         slot = max(now, self._next)
         self._next = slot + 1.0 / self.rate
-        if slot > now:
+        if slot - now > _TICK:  # shorter waits cost more loop turns than they pace anything
             await self.clock.sleep(slot - now)
 
     def throttled(self, retry_after: float | None = None) -> None:

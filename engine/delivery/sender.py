@@ -18,6 +18,8 @@ from engine.delivery.retry import RetryPolicy
 
 log = structlog.get_logger("omnisync.delivery")
 
+STOPPED = "stopped before sending"
+
 
 @dataclass
 class RequestStats:
@@ -58,13 +60,18 @@ class Sender:
         policy: RetryPolicy,
         stats: RequestStats,
         on_wait: Callable[[float], None] | None = None,
+        stopped: Callable[[], bool] | None = None,
     ) -> Answer:
-        """The final answer for this request: accepted, rejected, auth, or failed after retries."""
+        """The final answer for this request: accepted, rejected, auth, or failed after retries.
+
+        `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED."""
         request = endpoint.build_request(payloads)
         attempt = 0
         while True:
             attempt += 1
             await limiter.acquire()
+            if stopped is not None and stopped():
+                return Answer(Verdict.FAILED, STOPPED)
             started = time.perf_counter()
             answer, status = await self._post(endpoint, request)
             stats.count(status)

@@ -43,6 +43,7 @@ class SyncSpec:
     enabled: bool
     filter: str | None = None
     dedupe_key: str | None = None
+    min_rows_for_reject_ratio: int = 1000  # rows read before max_reject_ratio stops a sync early
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
     data = doc.data
     directory = path.parent
     default_ratio = float(data.get("max_reject_ratio", 0.0))
+    default_min_rows = int(data.get("min_rows_for_reject_ratio", 1000))
     syncs = []
     for i, raw in enumerate(data["syncs"]):
         ((source_type, source_block),) = raw["source"].items()
@@ -190,6 +192,9 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 mapping=raw["mapping"],
                 delivery=Delivery(**delivery),
                 max_reject_ratio=float(raw.get("max_reject_ratio", default_ratio)),
+                min_rows_for_reject_ratio=int(
+                    raw.get("min_rows_for_reject_ratio", default_min_rows)
+                ),
                 reject_file=reject_path,
                 cursor=raw.get("incremental", {}).get("cursor"),
                 enabled=raw.get("enabled", True),

@@ -305,6 +305,19 @@ def _split_call(call: Any) -> tuple[str, Any]:
 
 
 def _chained(getter: Getter, chain: list[Transform]) -> Getter:
+    """One closure per field; the short chains most fields have skip the loop (hot path)."""
+    if len(chain) == 1:
+        (only,) = chain
+        return lambda values: only(getter(values))
+    if len(chain) == 2:
+        first, second = chain
+
+        def pair(values: Mapping[str, Any]) -> Any:
+            value = first(getter(values))
+            return OMIT if value is OMIT else second(value)
+
+        return pair
+
     def run(values: Mapping[str, Any]) -> Any:
         value = getter(values)
         for transform in chain:

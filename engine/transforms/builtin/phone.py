@@ -6,11 +6,14 @@ number for its region, rejects the row.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers.phonemetadata import PhoneMetadata
 
 from engine.transforms.base import Transform, TransformContext, TransformError, TransformSpec
 from engine.transforms.builtin._common import as_text, describe, schema
@@ -27,8 +30,60 @@ _PARSE_ERRORS = {
     NumberParseException.TOO_SHORT_NSN: "too short",
     NumberParseException.TOO_LONG: "too long",
 }
+_SEPARATORS = str.maketrans("", "", " -().\u3000")
 _CACHE_SIZE = 8192  # purchases repeat a member's number row after row
 _MAX_PHONE_TEXT = 64  # libphonenumber's own limit is 250; real cells are far shorter
+
+
+def _fast_e164(region: str | None) -> Callable[[str], str | None]:
+    """E.164 for the everyday shapes of a region's valid mobile and fixed-line numbers, or None.
+
+    libphonenumber's parse+validate costs ~45 µs a number here, which alone would cap a mapping
+    at ~22k rows/s. Most cells are '0912-345-678' or '+886 912 345 678': for those we apply the
+    library's own metadata (national prefix, general, mobile and fixed-line patterns, possible
+    lengths) directly. Anything else, or any doubt, returns None and takes the full library path;
+    a property test holds the two paths equal.
+    """
+    meta = PhoneMetadata.metadata_for_region(region) if region else None
+    if meta is None or meta.country_code is None:
+        return lambda _text: None
+    country = str(meta.country_code)
+    general = re.compile(meta.general_desc.national_number_pattern or "(?!)")
+    prefix = re.compile(meta.national_prefix_for_parsing or meta.national_prefix or "(?!)")
+    kinds = [
+        (re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ()))
+        for desc in (meta.mobile, meta.fixed_line)
+        if desc is not None and desc.national_number_pattern
+    ]
+    general_lengths = frozenset(meta.general_desc.possible_length or ())
+
+    def valid(nsn: str) -> bool:
+        if not general.fullmatch(nsn):
+            return False
+        size = len(nsn)
+        return any(
+            pattern.fullmatch(nsn) and size in (lengths or general_lengths)
+            for pattern, lengths in kinds
+        )
+
+    def fast(text: str) -> str | None:
+        digits = text.translate(_SEPARATORS)
+        international = digits.startswith("+")
+        if international:
+            digits = digits[1:]
+            if not digits.startswith(country):
+                return None
+            digits = digits[len(country) :]
+        if not (digits.isascii() and digits.isdigit()):
+            return None
+        match = prefix.match(digits)
+        if match is not None:
+            if international or any(match.groups()) or general.fullmatch(digits):
+                return None  # carrier codes, transform rules, ambiguous prefixes: the library
+            digits = digits[match.end() :]
+        return f"+{country}{digits}" if valid(digits) else None
+
+    return fast
 
 
 def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transform:
@@ -38,12 +93,15 @@ def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transfo
     strict = options.get("validate", "valid") == "valid"
     parse, format_number = phonenumbers.parse, phonenumbers.format_number
     check = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
+    fast = _fast_e164(region) if strict and style == PhoneNumberFormat.E164 else None
 
     @lru_cache(maxsize=_CACHE_SIZE)
     def normalise(text: str) -> tuple[str | None, str | None]:
         """(number, None) or (None, reason): cached, as parsing costs ~20 µs."""
         if len(text) > _MAX_PHONE_TEXT:
             return None, f"phone: too long: {describe(text)}"
+        if fast is not None and (quick := fast(text)) is not None:
+            return quick, None
         try:
             number = parse(text, region)
         except NumberParseException as exc:

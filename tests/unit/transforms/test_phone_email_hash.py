@@ -141,3 +141,21 @@ def test_phone_caches_are_per_transform(make: Make) -> None:
     assert make("phone", {"region": "JP"})("090-1234-5678") == "+819012345678"
     with pytest.raises(TransformError):
         make("phone", TW)("090-1234-5678")
+
+
+@pytest.mark.parametrize(
+    ("region", "text", "expected"),
+    [
+        ("TW", "0912-345-678", "+886912345678"),
+        ("TW", "+886 912 345 678", "+886912345678"),
+        ("TW", "(02) 2345-6789", "+886223456789"),
+        ("JP", "090-1234-5678", "+819012345678"),
+        ("JP", "03-1234-5678", "+81312345678"),
+        ("US", "(201) 555-0123", "+12015550123"),
+    ],
+)
+def test_phone_fast_path_covers_everyday_shapes(region: str, text: str, expected: str) -> None:
+    """The common cell shapes skip the full library parse (and agree with it, see properties)."""
+    from engine.transforms.builtin.phone import _fast_e164
+
+    assert _fast_e164(region)(text) == expected

@@ -106,3 +106,26 @@ def test_number_reads_what_it_would_print(cents: int) -> None:
     text = f"({text})" if cents < 0 else text
     result = _built("number", {"output": "string", "decimals": 2})(text)
     assert result == f"{cents / 100:.2f}" if cents else result == "0.00"
+
+
+_PHONE_TEXT = st.one_of(
+    st.from_regex(r"\+?[0-9 ()\-.]{6,18}", fullmatch=True),
+    st.from_regex(r"0[0-9]{1,3}[- ]?[0-9]{3,4}[- ]?[0-9]{3,4}", fullmatch=True),
+    st.from_regex(r"\+(886|81|1|44|86) ?[0-9]{2,4} ?[0-9]{3,4} ?[0-9]{3,4}", fullmatch=True),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(region=st.sampled_from(["TW", "JP", "US", "GB", "CN", "HK"]), text=_PHONE_TEXT)
+def test_phone_fast_path_agrees_with_libphonenumber(region: str, text: str) -> None:
+    """Whatever the fast path answers, the full library answers the same."""
+    import phonenumbers
+
+    from engine.transforms.builtin.phone import _fast_e164
+
+    quick = _fast_e164(region)(text)
+    if quick is None:
+        return
+    number = phonenumbers.parse(text, region)
+    assert phonenumbers.is_valid_number(number)
+    assert quick == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

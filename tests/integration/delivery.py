@@ -79,9 +79,10 @@ async def deliver(
             rejects=RejectFile(reject_path, "test", endpoint.personal_fields, reveal),
         )
         stats = await SyncRun(plan, sender).run()
-    rejects = (
-        [orjson.loads(line) for line in reject_path.read_bytes().splitlines()]
-        if reject_path.exists()
-        else []
-    )
-    return stats, rejects
+    return stats, read_rejects(reject_path)
+
+
+def read_rejects(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]

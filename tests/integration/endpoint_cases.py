@@ -54,7 +54,11 @@ def _purchases(n: int) -> list[dict[str, Any]]:
             "products": "P001,P002" if i % 2 else {"default": "P001", "CRM": "CRM-P001"},
             "products_name": "Product1,Product2",
             "products_quantity": "1,1",
-            "shipping_address": {"address1": "123 Shipping Street", "address2": None, "zip": "40003"},
+            "shipping_address": {
+                "address1": "123 Shipping Street",
+                "address2": None,
+                "zip": "40003",
+            },
             "voucher": [{"voucher_name": "birthday_gift"}],
             "device": "IPHONE",
             "purchase_custom_text": "t" * 256,
@@ -65,7 +69,12 @@ def _purchases(n: int) -> list[dict[str, Any]]:
 
 
 def _vouchers(n: int) -> list[dict[str, Any]]:
-    dates = ["2024-05-01", "2024-05-01 12:00:00", "2024-05-01 12:00:00+08", "2024-05-01T12:00:00+08"]
+    dates = [
+        "2024-05-01",
+        "2024-05-01 12:00:00",
+        "2024-05-01 12:00:00+08",
+        "2024-05-01T12:00:00+08",
+    ]
     return [
         {
             "voucher_id": f"V{i:03d}",
@@ -117,7 +126,12 @@ GUARANTEE = {
     "warranty_start_datetime": "2022-08-17T12:00:00+08:00",
     "warranty_end_datetime": "2022-09-17T12:00:00+08:00",
 }
-MAPPING = {"source_id": "12345", "source_system": "CRM", "mapping_key": "phone", "phone": "+886987654321"}
+MAPPING = {
+    "source_id": "12345",
+    "source_system": "CRM",
+    "mapping_key": "phone",
+    "phone": "+886987654321",
+}
 PURCHASE_EVENT = {
     "client_id": "EA7583CD-A667-48BC-B806-42ECB2B48606",
     "uid": "139540",
@@ -153,7 +167,11 @@ CASES: list[Case] = [
         ("source_id", "source_system"),
         options={"merge_key": "source_id"},
     ),
-    Case("purchase", _purchases(3), ("member_sn", "datetime", "transaction_id", "transaction_revenue")),
+    Case(
+        "purchase",
+        _purchases(3),
+        ("member_sn", "datetime", "transaction_id", "transaction_revenue"),
+    ),
     Case("purchase", _purchases(1), ("member_sn", "transaction_id"), mode="single"),
     Case(
         "purchase",
@@ -161,12 +179,24 @@ CASES: list[Case] = [
         ("email",),
         options={"identifier_field": "email"},
     ),
-    Case("gift_voucher", _vouchers(4), ("voucher_id", "member_sn", "voucher_type", "amount", "valid_from", "valid_util")),
+    Case(
+        "gift_voucher",
+        _vouchers(4),
+        ("voucher_id", "member_sn", "voucher_type", "amount", "valid_from", "valid_util"),
+    ),
     Case("gift_voucher", _vouchers(1), ("voucher_id", "amount"), mode="single"),
     Case("gift_voucher", _vouchers(3), ("valid_util",), mode="list"),
     Case("product", [PRODUCT], ("id", "title", "link", "availability", "image_link", "price")),
-    Case("event_registration", [REGISTRATION], ("event_id", "member_sn", "event_name", "registration_datetime", "event_start_datetime")),
-    Case("product_guarantee", [GUARANTEE], ("warranty_id", "member_sn", "product", "registration_datetime", "purchase_datetime")),
+    Case(
+        "event_registration",
+        [REGISTRATION],
+        ("event_id", "member_sn", "event_name", "registration_datetime", "event_start_datetime"),
+    ),
+    Case(
+        "product_guarantee",
+        [GUARANTEE],
+        ("warranty_id", "member_sn", "product", "registration_datetime", "purchase_datetime"),
+    ),
     Case("audience_mapping", [MAPPING], ("source_id", "source_system", "mapping_key", "phone")),
     Case(
         "blacklist",
@@ -174,7 +204,19 @@ CASES: list[Case] = [
         ("member_sn",),
         options={"search_key": "member_sn", "to_be_blacklisted": True},
     ),
-    Case("event", [PURCHASE_EVENT], ("client_id", "hit_type", "data_source", "transaction_id", "transaction_revenue", "products", "event_category")),
+    Case(
+        "event",
+        [PURCHASE_EVENT],
+        (
+            "client_id",
+            "hit_type",
+            "data_source",
+            "transaction_id",
+            "transaction_revenue",
+            "products",
+            "event_category",
+        ),
+    ),
     Case("event", [VIEW_EVENT], ("client_id", "products")),
     Case("event", [CUSTOM_EVENT], ("event_action", "event_value")),
-]  # fmt: skip
+]

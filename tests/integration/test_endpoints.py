@@ -42,9 +42,7 @@ def stored_form(case: Case, record: dict[str, Any]) -> tuple[str, Any]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_valid_records_arrive_exactly(
-    case: Case, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
+def test_valid_records_arrive_exactly(case: Case, sandbox: RunningSandbox, tmp_path: Path) -> None:
     """Every record is delivered and the sandbox keeps it exactly as the client built it."""
     destination = block(case.endpoint, case.options, case.mode)
     stats, rejects = asyncio.run(deliver(sandbox.url, destination, case.records, tmp_path / "r"))

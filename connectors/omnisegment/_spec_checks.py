@@ -38,7 +38,7 @@ def check_destination(
         return issues
     mode = mode or choose_mode(definition, options)
     issues.extend(_option_issues(definition, mode, options))
-    issues.extend(_mapping_issues(definition, options, mapped))
+    issues.extend(_mapping_issues(definition, options, mapped, check_identity=not issues))
     return issues
 
 
@@ -103,8 +103,12 @@ def _only_on(definition: EndpointDef, key: Any, modes: list[str], value: Any = N
 
 
 def _mapping_issues(
-    definition: EndpointDef, options: Mapping[str, Any], mapped: frozenset[str]
+    definition: EndpointDef,
+    options: Mapping[str, Any],
+    mapped: frozenset[str],
+    check_identity: bool,
 ) -> list[SpecIssue]:
+    """Required fields left out of the mapping; the member key only when the options are sound."""
     issues = []
     if options.get("merge_key") == "source_id" and not set(SOURCE_PAIR) <= mapped:
         missing = " and ".join(f for f in SOURCE_PAIR if f not in mapped)
@@ -115,6 +119,7 @@ def _mapping_issues(
                 f"({missing} not mapped)",
             )
         )
+        check_identity = False
     try:
         required, identity = required_fields(definition, options)
     except (KeyError, TypeError):  # options already reported as invalid
@@ -123,7 +128,7 @@ def _mapping_issues(
         if name not in mapped:
             message = f"{definition.name} requires '{name}': map it (it is not in the mapping)"
             issues.append(SpecIssue(("endpoint",), message))
-    if identity and not any(set(group) <= mapped for group in identity):
+    if check_identity and identity and not any(set(group) <= mapped for group in identity):
         wanted = " or ".join(" with ".join(group) for group in identity)
         message = f"{definition.name} requires {wanted} in the mapping"
         if "identifier_field" in options:

@@ -55,7 +55,13 @@ class SyncStats:
 
 
 def mask(value: Any) -> Any:
-    """Keep enough to recognise a value, not enough to use it: e***@example.com, +88691*****78."""
+    """Keep enough to recognise a value, not enough to use it: e***@example.com, +88691*****78.
+
+    Objects and lists (a shipping address) are masked value by value."""
+    if isinstance(value, dict):
+        return {key: mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask(item) for item in value]
     if not isinstance(value, str) or not value:
         return value
     if "@" in value:

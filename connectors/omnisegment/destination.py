@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import click
 
+from connectors.omnisegment._spec_checks import check_destination, route_for
 from connectors.omnisegment.cli import sandbox as sandbox_command
 from connectors.omnisegment.endpoint import OmniSegmentEndpoint
 from connectors.omnisegment.endpoints import CATALOGUE, ENVIRONMENTS
@@ -35,7 +36,11 @@ class OmniSegmentDestination:
         "properties": {
             "type": {"const": "omnisegment"},
             "endpoint": {"enum": sorted(CATALOGUE)},
-            "mode": {"enum": ["batch", "single"]},
+            "mode": {
+                "enum": ["batch", "single", "list"],
+                "description": "Route; default batch where the endpoint has one. "
+                "list: gift vouchers as a list on /api/import-gift-voucher/.",
+            },
             "options": {"type": "object"},
         },
         "additionalProperties": False,
@@ -50,30 +55,7 @@ class OmniSegmentDestination:
     # -- spec checks -------------------------------------------------------------------------
 
     def check_sync(self, block: Mapping[str, Any], mapped: frozenset[str]) -> list[SpecIssue]:
-        issues: list[SpecIssue] = []
-        definition = CATALOGUE[block["endpoint"]]
-        options = block.get("options", {})
-        for key, value in options.items():
-            schema = definition.options.get(key)
-            if schema is None:
-                from engine.spec.validate import suggest
-
-                known = sorted(definition.options)
-                issues.append(
-                    SpecIssue(
-                        ("options", key),
-                        f"'{key}' is not an option of {definition.name}{suggest(key, known)}; "
-                        f"known: {', '.join(known) or 'none'}",
-                        at_key=True,
-                    )
-                )
-            elif "enum" in schema and value not in schema["enum"]:
-                choices = ", ".join(map(repr, schema["enum"]))
-                issues.append(SpecIssue(("options", key), f"{value!r} is not one of {choices}"))
-        mode = block.get("mode")
-        if mode and (definition.batch if mode == "batch" else definition.single) is None:
-            issues.append(SpecIssue(("mode",), f"{definition.name} has no {mode} route"))
-        return issues
+        return check_destination(CATALOGUE[block["endpoint"]], block, mapped)
 
     def check_connection(self) -> list[SpecIssue]:
         env = self.environment
@@ -116,9 +98,7 @@ class OmniSegmentDestination:
         if self.base_url is None:
             raise OmnisyncError("the OmniSegment destination is not open")
         definition = CATALOGUE[block["endpoint"]]
-        mode = block.get("mode") or ("batch" if definition.batch else "single")
-        route = definition.batch if mode == "batch" else definition.single
-        assert route is not None  # check_sync refused a missing route
+        _mode, route = route_for(definition, block)
         tid = self.connection.get("tid", SANDBOX_TID if self._sandbox else "")
         api_key = self.connection.get("api_key", SANDBOX_API_KEY if self._sandbox else "")
         return OmniSegmentEndpoint(

@@ -10,10 +10,12 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
 
-from connectors.omnisegment.endpoints import EndpointDef, Route
+from connectors.omnisegment._formats import FORMATS, RULES, RecordValidator
+from connectors.omnisegment.endpoints import EndpointDef, Identity, Route
 from engine.contracts import Answer, HttpRequest, Verdict
 from engine.fastcheck import Predicate, compile_schema
 
@@ -21,15 +23,43 @@ _JSON = {"Content-Type": "application/json"}
 
 
 @cache
-def data_validator(schema_file: str) -> Draft202012Validator:
+def data_schema(schema_file: str) -> dict[str, Any]:
     text = resources.files("connectors.omnisegment").joinpath("schemas", schema_file).read_text()
-    return Draft202012Validator(json.loads(text))
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @cache
-def fast_check(schema_file: str) -> Predicate:
-    """The compiled form of the same schema; jsonschema itself when it cannot be compiled."""
-    validator = data_validator(schema_file)
+def data_validator(schema_file: str, identity: Identity | None = None) -> Validator:
+    """The record check; `identity` (when given) replaces the schema's member-key alternatives."""
+    schema = dict(data_schema(schema_file))
+    if identity is not None:
+        schema.pop("anyOf", None)
+        groups = [{"required": list(group)} for group in identity]
+        if len(groups) == 1:
+            schema["required"] = [*schema.get("required", []), *identity[0]]
+        elif groups:
+            schema["anyOf"] = groups
+    validator: Validator = RecordValidator(schema, format_checker=FORMATS)
+    return validator
+
+
+def required_fields(
+    definition: EndpointDef, options: Mapping[str, Any]
+) -> tuple[list[str], Identity]:
+    """Top-level fields every record needs, and the member-key alternatives (one group needed)."""
+    schema = data_schema(definition.schema)
+    if definition.identity is not None:
+        identity = definition.identity(options)
+    else:
+        identity = tuple(tuple(s["required"]) for s in schema.get("anyOf", ()))
+    return list(schema.get("required", [])), identity
+
+
+@cache
+def fast_check(schema_file: str, identity: Identity | None = None) -> Predicate:
+    """The compiled form of the same check; jsonschema itself when it cannot be compiled."""
+    validator = data_validator(schema_file, identity)
     return compile_schema(validator.schema) or validator.is_valid
 
 
@@ -47,39 +77,60 @@ class OmniSegmentEndpoint:
         self.route = route
         self.name = definition.name
         self.batch_size = route.cap
-        self.rate_limit = definition.rate_limit
+        self.rate_limit = route.rate_limit
         self.personal_fields = definition.personal_fields
-        self.limiter_key = f"{base_url}{route.path}#{tid}"
-        self._validator = data_validator(definition.schema)
-        self._is_valid = fast_check(definition.schema)
+        self.limiter_key = f"{base_url}{route.path}#{tid}#{route.cap}"
+        identity = definition.identity(options) if definition.identity else None
+        self._validator = data_validator(definition.schema, identity)
+        self._is_valid = fast_check(definition.schema, identity)
+        self._rules = RULES.get(definition.name, ())
+        self._plain = (
+            options[definition.plain_value_option] if definition.plain_value_option else None
+        )
+        envelope: dict[str, Any] = {**route.defaults, **options}
+        if route.auth == "body":
+            envelope = {"tid": tid, "api_key": api_key, **envelope}
+        elif route.auth == "beacon":
+            envelope = {"tid": tid, **envelope}
+        self._envelope = envelope
+        self._url = f"{base_url}{route.path}"
+        self._headers = dict(_JSON)
+        if route.auth != "body":
+            self._headers["X-OmniSegment-Api-Key"] = api_key
         if route.auth == "header":
-            self._url = f"{base_url}{route.path}?tid={quote(tid)}"
-            self._headers = {**_JSON, "X-OmniSegment-Api-Key": api_key}
-            self._envelope: dict[str, Any] = dict(options)
-        else:
-            self._url = f"{base_url}{route.path}"
-            self._headers = dict(_JSON)
-            self._envelope = {"tid": tid, "api_key": api_key, **options}
+            self._url += f"?tid={quote(tid)}"
 
     def check(self, payload: Any) -> tuple[str | None, str] | None:
         if self._is_valid(payload):
+            for rule in self._rules:
+                problem = rule(payload)
+                if problem is not None:
+                    return problem
             return None
         error = best_match(self._validator.iter_errors(payload))
         return describe(error)
 
     def key(self, payload: Any) -> str | None:
-        if isinstance(payload, Mapping):
-            for name in self.definition.key_fields:
-                value = payload.get(name)
-                if value is not None:
-                    return str(value)
-            return None
-        return str(payload)
+        if not isinstance(payload, Mapping):
+            return str(payload)
+        if self._plain is not None:
+            value = payload.get(self._plain)
+            return None if value is None else str(value)
+        for name in self.definition.key_fields:
+            value = payload.get(name)
+            if value is not None:
+                return value if isinstance(value, str) else orjson.dumps(value).decode()
+        return None
 
     def build_request(self, payloads: list[Any]) -> HttpRequest:
-        data = payloads if self.route.cap > 1 else payloads[0]
-        body = orjson.dumps({**self._envelope, self.route.data_key: data})
-        return HttpRequest("POST", self._url, body, self._headers)
+        if self._plain is not None:
+            payloads = [payload[self._plain] for payload in payloads]
+        if self.route.data_key is None:
+            body = {**self._envelope, **payloads[0]}
+        else:
+            data = payloads if self.route.as_list else payloads[0]
+            body = {**self._envelope, self.route.data_key: data}
+        return HttpRequest("POST", self._url, orjson.dumps(body), self._headers)
 
     def judge(self, status: int, body: bytes, headers: Mapping[str, str]) -> Answer:
         message = _error_message(body)
@@ -103,22 +154,39 @@ class OmniSegmentEndpoint:
 
 
 def describe(error: ValidationError) -> tuple[str | None, str]:
-    """(field, reason) in the user's words."""
-    path = list(error.absolute_path)
-    field = ".".join(str(p) for p in path) or None
-    if error.validator == "anyOf" and all("required" in s for s in error.validator_value):
+    """(field, reason) in the user's words; the field is a dotted path into the record."""
+    path = [str(p) for p in error.absolute_path]
+    field = ".".join(path) or None
+    if error.validator == "anyOf" and all(
+        set(s) == {"required"} for s in error.validator_value if isinstance(s, dict)
+    ):
         options = [" with ".join(s["required"]) for s in error.validator_value]
-        return options[0].split(" with ")[0], "missing required field: " + " or ".join(options)
+        missing = [r for r in error.validator_value[0]["required"] if r not in error.instance]
+        name = ".".join([*path, (missing or error.validator_value[0]["required"])[0]])
+        return name, "missing required field: " + " or ".join(options)
     if error.validator == "required":
         missing = [r for r in error.validator_value if r not in error.instance]
-        name = ".".join([*map(str, path), missing[0]]) if missing else field
+        name = ".".join([*path, missing[0]]) if missing else field
         return name, f"missing required field '{name}'"
-    if error.validator == "enum":
-        return (
-            field,
-            f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}",
-        )
-    return field, f"{error.message}"
+    if error.validator == "dependentRequired":
+        present = next(k for k, v in error.validator_value.items() if k in error.instance)
+        needed = next(v for v in error.validator_value[present] if v not in error.instance)
+        name = ".".join([*path, needed])
+        return name, f"missing required field '{name}' (given with '{present}')"
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        name = ".".join([*path, extra[0]]) if extra else field
+        return name, f"unknown field '{name}'"
+    if error.validator in ("enum", "const"):
+        allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
+        return field, f"{field}: {error.instance!r} is not one of {', '.join(map(repr, allowed))}"
+    if error.validator == "pattern":
+        hint = error.schema.get("description") or f"the pattern {error.validator_value}"
+        return field, f"{field}: {error.instance!r} does not match {hint}"
+    if error.validator == "format":
+        hint = error.schema.get("description") or error.validator_value
+        return field, f"{field}: {error.instance!r} is not a valid {hint}"
+    return field, f"{field}: {error.message}" if field else error.message
 
 
 def _parse(body: bytes) -> Any:

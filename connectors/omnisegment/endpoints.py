@@ -1,11 +1,20 @@
-"""The OmniSegment import endpoints as the reference in shared/omnisegment-api describes them."""
+"""The OmniSegment import endpoints as the reference in shared/omnisegment-api describes them.
+
+One `EndpointDef` per kind of record; each has one or more `Route`s (URLs) chosen by the sync's
+`destination.mode`. Envelope options are JSON Schemas per route, because the pages differ per route
+(e.g. `merge_key: source_id` and `debug_mode` exist only on single routes). docs/endpoints.md is the
+table of all this, with the reference's ambiguities and what was chosen.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Auth = Literal["body", "header"]
+Auth = Literal["body", "header", "beacon"]
+"""body: `tid`+`api_key` in the JSON body; header: `X-OmniSegment-Api-Key` with `tid` in the query;
+beacon: `X-OmniSegment-Api-Key` with `tid` in the JSON body (event tracking)."""
 
 ENVIRONMENTS: dict[str, tuple[str | None, str]] = {
     # name: (documented base URL, account's UTC offset for naive datetimes)
@@ -15,15 +24,30 @@ ENVIRONMENTS: dict[str, tuple[str | None, str]] = {
     "sandbox": (None, "+08:00"),  # started in-process on 127.0.0.1
 }
 
+Identity = tuple[tuple[str, ...], ...]
+"""Alternative groups of fields that identify the member of a record: one group must be present."""
+
+SOURCE_PAIR = ("source_id", "source_system")
+MEMBER_IDENTITY: Identity = (("member_sn",), SOURCE_PAIR)
+IDENTIFIER_FIELDS = ("line_id", "phone", "email", "messenger_psid")
+
 
 @dataclass(frozen=True)
 class Route:
-    """One URL of an endpoint: how records travel in its body."""
+    """One URL of an endpoint: how records travel in its body, its cap, rate and options."""
 
     path: str
     auth: Auth
     cap: int  # records per request; 1 for single-record routes
-    data_key: str = "data"  # body key holding the record(s)
+    data_key: str | None = "data"  # body key holding the record(s); None: the record is the body
+    as_list: bool = False  # the records travel as a list (even a list of one)
+    rate_limit: float = 10.0  # documented requests per second
+    options: Mapping[str, Any] = field(default_factory=dict)  # JSON Schema of the envelope options
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # options sent when the spec has none
+
+    @property
+    def option_names(self) -> frozenset[str]:
+        return frozenset(self.options.get("properties", {}))
 
 
 @dataclass(frozen=True)
@@ -31,40 +55,276 @@ class EndpointDef:
     name: str
     schema: str  # file under schemas/
     key_fields: tuple[str, ...]  # the record key, for idempotency, order and reports
-    single: Route | None
-    batch: Route | None
-    rate_limit: float = 10.0
-    options: dict[str, Any] = field(default_factory=dict)  # JSON Schema properties of the envelope
+    routes: Mapping[str, Route]  # by mode: "single", "batch", and "list" for gift vouchers
+    identity: Callable[[Mapping[str, Any]], Identity] | None = None  # by envelope options
     personal_fields: frozenset[str] = frozenset()
+    plain_value_option: str | None = None  # blacklist: data holds record[options[this]] only
+    doc: str = ""  # reference page
+
+    @property
+    def single(self) -> Route | None:
+        return self.routes.get("single")
+
+    @property
+    def batch(self) -> Route | None:
+        return self.routes.get("batch")
+
+    @property
+    def default_mode(self) -> str:
+        return "batch" if "batch" in self.routes else next(iter(self.routes))
+
+    @property
+    def option_names(self) -> frozenset[str]:
+        return frozenset().union(*(route.option_names for route in self.routes.values()))
 
 
-_AUDIENCE_PERSONAL = frozenset(
-    {"name", "first_name", "last_name", "email", "phone", "address", "birthday", "line_id"}
-)
+def _options(required: tuple[str, ...] = (), **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
 
 _IGNORE_EMPTY = {
     "type": "boolean",
     "description": "true: '' and null keep the old value, 'none' clears it",
 }
+_TAG_MODE = {"enum": ["append", "replace"]}
+_IDENTIFIER_FIELD = {
+    "enum": list(IDENTIFIER_FIELDS),
+    "description": "member lookup field instead of member_sn",
+}
+_SITE = {"type": ["string", "null"], "description": "site of a multi-site organisation"}
+_CUSTOM_IDENTIFIER = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "minLength": 1},
+    "description": "{json custom field: sub-field that identifies the item to update}",
+}
+_AUDIENCE_MERGE_KEYS = ["member_sn", "line_id", "email", "phone", "messenger_psid"]
+
+
+def audience_identity(options: Mapping[str, Any]) -> Identity:
+    """member_sn, or source_id with source_system; merge_key X also needs X in the record."""
+    merge_key = options.get("merge_key", "member_sn")
+    if merge_key == "source_id":
+        return (SOURCE_PAIR,)
+    if merge_key == "member_sn":
+        return MEMBER_IDENTITY
+    return tuple((*group, merge_key) for group in MEMBER_IDENTITY)
+
+
+def member_identity(options: Mapping[str, Any]) -> Identity:
+    """Purchases and vouchers: identifier_field replaces member_sn; anonymous orders need none."""
+    if options.get("is_anonymous") is True:
+        return ()
+    return ((str(options.get("identifier_field", "member_sn")),), SOURCE_PAIR)
+
+
+def search_key_identity(options: Mapping[str, Any]) -> Identity:
+    return ((str(options.get("search_key", "member_sn")),),)
+
+
+_AUDIENCE_PERSONAL = frozenset(
+    {
+        "name",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "address",
+        "birthday",
+        "line_id",
+        "facebook_id",
+        "google_id",
+        "messenger_psid",
+        "zip_code",
+    }
+)
+_IDENTIFIER_PERSONAL = frozenset({"email", "phone", "line_id", "messenger_psid"})
 
 CATALOGUE: dict[str, EndpointDef] = {
     "audience": EndpointDef(
         name="audience",
         schema="audience.json",
         key_fields=("member_sn", "source_id"),
-        single=Route("/ma_audience/import-audience/", "body", 1),
-        batch=Route("/api/v2/audiences/batch-import/", "body", 50),
-        options={
-            "ignore_empty_value": _IGNORE_EMPTY,
-            "merge_key": {
-                "enum": ["member_sn", "line_id", "email", "phone", "messenger_psid", "source_id"]
-            },
-            "tag_mode": {"enum": ["append", "replace"]},
-            "custom_fields_identifier_field": {
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-            },
+        routes={
+            "single": Route(
+                "/ma_audience/import-audience/",
+                "body",
+                1,
+                options=_options(
+                    ignore_empty_value=_IGNORE_EMPTY,
+                    merge_key={"enum": [*_AUDIENCE_MERGE_KEYS, "source_id"]},
+                    tag_mode=_TAG_MODE,
+                ),
+            ),
+            "batch": Route(
+                "/api/v2/audiences/batch-import/",
+                "body",
+                50,
+                as_list=True,
+                options=_options(
+                    ignore_empty_value=_IGNORE_EMPTY,
+                    merge_key={"enum": _AUDIENCE_MERGE_KEYS},
+                    tag_mode=_TAG_MODE,
+                    custom_fields_identifier_field=_CUSTOM_IDENTIFIER,
+                ),
+            ),
         },
+        identity=audience_identity,
         personal_fields=_AUDIENCE_PERSONAL,
+        doc="Import-Audience-API.md, Batch-Import-Audience-API.md",
+    ),
+    "purchase": EndpointDef(
+        name="purchase",
+        schema="purchase.json",
+        key_fields=("transaction_id",),
+        routes={
+            "single": Route(
+                "/api/import-purchase-data/",
+                "body",
+                1,
+                options=_options(
+                    is_anonymous={"type": "boolean"},
+                    identifier_field=_IDENTIFIER_FIELD,
+                    debug_mode={"enum": [0, 1, "0", "1"]},
+                ),
+            ),
+            "batch": Route(
+                "/api/v2/purchase/batch-import/",
+                "body",
+                50,
+                as_list=True,
+                options=_options(
+                    is_anonymous={"type": "boolean"}, identifier_field=_IDENTIFIER_FIELD
+                ),
+            ),
+        },
+        identity=member_identity,
+        personal_fields=_IDENTIFIER_PERSONAL | {"shipping_address"},
+        doc="Import-Purchase-Data-API.md, Batch-Import-Purchase-Data-API.md",
+    ),
+    "gift_voucher": EndpointDef(
+        name="gift_voucher",
+        schema="gift_voucher.json",
+        key_fields=("voucher_id",),
+        routes={
+            "single": Route(
+                "/api/import-gift-voucher/",
+                "body",
+                1,
+                rate_limit=30.0,
+                options=_options(site=_SITE, identifier_field=_IDENTIFIER_FIELD),
+            ),
+            "list": Route(
+                "/api/import-gift-voucher/",
+                "body",
+                100,
+                as_list=True,
+                options=_options(site=_SITE, identifier_field=_IDENTIFIER_FIELD),
+            ),
+            "batch": Route(
+                "/api/v2/voucher/batch-import/",
+                "body",
+                100,
+                data_key="data_list",
+                as_list=True,
+                options=_options(site=_SITE, identifier_field=_IDENTIFIER_FIELD),
+            ),
+        },
+        identity=member_identity,
+        personal_fields=_IDENTIFIER_PERSONAL,
+        doc="Import-Gift-Voucher.md, Batch-Import-Gift-Voucher.md",
+    ),
+    "product": EndpointDef(
+        name="product",
+        schema="product.json",
+        key_fields=("id",),
+        routes={
+            "single": Route("/api/v1/products/import/", "body", 1, options=_options(site=_SITE))
+        },
+        doc="Import-Product-API.md",
+    ),
+    "event_registration": EndpointDef(
+        name="event_registration",
+        schema="event_registration.json",
+        key_fields=("event_id",),
+        routes={
+            "single": Route(
+                "/api/v1/products/import-event-registration-data/", "body", 1, options=_options()
+            )
+        },
+        personal_fields=frozenset({"delivery_address"}),
+        doc="Import-Event-Registration-API.md",
+    ),
+    "product_guarantee": EndpointDef(
+        name="product_guarantee",
+        schema="product_guarantee.json",
+        key_fields=("warranty_id",),
+        routes={
+            "single": Route(
+                "/api/v1/products/import-product-guarantee-data/", "body", 1, options=_options()
+            )
+        },
+        doc="Import-Product-Guarantee-API.md",
+    ),
+    "audience_mapping": EndpointDef(
+        name="audience_mapping",
+        schema="audience_mapping.json",
+        key_fields=("source_system", "source_id"),
+        routes={
+            "single": Route(
+                "/api/v1/audiences/audiences-mapping/",
+                "header",
+                1,
+                data_key=None,
+                options=_options(),
+            )
+        },
+        personal_fields=frozenset({"phone", "email", "line_id"}),
+        doc="Audience-Mapping-API.md",
+    ),
+    "blacklist": EndpointDef(
+        name="blacklist",
+        schema="blacklist.json",
+        key_fields=(),  # the plain value itself
+        routes={
+            "batch": Route(
+                "/api/v2/audiences/batch-import-blacklist/",
+                "body",
+                100,
+                as_list=True,
+                options=_options(
+                    ("search_key", "to_be_blacklisted"),
+                    search_key={
+                        "enum": ["email", "phone", "line_id", "messenger_psid", "member_sn"]
+                    },
+                    to_be_blacklisted={"type": "boolean"},
+                ),
+            )
+        },
+        identity=search_key_identity,
+        personal_fields=_IDENTIFIER_PERSONAL,
+        plain_value_option="search_key",
+        doc="Batch-Import-Blacklist-API.md",
+    ),
+    "event": EndpointDef(
+        name="event",
+        schema="event.json",
+        key_fields=("transaction_id", "client_id"),
+        routes={
+            "single": Route(
+                "/api/v1/beacon/track-event/",
+                "beacon",
+                1,
+                data_key=None,
+                options=_options(version={"type": "string", "minLength": 1}),
+                defaults={"version": "2.0.4"},
+            )
+        },
+        personal_fields=frozenset({"event_label"}),
+        doc="Event-Tracking-API.md",
     ),
 }

@@ -125,6 +125,11 @@ class Sandbox:
         if check.auth == "header":
             tid = request.query.get("tid")
             key = request.headers.get("X-OmniSegment-Api-Key")
+        elif check.auth == "beacon":
+            tid = body.get("tid")
+            key = request.headers.get("X-OmniSegment-Api-Key")
+            if not tid:
+                return _error(400, *(check.validate(body) or ("Missing Input Error", "tid")))
         else:
             tid, key = body.get("tid"), body.get("api_key")
         denied = self._authorise(check, tid, key)
@@ -158,7 +163,7 @@ class Sandbox:
         if check.auth == "body" and (not tid or not key):
             return _error(400, "Missing Input Error", check.missing_message)
         if self.tenants.get(tid) != key or not key:
-            which = "X-OmniSegment-Api-Key" if check.auth == "header" else "api_key or tid"
+            which = "api_key or tid" if check.auth == "body" else "X-OmniSegment-Api-Key"
             return _error(403, "Forbidden", f"invalid {which}")
         return None
 

@@ -1,106 +1,213 @@
 """What the sandbox accepts on each route, written from the reference pages (not from schemas/).
 
 Each check returns (ERR_TYPE_KEY, message) for a 400, or None when the request is acceptable.
+Record checks live in _sandbox_items.py; this module holds the envelopes and the route table.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-Problem = tuple[str, str] | None
+from connectors.omnisegment import _sandbox_items as items
+from connectors.omnisegment._sandbox_values import INPUT, MISSING, Problem, is_text
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ItemCheck = Callable[[Any, str, dict[str, Any]], Problem]
+Shape = Literal["object", "list", "object_or_list", "body"]
+
+_OK = {"SUCCESS": True, "PAYLOAD": None}
+_POST_DATA = "These values are required in post data : api_key, tid, data"
+_LOOKUPS = ("line_id", "phone", "email", "messenger_psid")
 
 
-def _audience_item(item: Any, where: str) -> Problem:
-    if not isinstance(item, dict):
-        return "Input Error", f"{where} should be an object"
-    member_sn = item.get("member_sn")
-    if not member_sn and not (item.get("source_id") and item.get("source_system")):
-        return "Missing Input Error", f"{where} requires member_sn or source_id with source_system"
-    for name in ("member_sn", "source_id", "source_system", "name", "email", "phone", "tags"):
-        if name in item and item[name] is not None and not isinstance(item[name], str):
-            return "Input Error", f"{where}.{name} should be a string"
-    if item.get("sex") not in (None, "", "none", "male", "female"):
-        return "Input Error", f"{where}.sex should be one of ['male', 'female']"
-    birthday = item.get("birthday")
-    if birthday not in (None, "", "none") and not (
-        isinstance(birthday, str) and _DATE.match(birthday)
-    ):
-        return "Input Error", f"{where}.birthday should be in YYYY-MM-DD format"
-    for name in (
-        "is_subscriber",
-        "is_subscriber_sms",
-        "is_subscriber_line",
-        "is_subscriber_pn",
-        "is_active",
-        "is_headless_account",
-    ):
-        if name in item and item[name] is not None and not isinstance(item[name], bool):
-            return "Input Error", f"{where}.{name} should be a boolean"
+def _enum(name: str, choices: tuple[Any, ...]) -> Callable[[dict[str, Any]], Problem]:
+    def check(body: dict[str, Any]) -> Problem:
+        if name in body and body[name] not in choices:
+            return INPUT, f"{name} should be one of {list(choices)}"
+        return None
+
+    return check
+
+
+def _boolean(name: str) -> Callable[[dict[str, Any]], Problem]:
+    def check(body: dict[str, Any]) -> Problem:
+        if name in body and not isinstance(body[name], bool):
+            return INPUT, f"{name} should be a boolean"
+        return None
+
+    return check
+
+
+def _site(body: dict[str, Any]) -> Problem:
+    if body.get("site") is not None and not is_text(body["site"]):
+        return INPUT, "site should be a string or null"
     return None
 
 
-def _audience_key(item: dict[str, Any]) -> str:
-    return str(item.get("member_sn") or f"{item.get('source_system')}:{item.get('source_id')}")
+def _custom_identifier(body: dict[str, Any]) -> Problem:
+    value = body.get("custom_fields_identifier_field", {})
+    if not isinstance(value, dict) or not all(is_text(v) and v for v in value.values()):
+        return INPUT, "custom_fields_identifier_field should map json custom fields to sub-fields"
+    return None
+
+
+_MERGE_KEYS = ("member_sn", "line_id", "email", "phone", "messenger_psid")
+_AUDIENCE_SINGLE = (
+    _enum("merge_key", (*_MERGE_KEYS, "source_id")),
+    _enum("tag_mode", ("append", "replace")),
+    _boolean("ignore_empty_value"),
+)
+_AUDIENCE_BATCH = (
+    _enum("merge_key", _MERGE_KEYS),
+    _enum("tag_mode", ("append", "replace")),
+    _boolean("ignore_empty_value"),
+    _custom_identifier,
+)
+_PURCHASE = (_boolean("is_anonymous"), _enum("identifier_field", _LOOKUPS))
+_VOUCHER = (_site, _enum("identifier_field", _LOOKUPS))
+_BLACKLIST_KEYS = ("email", "phone", "line_id", "messenger_psid", "member_sn")
 
 
 @dataclass(frozen=True)
 class RouteCheck:
     path: str
     endpoint: str  # name under which accepted records are kept
-    auth: str  # "body" or "header"
-    cap: int  # 1: `data` is one object; otherwise a list of at most cap objects
-    item_check: Callable[[Any, str], Problem]
-    item_key: Callable[[dict[str, Any]], str]
+    auth: str  # "body", "header" (tid in the query) or "beacon" (tid in the body)
+    shape: Shape
+    item_check: ItemCheck
+    item_key: Callable[[Any, dict[str, Any]], str]
+    cap: int = 1
+    data_key: str = "data"
     required: tuple[str, ...] = ("api_key", "tid", "data")
-    success: Any = None
+    missing_text: str = _POST_DATA
+    envelope_checks: tuple[Callable[[dict[str, Any]], Problem], ...] = ()
+    success: Any = field(default_factory=lambda: _OK)
+    size_text: str = "data should not contain more than {cap} items"
+    stored: Callable[[Any, dict[str, Any]], Any] = lambda item, _body: item
+    empty_text: str | None = None  # an empty list gets this Input Error instead of "missing"
 
     @property
     def missing_message(self) -> str:
-        return f"These values are required in post data : {', '.join(self.required)}"
+        return self.missing_text
 
     def validate(self, body: dict[str, Any]) -> Problem:
-        if any(body.get(name) in (None, "", []) for name in self.required):
-            return "Missing Input Error", self.missing_message
-        data = body["data"]
-        if self.cap == 1:
-            return self.item_check(data, "data")
-        if not isinstance(data, list):
-            return "Input Error", "data should be a list"
+        if self.shape == "body":
+            return self.item_check(body, "data", body)
+        empty: tuple[Any, ...] = (None, "") if self.empty_text else (None, "", [])
+        if any(body.get(name) in empty for name in self.required):
+            return MISSING, self.missing_text
+        for check in self.envelope_checks:
+            if (problem := check(body)) is not None:
+                return problem
+        data = body[self.data_key]
+        if isinstance(data, dict) and self.shape in ("object", "object_or_list"):
+            return self.item_check(data, self.data_key, body)
+        if not isinstance(data, list) or self.shape == "object":
+            wanted = "an object" if self.shape == "object" else "a list"
+            return INPUT, f"type of {self.data_key} should be {wanted} instead of {type(data)}"
+        if not data and self.empty_text:
+            return INPUT, self.empty_text
         if len(data) > self.cap:
-            return "Input Error", f"data should not contain more than {self.cap} items"
+            return INPUT, self.size_text.format(cap=self.cap)
         for i, item in enumerate(data):
-            problem = self.item_check(item, f"data[{i}]")
-            if problem is not None:
+            if (problem := self.item_check(item, f"{self.data_key}[{i}]", body)) is not None:
                 return problem
         return None
 
     def records(self, body: dict[str, Any]) -> Iterable[tuple[str, Any]]:
-        items = [body["data"]] if self.cap == 1 else body["data"]
-        return ((self.item_key(item), item) for item in items)
+        if self.shape == "body":
+            kept = {k: v for k, v in body.items() if k not in ("tid", "api_key")}
+            return [(self.item_key(kept, body), kept)]
+        data = body[self.data_key]
+        rows = [data] if isinstance(data, dict) else data
+        return ((self.item_key(item, body), self.stored(item, body)) for item in rows)
+
+
+def _member_key(item: dict[str, Any], body: dict[str, Any]) -> str:
+    lookup = body.get("identifier_field") or "member_sn"
+    return str(item.get(lookup) or f"{item.get('source_system')}:{item.get('source_id')}")
+
+
+def _field_key(name: str) -> Callable[[Any, dict[str, Any]], str]:
+    def key(item: Any, _body: dict[str, Any]) -> str:
+        value = item[name]
+        return value if isinstance(value, str) else str(sorted(value.items()))
+
+    return key
+
+
+def _event_key(body: dict[str, Any], _full: dict[str, Any]) -> str:
+    kind = body.get("event_action") or body.get("hit_type")
+    return f"{kind}:{body.get('transaction_id') or body.get('client_id')}"
 
 
 ROUTES: tuple[RouteCheck, ...] = (
     RouteCheck(
-        "/ma_audience/import-audience/",
-        "audience",
-        "body",
-        1,
-        _audience_item,
-        _audience_key,
+        "/ma_audience/import-audience/", "audience", "body", "object", items.audience,
+        lambda item, _b: _member_key(item, {}),
+        envelope_checks=_AUDIENCE_SINGLE,
         success={"SUCCESS": True, "PAYLOAD": {"status": "OK", "error_msg": ""}},
     ),
     RouteCheck(
-        "/api/v2/audiences/batch-import/",
-        "audience",
-        "body",
-        50,
-        _audience_item,
-        _audience_key,
-        success={"SUCCESS": True, "PAYLOAD": None},
+        "/api/v2/audiences/batch-import/", "audience", "body", "list", items.audience,
+        lambda item, _b: _member_key(item, {}), cap=50, envelope_checks=_AUDIENCE_BATCH,
     ),
-)
+    RouteCheck(
+        "/api/import-purchase-data/", "purchase", "body", "object", items.purchase,
+        _field_key("transaction_id"),
+        missing_text="Request must include api_key, tid and data_content.",
+        envelope_checks=(*_PURCHASE, _enum("debug_mode", (0, 1, "0", "1"))),
+    ),
+    RouteCheck(
+        "/api/v2/purchase/batch-import/", "purchase", "body", "list", items.purchase,
+        _field_key("transaction_id"), cap=50,
+        missing_text="Request should includes tid, api_key and data", envelope_checks=_PURCHASE,
+    ),
+    RouteCheck(
+        "/api/import-gift-voucher/", "gift_voucher", "body", "object_or_list", items.gift_voucher,
+        _field_key("voucher_id"), cap=100, envelope_checks=_VOUCHER,
+    ),
+    RouteCheck(
+        "/api/v2/voucher/batch-import/", "gift_voucher", "body", "list", items.gift_voucher,
+        _field_key("voucher_id"), cap=100, data_key="data_list",
+        required=("api_key", "tid", "data_list"),
+        missing_text="These values are required in post data : api_key, tid, data_list",
+        envelope_checks=_VOUCHER,
+    ),
+    RouteCheck(
+        "/api/v1/products/import/", "product", "body", "object", items.product, _field_key("id"),
+        envelope_checks=(_site,), success={"SUCCESS": True, "PAYLOAD": {"status": "OK"}},
+    ),
+    RouteCheck(
+        "/api/v1/products/import-event-registration-data/", "event_registration", "body",
+        "object", items.event_registration, _field_key("event_id"),
+    ),
+    RouteCheck(
+        "/api/v1/products/import-product-guarantee-data/", "product_guarantee", "body", "object",
+        items.product_guarantee, _field_key("warranty_id"),
+    ),
+    RouteCheck(
+        "/api/v1/audiences/audiences-mapping/", "audience_mapping", "header", "body",
+        items.audience_mapping,
+        lambda body, _b: f"{body['source_system']}:{body['source_id']}",
+        missing_text="source_id, source_system and mapping_key are required",
+    ),
+    RouteCheck(
+        "/api/v2/audiences/batch-import-blacklist/", "blacklist", "body", "list",
+        items.blacklist_value, lambda value, _b: str(value), cap=100,
+        required=("tid", "search_key", "to_be_blacklisted", "data"),
+        missing_text="Missing tid, search_key, to_be_blacklisted, data",
+        envelope_checks=(_enum("search_key", _BLACKLIST_KEYS), _boolean("to_be_blacklisted")),
+        size_text="size of batch import exceeds {cap}",
+        empty_text="data is empty",
+        stored=lambda _value, body: {
+            "search_key": body["search_key"],
+            "to_be_blacklisted": body["to_be_blacklisted"],
+        },
+    ),
+    RouteCheck(
+        "/api/v1/beacon/track-event/", "event", "beacon", "body", items.event, _event_key,
+        missing_text="Missing required fields: client_id, tid, hit_type",
+    ),
+)  # fmt: skip

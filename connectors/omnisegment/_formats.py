@@ -1,0 +1,96 @@
+"""What JSON Schema alone cannot say about OmniSegment records: calendar-valid dates, finite numbers,
+and the order of paired datetimes. Used by the client's record check, not by the sandbox."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, TypeChecker, validators
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _aware(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _is_datetime_offset(value: object) -> bool:
+    return not isinstance(value, str) or _aware(value) is not None
+
+
+def _is_datetime_range(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    start, _, end = value.partition("/")
+    first, last = _aware(start), _aware(end)
+    return first is not None and last is not None and first <= last
+
+
+def _is_voucher_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        datetime.fromisoformat(value)  # the pattern already limits it to the four documented forms
+    except ValueError:
+        return False
+    return True
+
+
+FORMATS = FormatChecker(formats=())
+FORMATS.checks("date")(_is_date)
+FORMATS.checks("date-time-offset")(_is_datetime_offset)
+FORMATS.checks("date-time-range")(_is_datetime_range)
+FORMATS.checks("voucher-date")(_is_voucher_date)
+
+
+def _is_number(_checker: TypeChecker, instance: object) -> bool:
+    """A finite int or float: NaN and infinities would be sent as null by the JSON encoder."""
+    if isinstance(instance, bool):
+        return False
+    if isinstance(instance, int):
+        return True
+    return isinstance(instance, float) and math.isfinite(instance)
+
+
+RecordValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number),
+)
+
+Rule = Callable[[Mapping[str, Any]], tuple[str, str] | None]
+
+
+def ordered(start: str, end: str) -> Rule:
+    """`end` must come after `start` (both already checked as datetimes with an offset)."""
+
+    def rule(record: Mapping[str, Any]) -> tuple[str, str] | None:
+        first, last = record.get(start), record.get(end)
+        if not (isinstance(first, str) and isinstance(last, str)):
+            return None
+        a, b = _aware(first), _aware(last)
+        if a is not None and b is not None and b <= a:
+            return end, f"'{end}' must be after '{start}'"
+        return None
+
+    return rule
+
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "event_registration": (ordered("event_start_datetime", "event_end_datetime"),),
+    "product_guarantee": (ordered("warranty_start_datetime", "warranty_end_datetime"),),
+}

@@ -1,0 +1,169 @@
+"""Value checks of the sandbox, written from the reference pages' wording (not from schemas/).
+
+Each returns an error text or None; `where` is the path shown in ERR_MSG, e.g. data[3].birthday.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+Problem = tuple[str, str] | None
+INPUT = "Input Error"
+MISSING = "Missing Input Error"
+
+_YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)"
+)
+_VOUCHER = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:([+-])(\d{2})(?::?(\d{2}))?)?)?"
+)
+
+
+def is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def is_filled(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _offset(sign: str | None, hours: str | None, minutes: str | None) -> timezone | None:
+    if sign is None or hours is None:
+        return None
+    h, m = int(hours), int(minutes or 0)
+    if h > 23 or m > 59:
+        raise ValueError("offset out of range")
+    delta = timedelta(hours=h, minutes=m)
+    return timezone(delta if sign == "+" else -delta)
+
+
+def parse_date(value: Any) -> date | None:
+    """YYYY-MM-DD, a real calendar day."""
+    match = _YMD.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    try:
+        return date(*map(int, match.groups()))
+    except ValueError:
+        return None
+
+
+def parse_iso_datetime(value: Any) -> datetime | None:
+    """ISO 8601 date and time with an offset (Z, +08, +0800, +08:00); naive ones are refused."""
+    match = _ISO.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    y, mo, d, h, mi, s, frac, zone, sign, oh, om = match.groups()
+    try:
+        tz = UTC if zone == "Z" else _offset(sign, oh, om)
+        micro = int((frac or "0").ljust(6, "0"))
+        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), micro, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def parse_voucher_date(value: Any) -> datetime | None:
+    """The forms of Import-Gift-Voucher Note 2: a date, or date and time (space or T), offset optional."""
+    match = _VOUCHER.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    y, mo, d, h, mi, s, sign, oh, om = match.groups()
+    try:
+        return datetime(
+            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
+            tzinfo=_offset(sign, oh, om),
+        )  # fmt: skip
+    except ValueError:
+        return None
+
+
+def is_url(value: Any) -> bool:
+    if not isinstance(value, str) or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def text_fields(
+    item: dict[str, Any], names: tuple[str, ...], where: str, *, nullable: bool
+) -> Problem:
+    for name in names:
+        if name in item:
+            value = item[name]
+            if not (is_text(value) or (nullable and value is None)):
+                return INPUT, f"{where}.{name} should be a string"
+    return None
+
+
+def filled_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    for name in names:
+        if name in item and not is_filled(item[name]):
+            return INPUT, f"{where}.{name} should be a non-empty string"
+    return None
+
+
+def bool_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    for name in names:
+        if name in item and not isinstance(item[name], bool):
+            return INPUT, f"{where}.{name} should be a boolean"
+    return None
+
+
+def int_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    for name in names:
+        if name in item and not is_int(item[name]):
+            return INPUT, f"{where}.{name} should be an integer"
+    return None
+
+
+def iso_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    for name in names:
+        if name in item and parse_iso_datetime(item[name]) is None:
+            return INPUT, f"{where}.{name} should be an ISO 8601 datetime with a time zone"
+    return None
+
+
+def need(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    missing = [n for n in names if item.get(n) in (None, "")]
+    if missing:
+        return MISSING, f"{where} requires {', '.join(missing)}"
+    return None
+
+
+def only(item: dict[str, Any], allowed: frozenset[str], where: str) -> Problem:
+    extra = sorted(set(item) - allowed)
+    if extra:
+        return INPUT, f"{where}.{extra[0]} is not a known field"
+    return None
+
+
+def first(*problems: Problem) -> Problem:
+    """The first problem found; arguments are evaluated eagerly, which is fine for a sandbox."""
+    return next((p for p in problems if p is not None), None)
+
+
+def custom_value(value: Any, limit: int, *, extra: bool = False) -> bool:
+    """A custom field: text up to `limit` characters or a number (plus booleans/null with `extra`)."""
+    if isinstance(value, str):
+        return len(value) <= limit
+    if extra and (isinstance(value, bool) or value is None):
+        return True
+    return is_number(value)

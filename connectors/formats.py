@@ -228,13 +228,14 @@ def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) ->
     except Exception as exc:  # pyarrow raises ArrowInvalid and friends: not a Parquet file
         raise FormatError(f"not a readable Parquet file ({exc})") from None
     with parquet:
-        groups, number = [], 0
-        for index in range(parquet.num_row_groups):
-            rows = parquet.metadata.row_group(index).num_rows
-            if number + rows <= skip_to:
-                number += rows
-                continue
-            groups.append(index)
+        first, number = 0, 0
+        while first < parquet.num_row_groups:
+            rows = parquet.metadata.row_group(first).num_rows
+            if number + rows > skip_to:
+                break
+            number += rows
+            first += 1
+        groups = list(range(first, parquet.num_row_groups))
         if not groups:
             return
         for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=groups):

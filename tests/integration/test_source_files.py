@@ -165,3 +165,15 @@ async def test_malformed_and_undecodable_rows_are_rejected_with_file_and_line(
         "bad.csv:4": "line 4: expected 2 columns, found 3",
         "bad.csv:7": "line 7: not valid big5 (byte 0xff at column 4)",
     }
+
+
+async def test_parquet_resume_across_row_groups_of_unequal_size(tmp_path: Path) -> None:
+    """A short last row group after the resume point is still read (not skipped as 'before')."""
+    write_parquet(tmp_path / "m.parquet", 25_000)  # row groups: 10,000, 10,000, 5,000
+    source = ParquetSource({"path": "m.parquet"}, context(tmp_path))
+
+    first, count, last = await first_and_count(source.read(("m.parquet", 12_000)))
+
+    assert first is not None
+    assert first.values == {"id": "M012000", "name": "會員12000", "n": 12_000}
+    assert (count, last) == (13_000, ("m.parquet", 25_000))

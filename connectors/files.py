@@ -56,9 +56,6 @@ class FileSource:
         name, number = position
         return f"{name}:{number}"
 
-    def estimate_total(self) -> int | None:
-        return None
-
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         return iterate_in_thread(lambda: self._rows(resume))
 

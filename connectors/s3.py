@@ -109,9 +109,6 @@ class S3Source:
         key, number = position[-2], position[-1]
         return f"s3://{self.bucket}/{key}:{number}"
 
-    def estimate_total(self) -> int | None:
-        return None
-
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         return iterate_in_thread(lambda: self._rows(resume))
 

@@ -87,9 +87,6 @@ class SqlSource:
         pairs = ", ".join(f"{n}={json_safe(v)}" for n, v in zip(names, position, strict=False))
         return f"{what}[{pairs}]"
 
-    def estimate_total(self) -> int | None:
-        return None
-
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         return iterate_in_thread(lambda: self._rows(resume), self.chunk)
 

@@ -1,0 +1,19 @@
+"""Parquet files (a path or a glob), read a row group at a time; see connectors.files."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from connectors.files import PATH_SCHEMA, FileSource
+
+
+class ParquetSource(FileSource):
+    """Values become JSON-safe as connectors.values says (Decimal -> str, timestamps -> ISO 8601)."""
+
+    format: ClassVar[str] = "parquet"
+    config_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "required": ["path"],
+        "properties": {"path": PATH_SCHEMA},
+        "additionalProperties": False,
+    }

@@ -1,0 +1,200 @@
+"""Any SQLAlchemy database: a table or a query, streamed through a server-side cursor.
+
+Order and position:
+- with an incremental cursor (`incremental: {cursor: updated_at}`), rows are read ordered by
+  (cursor, *key) and the position is (cursor value, *key values); a resumed read asks for rows
+  strictly after it, so rows that share the cursor value of the last one read are neither lost
+  nor read twice. Without a key (a query with no `key:`) the position is (cursor value,) and a
+  resumed read takes `cursor >= value`: the rows sharing that value are read again (at-least-once;
+  the destination upserts by key). Rows whose cursor is NULL cannot be placed in that order: they
+  are left out and counted in a warning.
+- without a cursor, rows are ordered by the key (a table's primary key by default), position
+  (*key values); with no key at all the position is (row number,) and a resume skips that many
+  rows, which is only sound when the query orders its rows itself.
+Positions hold the database's own values (datetime, Decimal, ...), so they order exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
+
+from connectors._threaded import iterate_in_thread
+from connectors.values import json_safe
+from engine.contracts import SourceContext
+from engine.errors import OmnisyncError
+from engine.logging import register_secrets
+from engine.records import Position, Row
+
+log = structlog.get_logger("omnisync.sql")
+
+_IDENTIFIER = {"type": "string", "minLength": 1}
+
+
+class SqlSource:
+    config_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {
+                "type": "string",
+                "minLength": 1,
+                "writeOnly": True,
+                "description": "SQLAlchemy URL, usually ${DATABASE_URL} (its password is a secret)",
+            },
+            "table": {**_IDENTIFIER, "description": "table or schema.table"},
+            "query": {"type": "string", "minLength": 1, "description": "SELECT with :name params"},
+            "params": {"type": "object", "description": "values bound to the query's :names"},
+            "columns": {"type": "array", "items": _IDENTIFIER, "minItems": 1},
+            "key": {
+                "type": "array",
+                "items": _IDENTIFIER,
+                "minItems": 1,
+                "description": "unique columns: tie-breaker after the cursor, default the primary key",
+            },
+            "chunk_size": {"type": "integer", "minimum": 1, "maximum": 100000},
+        },
+        "oneOf": [{"required": ["table"]}, {"required": ["query"]}],
+        "additionalProperties": False,
+    }
+
+    def __init__(self, config: Mapping[str, Any], context: SourceContext) -> None:
+        self.url = str(config["url"])
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError:
+            raise OmnisyncError(f"{context.sync_name}: sql url is not a SQLAlchemy URL") from None
+        if parsed.password:
+            register_secrets([str(parsed.password)])
+        self.safe_url = parsed.render_as_string(hide_password=True)
+        self.table: str | None = config.get("table")
+        self.query: str | None = config.get("query")
+        self.params: dict[str, Any] = dict(config.get("params", {}))
+        self.columns: list[str] | None = config.get("columns")
+        self.key: list[str] | None = config.get("key")
+        self.cursor = context.cursor
+        self.chunk = int(config.get("chunk_size", 1000))
+        self.sync = context.sync_name
+
+    def locate(self, position: Position) -> str:
+        what = self.table or "query"
+        names = ([self.cursor] if self.cursor else []) + (self.key or ["row"])
+        pairs = ", ".join(f"{n}={json_safe(v)}" for n, v in zip(names, position, strict=False))
+        return f"{what}[{pairs}]"
+
+    def read(self, resume: Position | None) -> AsyncIterator[Row]:
+        return iterate_in_thread(lambda: self._rows(resume), self.chunk)
+
+    def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                selectable = self._selectable(conn)
+                order = self._order(selectable)
+                stmt = self._statement(conn, selectable, order, resume)
+                result = conn.execution_options(stream_results=True, yield_per=self.chunk).execute(
+                    stmt
+                )
+                yield from self._convert(result, order, resume)
+        except SQLAlchemyError as exc:
+            raise OmnisyncError(f"{self.sync}: {self.safe_url}: {_short(exc)}") from None
+        finally:
+            engine.dispose()
+
+    def _convert(
+        self, result: sa.CursorResult[Any], order: Sequence[str], resume: Position | None
+    ) -> Generator[Row, None, None]:
+        names = list(result.keys())
+        missing = [n for n in order if n not in names]
+        if missing:
+            raise OmnisyncError(f"{self.sync}: the rows have no column {', '.join(missing)}")
+        at = [names.index(n) for n in order]
+        number = int(resume[0]) if resume is not None and not order else 0
+        with result:
+            for raw in result:
+                number += 1
+                position = tuple(raw[i] for i in at) if order else (number,)
+                yield Row({n: json_safe(v) for n, v in zip(names, raw, strict=True)}, position)
+
+    def _selectable(self, conn: Connection) -> sa.FromClause:
+        if self.query is not None:
+            try:
+                text = sa.text(self.query).bindparams(**self.params)
+            except ArgumentError as exc:
+                raise OmnisyncError(f"{self.sync}: query params: {exc}") from None
+            needed = [*([self.cursor] if self.cursor else []), *(self.key or [])]
+            return text.columns(*(sa.column(n) for n in needed)).subquery("omnisync_q")
+        schema, _, name = str(self.table).rpartition(".")
+        try:
+            return sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
+        except NoSuchTableError:
+            raise OmnisyncError(f"{self.sync}: no table {self.table} in {self.safe_url}") from None
+
+    def _order(self, selectable: sa.FromClause) -> list[str]:
+        key = self.key
+        if key is None and isinstance(selectable, sa.Table):
+            key = [c.name for c in selectable.primary_key.columns]
+        key = [k for k in key or [] if k != self.cursor]
+        self.key = key or None
+        return [*([self.cursor] if self.cursor else []), *key]
+
+    def _statement(
+        self,
+        conn: Connection,
+        selectable: sa.FromClause,
+        order: Sequence[str],
+        resume: Position | None,
+    ) -> sa.Select[Any]:
+        if isinstance(selectable, sa.Table):
+            columns = [selectable.c[n] for n in self.columns] if self.columns else [selectable]
+            stmt = sa.select(*columns)
+        else:
+            stmt = sa.select(sa.literal_column("*"))
+        stmt = stmt.select_from(selectable)
+        cols = [selectable.c[n] for n in order]
+        if self.cursor:
+            stmt = stmt.where(cols[0].is_not(None))
+            self._warn_null_cursor(conn, selectable, cols[0])
+        if resume is not None and order:
+            stmt = stmt.where(_after(cols, resume, inclusive=len(order) == 1 and not self.key))
+        elif resume is not None:
+            stmt = stmt.offset(int(resume[0]))
+        return stmt.order_by(*cols)
+
+    def _warn_null_cursor(
+        self, conn: Connection, selectable: sa.FromClause, cursor: sa.ColumnElement[Any]
+    ) -> None:
+        count = conn.execute(
+            sa.select(sa.func.count()).select_from(selectable).where(cursor.is_(None))
+        ).scalar_one()
+        if count:
+            log.warning("sql_rows_without_cursor", cursor=self.cursor, rows=count)
+
+
+def _after(
+    cols: Sequence[sa.ColumnElement[Any]], resume: Position, inclusive: bool
+) -> sa.ColumnElement[bool]:
+    """(a, b, c) > (x, y, z) spelled with AND/OR, which every database understands and indexes."""
+    if len(resume) != len(cols):
+        raise OmnisyncError(
+            f"the stored position {resume!r} does not fit the order ({len(cols)} columns); "
+            "the cursor or key changed since it was stored"
+        )
+    if inclusive:
+        return cols[0] >= resume[0]
+    clauses = []
+    for i, col in enumerate(cols):
+        equal = [cols[j] == resume[j] for j in range(i)]
+        clauses.append(sa.and_(*equal, col > resume[i]))
+    return sa.or_(*clauses)
+
+
+def _short(exc: SQLAlchemyError) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump and background link."""
+    origin = getattr(exc, "orig", None)
+    return str(origin if origin is not None else exc).strip().splitlines()[0]

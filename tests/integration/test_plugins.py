@@ -61,6 +61,7 @@ def test_plugins_lists_builtins_and_the_installed_plugin(plugin_path: str) -> No
     assert sources["fake"] == "(omnisync-fake-source)"
     for builtin in ("csv", "jsonl", "parquet", "s3", "sql"):
         assert sources[builtin] == "(omnisync)"
+    assert sources["shout"] == "(omnisync-fake-source)"  # its transform, listed the same way
 
 
 def test_a_spec_runs_with_the_plugin_source(
@@ -76,6 +77,27 @@ def test_a_spec_runs_with_the_plugin_source(
     stored = sandbox.records("audience")
     assert len(stored) == 750
     assert stored["P00749"] == {"member_sn": "P00749", "name": "Fake 749"}
+
+
+def test_a_plugin_transform_is_checked_and_applied(
+    plugin_path: str, tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """A transform from a plugin's omnisync.transforms entry point: its args are validated before
+    the run, then it maps every row."""
+    spec = write_spec(tmp_path, {"fake": {"count": 3}})
+    text = spec.read_text(encoding="utf-8")
+    bad = spec.with_name("bad.yaml")
+    bad.write_text(text.replace("name: name", "name: {from: name, transforms: [{shout: '!!!!'}]}"))
+    spec.write_text(text.replace("name: name", "name: {from: name, transforms: [{shout: '?'}]}"))
+    env = _env(sandbox_env, plugin_path)
+
+    refused = run_cli("validate", str(bad), env=env)
+    result = run_cli("run", str(spec), env=env)
+
+    assert refused.returncode == 2
+    assert "bad arguments for 'shout'" in refused.stderr
+    assert result.returncode == 0, result.stderr
+    assert sandbox.records("audience")["F00002"]["name"] == "FAKE 2?"
 
 
 def test_the_test_environment_itself_stays_clean() -> None:

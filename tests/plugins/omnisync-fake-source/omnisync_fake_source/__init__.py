@@ -1,4 +1,4 @@
-"""A source that makes up `count` members: what a third-party plugin needs, and no more."""
+"""A source that makes up `count` members and a `shout` transform: a third-party plugin, no more."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from engine.contracts import SourceContext
 from engine.records import Position, Row
+from engine.transforms.base import Transform, TransformContext, TransformError, TransformSpec
 
 
 class FakeSource:
@@ -28,3 +29,27 @@ class FakeSource:
         start = 0 if resume is None else int(resume[0]) + 1
         for i in range(start, self.count):
             yield Row({"id": f"{self.prefix}{i:05d}", "name": f"Fake {i}"}, (i,))
+
+
+def _build_shout(args: Any, _context: TransformContext) -> Transform:
+    mark = str(args or "!")
+
+    def shout(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise TransformError(f"shout takes text, got {type(value).__name__}")
+        return value.upper() + mark
+
+    return shout
+
+
+SHOUT = TransformSpec(
+    name="shout",
+    args_schema={"type": ["string", "null"], "maxLength": 3},
+    build=_build_shout,
+    summary="Upper-case text and add a mark.",
+    example="{shout: '!'}",
+    example_input="hi",
+    example_output="HI!",
+)

@@ -6,13 +6,13 @@ import contextlib
 import difflib
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from engine.contracts import Endpoint, SourceContext
+from engine.contracts import Destination, Endpoint, SourceContext
 from engine.errors import SpecError
 from engine.plugins import Registry, load_registry
 from engine.runner import compile_sync_mapping, open_destinations, selected
@@ -58,19 +58,30 @@ class SyncPreview:
     counts: Counter[str] = field(default_factory=Counter)
 
 
+@contextlib.asynccontextmanager
+async def _opened(
+    spec: Spec, select: Sequence[str], registry: Registry
+) -> AsyncIterator[list[tuple[SyncSpec, Destination, Endpoint]]]:
+    """The selected syncs with their opened destination and endpoint (closed on exit)."""
+    syncs = selected(spec, select)
+    async with contextlib.AsyncExitStack() as stack:
+        destinations = await open_destinations(stack, spec, syncs, registry)
+        yield [
+            (sync, d, d.endpoint(sync.destination))
+            for sync in syncs
+            if (d := destinations[sync.destination_type])
+        ]
+
+
 async def preview(
     spec: Spec, select: Sequence[str], limit: int, registry: Registry | None = None
 ) -> list[SyncPreview]:
     """The first `limit` rows of each selected sync, mapped and checked."""
     registry = registry or load_registry()
-    syncs = selected(spec, select)
     previews = []
-    async with contextlib.AsyncExitStack() as stack:
-        destinations = await open_destinations(stack, spec, syncs, registry)
-        for sync in syncs:
-            destination = destinations[sync.destination_type]
+    async with _opened(spec, select, registry) as syncs:
+        for sync, destination, endpoint in syncs:
             mapping = compile_sync_mapping(sync, registry, destination)
-            endpoint = destination.endpoint(sync.destination)
             context = SourceContext(spec.directory, sync.name, sync.cursor)
             source = registry.sources[sync.source_type](sync.source, context)
             result = SyncPreview(sync.name)
@@ -117,13 +128,9 @@ async def run_mapping_tests(
     spec: Spec, select: Sequence[str], registry: Registry | None = None
 ) -> list[CaseResult]:
     registry = registry or load_registry()
-    syncs = selected(spec, select)
     results = []
-    async with contextlib.AsyncExitStack() as stack:
-        destinations = await open_destinations(stack, spec, syncs, registry)
-        for sync in syncs:
-            destination = destinations[sync.destination_type]
-            endpoint = destination.endpoint(sync.destination)
+    async with _opened(spec, select, registry) as syncs:
+        for sync, destination, endpoint in syncs:
             for i, case in enumerate(load_cases(spec, sync)):
                 # a fresh mapping per case, so de-duplication state never leaks between cases
                 mapping = compile_sync_mapping(sync, registry, destination)

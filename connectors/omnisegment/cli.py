@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import click
 
@@ -22,34 +23,16 @@ from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID, Sandbox
 @click.option("--fail-ratio", type=float, default=0.0, help="Share answered 502/503/504.")
 @click.option("--reset-ratio", type=float, default=0.0, help="Share of connections reset.")
 @click.option("--seed", type=int, default=0, help="Seed of the fault injection.")
-def sandbox(
-    port: int,
-    tid: str,
-    api_key: str,
-    rate_limit: float | None,
-    fail_ratio: float,
-    reset_ratio: float,
-    seed: int,
-) -> None:
+def sandbox(port: int, tid: str, api_key: str, **faults: Any) -> None:
     """Serve a local OmniSegment on 127.0.0.1 (Ctrl-C stops it)."""
-    asyncio.run(_serve(port, tid, api_key, rate_limit, fail_ratio, reset_ratio, seed))
+    asyncio.run(_serve(SandboxServer(tid, api_key, port), faults))
 
 
-async def _serve(
-    port: int,
-    tid: str,
-    api_key: str,
-    rate_limit: float | None,
-    fail_ratio: float,
-    reset_ratio: float,
-    seed: int,
-) -> None:
-    server = SandboxServer(tid, api_key, port)
-    server.sandbox.configure(
-        rate_limit=rate_limit, fail_ratio=fail_ratio, reset_ratio=reset_ratio, seed=seed
-    )
+async def _serve(server: SandboxServer, faults: dict[str, Any]) -> None:
+    server.sandbox.configure(**faults)
     url = await server.start()
-    click.echo(f"sandbox listening on {url} (tid {tid})", err=False)
+    tids = ", ".join(server.sandbox.tenants)
+    click.echo(f"sandbox listening on {url} (tid {tids})", nl=True)
     try:
         await asyncio.Event().wait()
     finally:

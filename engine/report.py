@@ -67,15 +67,15 @@ def mask(value: Any) -> Any:
     if "@" in value:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
-    keep = 2 if len(value) > 6 else 1
-    return (
-        value[:keep] + "*" * max(1, len(value) - keep - 2) + (value[-2:] if len(value) > 6 else "")
-    )
+    if len(value) <= 6:
+        return value[0] + "*" * (len(value) - 1)
+    return value[:2] + "*" * (len(value) - 4) + value[-2:]
 
 
 def mask_fields(record: Any, personal: frozenset[str]) -> Any:
+    """Personal fields of an object masked; a bare value (a blacklist entry) is an identifier."""
     if not isinstance(record, dict):
-        return record
+        return mask(record)
     return {
         key: mask(value) if key in personal or _PERSONAL_KEY.search(key) else value
         for key, value in record.items()

@@ -7,6 +7,10 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from engine.errors import SpecError
+from engine.spec import load_spec
 from engine.state.base import StateContext
 from engine.state.fingerprint import fingerprint
 from engine.state.session import SyncState
@@ -103,3 +107,30 @@ def test_an_incremental_sync_keeps_its_mark_and_a_dry_run_writes_nothing(tmp_pat
         assert store.load("dry") is None
     finally:
         store.close()
+
+
+SPEC = """\
+version: 1
+state: {state}
+omnisegment: {{environment: sandbox}}
+syncs:
+  - name: members
+    source: {{csv: {{path: members.csv}}}}
+    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
+    mapping: {{member_sn: id}}
+"""
+
+
+def test_the_state_block_is_checked_against_the_installed_backends(tmp_path: Path) -> None:
+    (tmp_path / "members.csv").write_text("id\nM1\n", encoding="utf-8")
+    spec = tmp_path / "sync.yaml"
+    spec.write_text(SPEC.format(state="{path: st/x.db, timeout: 2}"), encoding="utf-8")
+    assert load_spec(spec).state == {"path": "st/x.db", "timeout": 2}
+    for block, message in [
+        ("{backend: sqllite}", "state.backend: 'sqllite' is not one of 'sqlite'"),
+        ("{pth: x.db}", "state.pth: unknown key 'pth' (did you mean 'path'?)"),
+    ]:
+        spec.write_text(SPEC.format(state=block), encoding="utf-8")
+        with pytest.raises(SpecError) as caught:
+            load_spec(spec)
+        assert any(message in line for line in caught.value.lines), caught.value.lines

@@ -19,6 +19,7 @@ from engine.report import write_report
 from engine.runner import RunOptions, RunResult, run_spec
 from engine.spec import Spec, load_spec
 from engine.spec.schema import compose_schema
+from engine.state.commands import state_group
 from engine.stop import StopRequest
 
 log = structlog.get_logger("omnisync")
@@ -74,6 +75,11 @@ def validate(files: tuple[Path, ...]) -> None:
     "--reveal-pii", is_flag=True, help="Write personal fields in clear in the reject file."
 )
 @click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Ignore and clear the stored positions of the selected syncs; read from the start.",
+)
+@click.option(
     "--grace",
     type=float,
     default=10.0,
@@ -86,6 +92,7 @@ def run(
     dry_run: bool,
     report: Path | None,
     reveal_pii: bool,
+    full_refresh: bool,
     grace: float,
 ) -> None:
     """Run the syncs of a spec. Exit: 0 ok, 1 delivery failed, 2 spec invalid, 3 too many
@@ -98,6 +105,7 @@ def run(
         reveal_pii=reveal_pii,
         stop=StopRequest(grace),
         progress=progress.wanted(),
+        full_refresh=full_refresh,
     )
     result = asyncio.run(_run_with_signals(spec, options))
     if report is not None:
@@ -121,6 +129,10 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
         data = stats.as_dict()
         for key in totals:
             totals[key] += data[key]
+        for note in stats.notes:
+            click.echo(f"{data['sync']}: {note}")
+        if stats.resumed_from is not None:
+            click.echo(f"{data['sync']}: resumed after {stats.resumed_from}")
         click.echo(
             f"{data['sync']}: read {data['rows_read']}, delivered {data['delivered']}, "
             f"rejected {data['rejected']}, filtered {data['filtered']}, "
@@ -192,6 +204,9 @@ def plugins() -> None:
             click.echo(f"  {name:<16} ({registry.origins[(kind, name)]})")
     for broken in registry.broken:
         click.echo(f"failed to load: {broken}", err=True)
+
+
+cli.add_command(state_group)
 
 
 def _add_plugin_commands() -> None:

@@ -30,6 +30,8 @@ class SyncStats:
     finished: float | None = None
     requests: RequestStats = field(default_factory=RequestStats)
     stopped: str | None = None  # why the sync stopped early
+    resumed_from: str | None = None  # the stored position this run started after
+    notes: list[str] = field(default_factory=list)  # e.g. a stored position found stale
 
     @property
     def elapsed(self) -> float:
@@ -51,6 +53,8 @@ class SyncStats:
             "elapsed_s": round(elapsed, 3),
             "records_per_s": round(self.delivered / elapsed, 1) if elapsed > 0 else 0.0,
             "stopped": self.stopped,
+            "resumed_from": self.resumed_from,
+            "notes": list(self.notes),
         }
 
 

@@ -22,6 +22,7 @@ from engine.plugins import Registry, load_registry
 from engine.records import Position
 from engine.report import RejectFile, SyncStats
 from engine.spec import Spec, SyncSpec
+from engine.state.session import run_state
 from engine.stop import StopRequest
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
@@ -37,6 +38,7 @@ class RunOptions:
     stop: StopRequest = field(default_factory=StopRequest)
     progress: bool = False  # draw a progress line on stderr
     on_checkpoint: Callable[[str, Position], None] | None = None  # (sync, low-water mark)
+    full_refresh: bool = False  # ignore and clear the stored positions of the selected syncs
 
 
 @dataclass
@@ -70,13 +72,20 @@ async def run_spec(
         destinations = await open_destinations(stack, spec, syncs, registry)
         session = await stack.enter_async_context(_session(syncs))
         sender = Sender(session, clock)
+        state = stack.enter_context(
+            run_state(spec, registry, options.dry_run, options.full_refresh)
+        )
         for sync in syncs:
             plan = _plan(spec, sync, registry, destinations[sync.destination_type], sender, options)
             structlog.contextvars.bind_contextvars(sync=sync.name)
+            tracked = state.begin(sync, plan)  # before SyncRun: it sets resume and on_checkpoint
             run = SyncRun(plan, sender)
+            tracked.report(run.stats)
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
+            clean = False
             try:
                 stats = await _run_sync(run, options.progress)
+                clean = not (options.stop.requested or stats.unsent or stats.failed)
             except OmnisyncError as exc:
                 result.syncs.append(run.stats)
                 result.exit_code = exc.exit_code
@@ -84,6 +93,7 @@ async def run_spec(
                 log.error("sync_failed", error=str(exc), **run.stats.as_dict())
                 break
             finally:
+                tracked.end(clean)
                 structlog.contextvars.unbind_contextvars("sync")
             result.syncs.append(stats)
             log.info("sync_finished", **stats.as_dict())

@@ -31,7 +31,34 @@ def compose_schema(registry: Registry) -> dict[str, Any]:
         defs["destinations"][name] = cls.sync_schema
         schema["properties"][name] = cls.connection_schema
     defs["destination"] = _destination_choice(sorted(registry.destinations))
+    if registry.state:
+        defs["state"] = _state_choice(registry.state)
     return schema
+
+
+def _state_choice(backends: dict[str, Any], default: str = "sqlite") -> dict[str, Any]:
+    """`backend:` names an installed state backend (sqlite when left out); its options sit beside it."""
+    names = sorted(backends)
+    choice: dict[str, Any] = {
+        "type": "object",
+        "properties": {"backend": {"enum": names, "description": f"default {default}"}},
+        "allOf": [],
+    }
+    for name in names:
+        own = backends[name].config_schema
+        block = {
+            **own,
+            "properties": {"backend": {}, **own.get("properties", {})},
+            "additionalProperties": False,
+        }
+        chosen: dict[str, Any] = {
+            "required": ["backend"],
+            "properties": {"backend": {"const": name}},
+        }
+        if name == default:
+            chosen = {"anyOf": [chosen, {"not": {"required": ["backend"]}}]}
+        choice["allOf"].append({"if": chosen, "then": block})
+    return choice
 
 
 def _destination_choice(names: list[str]) -> dict[str, Any]:

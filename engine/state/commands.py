@@ -1,0 +1,86 @@
+"""`omnisync state show|reset FILE`: what each sync of a spec would resume from, and forgetting it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine import logging as omnilog
+from engine.plugins import load_registry
+from engine.runner import selected
+from engine.spec import Spec, load_spec
+from engine.state.session import open_store, sync_fingerprint, sync_key
+
+SPEC_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+@click.group(name="state")
+def state_group() -> None:
+    """Inspect or reset the stored positions (where each sync resumes)."""
+
+
+def _load(file: Path) -> Spec:
+    spec = load_spec(file)
+    omnilog.register_secrets(spec.secrets)
+    return spec
+
+
+@state_group.command()
+@click.argument("file", type=SPEC_FILE)
+def show(file: Path) -> None:
+    """Each sync's stored position, when it was saved, and whether it still fits the source."""
+    spec = _load(file)
+    registry = load_registry()
+    store = open_store(spec, registry)
+    try:
+        click.echo(f"state: {store.describe()}")
+        known = set()
+        for sync in spec.syncs:
+            key = sync_key(spec, sync.name)
+            known.add(key)
+            stored = store.load(key)
+            if stored is None:
+                click.echo(f"{sync.name}: no stored position (the next run reads from the start)")
+                continue
+            if stored.position is None:
+                verdict = "unreadable (the next run reads from the start)"
+            elif stored.fingerprint == sync_fingerprint(spec, sync):
+                verdict = "fingerprint ok"
+            else:
+                verdict = "stale: the source changed (the next run reads from the start)"
+            kind = "incremental" if sync.cursor else "resume"
+            saved = stored.saved_at.isoformat(timespec="seconds")
+            click.echo(
+                omnilog.redact(
+                    f"{sync.name}: after {stored.where} ({kind}), saved {saved}, {verdict}"
+                )
+            )
+        prefix = sync_key(spec, "")
+        for orphan in store.entries(prefix):
+            if orphan.sync_key not in known:
+                name = orphan.sync_key[len(prefix) :]
+                click.echo(f"{name}: after {orphan.where}, no such sync in the spec any more")
+    finally:
+        store.close()
+
+
+@state_group.command()
+@click.argument("file", type=SPEC_FILE)
+@click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
+def reset(file: Path, select: tuple[str, ...]) -> None:
+    """Forget stored positions (all syncs of the spec by default): the next run reads everything."""
+    spec = _load(file)
+    store = open_store(spec, load_registry())
+    try:
+        names = [s.name for s in selected(spec, select)] if select else None
+        if names is None:  # every key of this spec, including syncs since removed from it
+            prefix = sync_key(spec, "")
+            names = [e.sync_key[len(prefix) :] for e in store.entries(prefix)]
+        for name in names:
+            cleared = store.clear(sync_key(spec, name))
+            click.echo(f"{name}: {'cleared' if cleared else 'no stored position'}")
+        if not names:
+            click.echo("no stored position")
+    finally:
+        store.close()

@@ -1,0 +1,198 @@
+"""A run's use of the state store: where each sync resumes, throttled saves, what a clean end does.
+
+- begin: a stored position whose fingerprint matches becomes the sync's resume point; a stale or
+  unreadable one is ignored with a warning (and cleared, unless this is a dry run); --full-refresh
+  ignores and clears it.
+- during the run: each advance of the low-water mark is kept; it is saved when `every` advances
+  piled up or `interval` seconds passed since the last save, so a SIGKILL loses at most that much.
+- end: a failure or a stop saves the last mark; a clean finish clears the position of a sync
+  without `incremental` (its next run reads everything again) and keeps it for an incremental one.
+- a dry run may resume from a stored position but never writes one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+from engine.contracts import Source
+from engine.errors import OmnisyncError
+from engine.pipeline import SyncPlan
+from engine.plugins import Registry
+from engine.records import Position
+from engine.report import SyncStats
+from engine.spec import Spec, SyncSpec
+from engine.state.base import StateContext, StateStore, StoredPosition
+from engine.state.codec import PositionCodecError, render_position
+from engine.state.fingerprint import fingerprint
+
+log = structlog.get_logger("omnisync.state")
+
+DEFAULT_BACKEND = "sqlite"
+SAVE_INTERVAL = 1.0  # seconds between saves at most, while the mark moves
+SAVE_EVERY = 8  # ... or this many advances of the mark (one per finished batch at most)
+STALE = "source changed since the stored position: starting from the beginning"
+
+
+def open_store(spec: Spec, registry: Registry) -> StateStore:
+    block: Mapping[str, Any] = spec.state or {}
+    backend = str(block.get("backend", DEFAULT_BACKEND))
+    factory = registry.state.get(backend)
+    if factory is None:
+        raise OmnisyncError(
+            f"no state backend named {backend!r}; installed: {sorted(registry.state)}"
+        )
+    config = {k: v for k, v in block.items() if k != "backend"}
+    store: StateStore = factory(config, StateContext(spec.directory))
+    return store
+
+
+@contextmanager
+def run_state(
+    spec: Spec, registry: Registry, dry_run: bool = False, full_refresh: bool = False
+) -> Iterator[RunState]:
+    store = open_store(spec, registry)
+    try:
+        yield RunState(store, spec, dry_run, full_refresh)
+    finally:
+        store.close()
+
+
+def sync_key(spec: Spec, name: str) -> str:
+    """Keys are qualified by the spec's file name, so specs may share one store."""
+    return f"{spec.file.name}:{name}"
+
+
+def sync_fingerprint(spec: Spec, sync: SyncSpec) -> str:
+    return fingerprint(sync.source_type, sync.source, sync.cursor, spec.secrets)
+
+
+def locate(source: Source | None, position: Position) -> str:
+    if source is not None:
+        try:
+            return source.locate(position)
+        except Exception:  # a source that cannot place a foreign-looking position
+            pass
+    return render_position(position)
+
+
+class RunState:
+    def __init__(self, store: StateStore, spec: Spec, dry_run: bool, full_refresh: bool) -> None:
+        self.store = store
+        self.spec = spec
+        self.dry_run = dry_run
+        self.full_refresh = full_refresh
+
+    def begin(self, sync: SyncSpec, plan: SyncPlan) -> SyncState:
+        """Decide where the sync starts; sets plan.resume and chains the saver into on_checkpoint."""
+        tracked = SyncState(
+            self.store,
+            sync_key(self.spec, sync.name),
+            sync_fingerprint(self.spec, sync),
+            plan.source,
+            incremental=sync.cursor is not None,
+            dry_run=self.dry_run,
+        )
+        plan.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
+        if not self.dry_run:
+            downstream = plan.on_checkpoint
+
+            def on_checkpoint(position: Position) -> None:
+                tracked.advance(position)
+                if downstream is not None:
+                    downstream(position)
+
+            plan.on_checkpoint = on_checkpoint
+        return tracked
+
+
+class SyncState:
+    def __init__(
+        self,
+        store: StateStore,
+        key: str,
+        fingerprint: str,
+        source: Source | None,
+        incremental: bool,
+        dry_run: bool,
+        interval: float = SAVE_INTERVAL,
+        every: int = SAVE_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.key = key
+        self.fingerprint = fingerprint
+        self.source = source
+        self.incremental = incremental
+        self.dry_run = dry_run
+        self.interval = interval
+        self.every = every
+        self.clock = clock
+        self.latest: Position | None = None  # the low-water mark of this run
+        self._pending = 0  # advances since the last save
+        self._saved_at = clock()
+        self._broken = False  # a position that cannot be stored: stop trying
+        self.resumed_from: str | None = None
+        self.notes: list[str] = []
+
+    def start(self, stored: StoredPosition | None, full_refresh: bool) -> Position | None:
+        if stored is None:
+            return None
+        if full_refresh:
+            self._forget("full_refresh", "full refresh: the stored position was ignored")
+            return None
+        if stored.position is None:
+            self._forget("state_unreadable", "the stored position is unreadable: " + STALE)
+            return None
+        if stored.fingerprint != self.fingerprint:
+            self._forget("state_stale", STALE, level="warning")
+            return None
+        # rendered when saved, by this same source after it read: some sources (sql) only know
+        # their key columns once they ran their query
+        self.resumed_from = stored.where or locate(self.source, stored.position)
+        log.info("sync_resumed", after=self.resumed_from, saved_at=stored.saved_at.isoformat())
+        return stored.position
+
+    def report(self, stats: SyncStats) -> None:
+        stats.resumed_from = self.resumed_from
+        stats.notes.extend(self.notes)
+
+    def _forget(self, event: str, note: str, level: str = "info") -> None:
+        self.notes.append(note)
+        getattr(log, level)(event, message=note, state=self.store.describe())
+        if not self.dry_run:
+            self.store.clear(self.key)
+
+    def advance(self, position: Position) -> None:
+        self.latest = position
+        self._pending += 1
+        if self._pending >= self.every or self.clock() - self._saved_at >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.dry_run or self._broken or not self._pending or self.latest is None:
+            return
+        try:
+            self.store.save(
+                self.key, self.latest, self.fingerprint, locate(self.source, self.latest)
+            )
+        except PositionCodecError as exc:
+            self._broken = True
+            log.warning("state_not_saved", reason=str(exc), message="this sync cannot resume")
+            return
+        self._pending = 0
+        self._saved_at = self.clock()
+
+    def end(self, clean: bool) -> None:
+        """Save the last mark; on a clean finish, clear it unless the sync is incremental."""
+        if self.dry_run:
+            return
+        if clean and not self.incremental:
+            if self.store.clear(self.key):
+                log.info("state_cleared", reason="finished cleanly; the next run reads everything")
+            return
+        self.flush()

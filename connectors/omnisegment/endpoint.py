@@ -14,7 +14,7 @@ from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 
-from connectors.omnisegment._formats import FORMATS, RULES, RecordValidator
+from connectors.omnisegment._formats import FORMATS, RULES, TYPES, RecordValidator
 from connectors.omnisegment.endpoints import EndpointDef, Identity, Route
 from engine.contracts import Answer, HttpRequest, Verdict
 from engine.fastcheck import Predicate, compile_schema
@@ -60,7 +60,8 @@ def required_fields(
 def fast_check(schema_file: str, identity: Identity | None = None) -> Predicate:
     """The compiled form of the same check; jsonschema itself when it cannot be compiled."""
     validator = data_validator(schema_file, identity)
-    return compile_schema(validator.schema) or validator.is_valid
+    compiled = compile_schema(validator.schema, format_checker=FORMATS, types=TYPES)
+    return compiled or validator.is_valid
 
 
 class OmniSegmentEndpoint:

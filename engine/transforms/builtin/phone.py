@@ -36,13 +36,13 @@ _MAX_PHONE_TEXT = 64  # libphonenumber's own limit is 250; real cells are far sh
 
 
 def _fast_e164(region: str | None) -> Callable[[str], str | None]:
-    """E.164 for the everyday shapes of a region's valid mobile and fixed-line numbers, or None.
+    """E.164 for the everyday shapes of a region's valid numbers (of any type), or None.
 
     libphonenumber's parse+validate costs ~45 µs a number here, which alone would cap a mapping
     at ~22k rows/s. Most cells are '0912-345-678' or '+886 912 345 678': for those we apply the
-    library's own metadata (national prefix, general, mobile and fixed-line patterns, possible
-    lengths) directly. Anything else, or any doubt, returns None and takes the full library path;
-    a property test holds the two paths equal.
+    library's own metadata (national prefix, the general pattern, each number type's pattern and
+    possible lengths) directly, as its validity test does. Anything else, or any doubt, returns
+    None and takes the full library path; a property test holds the two paths equal.
     """
     meta = PhoneMetadata.metadata_for_region(region) if region else None
     if meta is None or meta.country_code is None:
@@ -52,7 +52,18 @@ def _fast_e164(region: str | None) -> Callable[[str], str | None]:
     prefix = re.compile(meta.national_prefix_for_parsing or meta.national_prefix or "(?!)")
     kinds = [
         (re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ()))
-        for desc in (meta.mobile, meta.fixed_line)
+        for desc in (
+            meta.mobile,
+            meta.fixed_line,
+            meta.personal_number,
+            meta.voip,
+            meta.toll_free,
+            meta.premium_rate,
+            meta.shared_cost,
+            meta.uan,
+            meta.pager,
+            meta.voicemail,
+        )
         if desc is not None and desc.national_number_pattern
     ]
     general_lengths = frozenset(meta.general_desc.possible_length or ())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -238,3 +239,9 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except Exception as exc:  # a bug of ours: one clear line, the traceback only on request
+        if os.environ.get("OMNISYNC_TRACEBACK") == "1":
+            raise
+        message = omnilog.redact(f"{type(exc).__name__}: {exc}")
+        click.echo(f"internal error: {message} (set OMNISYNC_TRACEBACK=1 for details)", err=True)
+        sys.exit(int(ExitCode.DELIVERY_FAILED))

@@ -97,6 +97,11 @@ class SyncRun:
         except* OmnisyncError as failure:
             self.stats.stopped = str(failure.exceptions[0])
             raise failure.exceptions[0] from None
+        except* Exception as failure:  # a plugin's or our bug: stop this sync with one clear line
+            error = failure.exceptions[0]
+            log.debug("unexpected_error", exc_info=error)
+            self.stats.stopped = f"unexpected {type(error).__name__}: {error}"
+            raise OmnisyncError(f"{plan.name}: stopped by an {self.stats.stopped}") from None
         finally:
             plan.rejects.close()
             stats = self.stats

@@ -100,6 +100,22 @@ def test_a_plugin_transform_is_checked_and_applied(
     assert sandbox.records("audience")["F00002"]["name"] == "FAKE 2?"
 
 
+def test_a_failing_plugin_stops_its_sync_with_one_line_and_no_traceback(
+    plugin_path: str, tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """An unexpected exception in a plugin ends the run with exit 1 and a readable message."""
+    spec = write_spec(tmp_path, {"fake": {"count": 500, "fail_at": 120}})
+
+    result = run_cli("run", str(spec), env=_env(sandbox_env, plugin_path))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        "stopped by an unexpected RuntimeError: the fake source broke at row 120" in result.stderr
+    )
+    assert len(sandbox.records("audience")) <= 120
+
+
 def test_the_test_environment_itself_stays_clean() -> None:
     """The plugin is installed for the subprocess runs only."""
     assert "fake" not in load_registry().sources

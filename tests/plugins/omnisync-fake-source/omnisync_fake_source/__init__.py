@@ -14,13 +14,18 @@ class FakeSource:
     config_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "required": ["count"],
-        "properties": {"count": {"type": "integer", "minimum": 0}, "prefix": {"type": "string"}},
+        "properties": {
+            "count": {"type": "integer", "minimum": 0},
+            "prefix": {"type": "string"},
+            "fail_at": {"type": "integer", "description": "raise an unexpected error at this row"},
+        },
         "additionalProperties": False,
     }
 
     def __init__(self, config: Mapping[str, Any], context: SourceContext) -> None:
         self.count = int(config["count"])
         self.prefix = str(config.get("prefix", "F"))
+        self.fail_at = config.get("fail_at")
 
     def locate(self, position: Position) -> str:
         return f"fake:{position[0]}"
@@ -28,6 +33,8 @@ class FakeSource:
     async def read(self, resume: Position | None) -> AsyncIterator[Row]:
         start = 0 if resume is None else int(resume[0]) + 1
         for i in range(start, self.count):
+            if i == self.fail_at:
+                raise RuntimeError(f"the fake source broke at row {i}")
             yield Row({"id": f"{self.prefix}{i:05d}", "name": f"Fake {i}"}, (i,))
 
 

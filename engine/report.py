@@ -14,7 +14,7 @@ from engine.delivery.sender import RequestStats
 from engine.logging import redact
 from engine.records import Rejection
 
-_PERSONAL_KEY = re.compile(r"name|mail|phone|mobile|tel|address|birth|line_id", re.IGNORECASE)
+_PERSONAL_KEY = re.compile(r"name|mail|phone|mobile|tel|address|birth|dob|line_id", re.IGNORECASE)
 
 
 @dataclass
@@ -71,6 +71,8 @@ def mask(value: Any) -> Any:
     if "@" in value:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
+    if len(value) <= 2:
+        return "*" * len(value)
     if len(value) <= 6:
         return value[0] + "*" * (len(value) - 1)
     return value[:2] + "*" * (len(value) - 4) + value[-2:]

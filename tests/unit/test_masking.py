@@ -12,6 +12,7 @@ def test_emails_keep_their_domain_and_first_letter() -> None:
 def test_phones_and_names_keep_only_their_ends() -> None:
     assert mask("+886912345678") == "+8*********78"
     assert mask("王小明") == "王**"
+    assert mask("李") == "*"
 
 
 def test_only_personal_fields_of_a_record_are_masked() -> None:

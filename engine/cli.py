@@ -48,6 +48,13 @@ def cli(log_format: str | None, log_level: str) -> None:
     omnilog.configure(log_format, log_level)
 
 
+def _load(file: Path) -> Spec:
+    """The spec, its secrets registered first so that no later log or message can print them."""
+    spec = load_spec(file)
+    omnilog.register_secrets(spec.secrets)
+    return spec
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=SPEC_FILE)
 def validate(files: tuple[Path, ...]) -> None:
@@ -55,11 +62,10 @@ def validate(files: tuple[Path, ...]) -> None:
     failed: list[str] = []
     for file in files:
         try:
-            spec = load_spec(file)
+            spec = _load(file)
         except SpecError as exc:
             failed.extend(exc.lines)
             continue
-        omnilog.register_secrets(spec.secrets)
         click.echo(f"{file}: ok ({len(spec.syncs)} sync{'s' if len(spec.syncs) != 1 else ''})")
     if failed:
         raise SpecError(failed)
@@ -98,8 +104,7 @@ def run(
 ) -> None:
     """Run the syncs of a spec. Exit: 0 ok, 1 delivery failed, 2 spec invalid, 3 too many
     rejects, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
-    spec = load_spec(file)
-    omnilog.register_secrets(spec.secrets)
+    spec = _load(file)
     options = RunOptions(
         select=select,
         dry_run=dry_run,
@@ -162,8 +167,7 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def plan(file: Path, rows: int, select: tuple[str, ...]) -> None:
     """Show what the first rows of each sync would become; send nothing."""
-    spec = load_spec(file)
-    omnilog.register_secrets(spec.secrets)
+    spec = _load(file)
     click.echo(omnilog.redact(render_preview(asyncio.run(preview(spec, select, rows)))))
 
 

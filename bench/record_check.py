@@ -38,7 +38,7 @@ def main() -> None:
         seen.add(case.endpoint)
         definition = CATALOGUE[case.endpoint]
         block = {"endpoint": case.endpoint, "options": case.options, "mode": case.mode}
-        _mode, route = route_for(definition, block)
+        route = route_for(definition, block)
         endpoint = OmniSegmentEndpoint(definition, route, "http://x", "t", "k", case.options)
         identity = definition.identity(case.options) if definition.identity else None
         validator = data_validator(definition.schema, identity)

@@ -23,6 +23,13 @@ PATH_SCHEMA: dict[str, Any] = {
     "minLength": 1,
     "description": "File path or glob (*, ?, [..], ** across directories); relative to the spec",
 }
+PATH_ONLY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["path"],
+    "properties": {"path": PATH_SCHEMA},
+    "additionalProperties": False,
+}
+"""The whole block of a format with no options of its own (JSON Lines, Parquet)."""
 
 
 class FileSource:

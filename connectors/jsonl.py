@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from connectors.files import PATH_SCHEMA, FileSource
+from connectors.files import PATH_ONLY_SCHEMA, FileSource
 
 
 class JsonlSource(FileSource):
     """A line that is not a JSON object is rejected with its file and line."""
 
     format: ClassVar[str] = "jsonl"
-    config_schema: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "required": ["path"],
-        "properties": {"path": PATH_SCHEMA},
-        "additionalProperties": False,
-    }
+    config_schema: ClassVar[dict[str, Any]] = PATH_ONLY_SCHEMA

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from connectors.files import PATH_SCHEMA, FileSource
+from connectors.files import PATH_ONLY_SCHEMA, FileSource
 
 
 class ParquetSource(FileSource):
     """Values become JSON-safe as connectors.values says (Decimal -> str, timestamps -> ISO 8601)."""
 
     format: ClassVar[str] = "parquet"
-    config_schema: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "required": ["path"],
-        "properties": {"path": PATH_SCHEMA},
-        "additionalProperties": False,
-    }
+    config_schema: ClassVar[dict[str, Any]] = PATH_ONLY_SCHEMA

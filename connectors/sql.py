@@ -83,7 +83,7 @@ class SqlSource:
 
     def locate(self, position: Position) -> str:
         what = self.table or "query"
-        names = ([self.cursor] if self.cursor else []) + (self.key or ["row"])
+        names = self._order_columns() if self.key else [*self._order_columns(), "row"]
         pairs = ", ".join(f"{n}={json_safe(v)}" for n, v in zip(names, position, strict=False))
         return f"{what}[{pairs}]"
 
@@ -127,7 +127,7 @@ class SqlSource:
                 text = sa.text(self.query).bindparams(**self.params)
             except ArgumentError as exc:
                 raise OmnisyncError(f"{self.sync}: query params: {exc}") from None
-            needed = [*([self.cursor] if self.cursor else []), *(self.key or [])]
+            needed = self._order_columns()
             return text.columns(*(sa.column(n) for n in needed)).subquery("omnisync_q")
         schema, _, name = str(self.table).rpartition(".")
         try:
@@ -139,9 +139,12 @@ class SqlSource:
         key = self.key
         if key is None and isinstance(selectable, sa.Table):
             key = [c.name for c in selectable.primary_key.columns]
-        key = [k for k in key or [] if k != self.cursor]
-        self.key = key or None
-        return [*([self.cursor] if self.cursor else []), *key]
+        self.key = [k for k in key or [] if k != self.cursor] or None
+        return self._order_columns()
+
+    def _order_columns(self) -> list[str]:
+        """The cursor (when incremental), then the key: the columns a position holds, in order."""
+        return [*([self.cursor] if self.cursor else []), *(self.key or [])]
 
     def _statement(
         self,

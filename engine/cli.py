@@ -18,7 +18,7 @@ from engine.plugins import GROUPS, load_registry
 from engine.preview import preview, render_preview, run_mapping_tests
 from engine.report import write_report
 from engine.runner import RunOptions, RunResult, run_spec
-from engine.spec import Spec, load_spec
+from engine.spec import Spec, load_spec, load_spec_hiding_secrets
 from engine.spec.schema import compose_schema
 from engine.state.commands import state_group
 from engine.stop import StopRequest
@@ -55,11 +55,10 @@ def validate(files: tuple[Path, ...]) -> None:
     failed: list[str] = []
     for file in files:
         try:
-            spec = load_spec(file)
+            spec = load_spec_hiding_secrets(file)
         except SpecError as exc:
             failed.extend(exc.lines)
             continue
-        omnilog.register_secrets(spec.secrets)
         click.echo(f"{file}: ok ({len(spec.syncs)} sync{'s' if len(spec.syncs) != 1 else ''})")
     if failed:
         raise SpecError(failed)
@@ -98,8 +97,7 @@ def run(
 ) -> None:
     """Run the syncs of a spec. Exit: 0 ok, 1 delivery failed, 2 spec invalid, 3 too many
     rejects, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
-    spec = load_spec(file)
-    omnilog.register_secrets(spec.secrets)
+    spec = load_spec_hiding_secrets(file)
     options = RunOptions(
         select=select,
         dry_run=dry_run,
@@ -162,8 +160,7 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def plan(file: Path, rows: int, select: tuple[str, ...]) -> None:
     """Show what the first rows of each sync would become; send nothing."""
-    spec = load_spec(file)
-    omnilog.register_secrets(spec.secrets)
+    spec = load_spec_hiding_secrets(file)
     click.echo(omnilog.redact(render_preview(asyncio.run(preview(spec, select, rows)))))
 
 

@@ -62,7 +62,6 @@ class SyncPlan:
     budget: RejectBudget = field(default_factory=RejectBudget)
     stop: StopRequest = field(default_factory=StopRequest)
     on_checkpoint: Callable[[Position], None] | None = None  # the low-water mark moved
-    breaker_limit: int = 30  # rejected answers alike in a row before the sync stops
 
 
 class Batch:
@@ -80,7 +79,7 @@ class SyncRun:
         self.stats = SyncStats(plan.name)
         self.checkpoint = Checkpointer(plan.on_checkpoint)
         self.order = KeyOrder()
-        self.breaker = RejectBreaker(plan.breaker_limit)
+        self.breaker = RejectBreaker()
 
     async def run(self) -> SyncStats:
         plan = self.plan

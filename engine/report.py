@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -128,4 +128,4 @@ def write_report(path: Path, stats: list[SyncStats], exit_code: int) -> None:
     path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-__all__ = ["RejectFile", "SyncStats", "asdict", "mask", "mask_fields", "write_report"]
+__all__ = ["RejectFile", "SyncStats", "mask", "mask_fields", "write_report"]

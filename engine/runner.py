@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -19,7 +19,6 @@ from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError
 from engine.pipeline import DEFAULT_CONCURRENCY, RejectBudget, SyncPlan, SyncRun
 from engine.plugins import Registry, load_registry
-from engine.records import Position
 from engine.report import RejectFile, SyncStats
 from engine.spec import Spec, SyncSpec
 from engine.state.session import run_state
@@ -37,7 +36,6 @@ class RunOptions:
     reveal_pii: bool = False
     stop: StopRequest = field(default_factory=StopRequest)
     progress: bool = False  # draw a progress line on stderr
-    on_checkpoint: Callable[[str, Position], None] | None = None  # (sync, low-water mark)
     full_refresh: bool = False  # ignore and clear the stored positions of the selected syncs
 
 
@@ -186,9 +184,4 @@ def _plan(
         dry_run=options.dry_run,
         budget=RejectBudget(sync.max_reject_ratio, sync.min_rows_for_reject_ratio),
         stop=options.stop,
-        on_checkpoint=(
-            (lambda position: hook(sync.name, position))
-            if (hook := options.on_checkpoint)
-            else None
-        ),
     )

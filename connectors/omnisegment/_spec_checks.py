@@ -143,6 +143,7 @@ def _mapping_issues(
     return issues
 
 
-def route_for(definition: EndpointDef, block: Mapping[str, Any]) -> tuple[str, Route]:
+def route_for(definition: EndpointDef, block: Mapping[str, Any]) -> Route:
+    """The route a sync's block picks: its `mode`, else the one `choose_mode` finds."""
     mode = block.get("mode") or choose_mode(definition, block.get("options") or {})
-    return mode, definition.routes[mode]
+    return definition.routes[mode]

@@ -98,7 +98,7 @@ class OmniSegmentDestination:
         if self.base_url is None:
             raise OmnisyncError("the OmniSegment destination is not open")
         definition = CATALOGUE[block["endpoint"]]
-        _mode, route = route_for(definition, block)
+        route = route_for(definition, block)
         tid = self.connection.get("tid", SANDBOX_TID if self._sandbox else "")
         api_key = self.connection.get("api_key", SANDBOX_API_KEY if self._sandbox else "")
         return OmniSegmentEndpoint(

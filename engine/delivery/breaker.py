@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 _INDEX = re.compile(r"\[\d+\]|\b\d+\b")
+LIMIT = 30  # rejected answers alike in a row before the sync stops
 
 
 def normalise(message: str) -> str:
@@ -20,7 +21,7 @@ def normalise(message: str) -> str:
 
 
 class RejectBreaker:
-    def __init__(self, limit: int = 40) -> None:
+    def __init__(self, limit: int = LIMIT) -> None:
         self.limit = limit
         self._streak = 0
         self._message = ""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine import logging as omnilog
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
 from engine.spec.interpolate import Interpolator
@@ -81,6 +82,13 @@ def load_spec(
     if lines:
         raise SpecError(lines)
     return _build(path, doc, registry, frozenset(interpolator.secrets))
+
+
+def load_spec_hiding_secrets(path: Path) -> Spec:
+    """load_spec for a command: the secrets are registered first, so no later output prints them."""
+    spec = load_spec(path)
+    omnilog.register_secrets(spec.secrets)
+    return spec
 
 
 def _destination_type(block: Mapping[str, Any], registry: Registry) -> str:

@@ -36,7 +36,7 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
     located = []
     for issue in issues:
         mark = doc.locate(issue.path, at_key=issue.at_key)
-        text = f"{doc.file}:{mark.line}:{mark.column} {dotted(issue.path)}: {issue.message}"
+        text = f"{mark.where(doc.file)} {dotted(issue.path)}: {issue.message}"
         located.append((mark.line, mark.column, text))
     return [text for *_, text in sorted(set(located))]
 

@@ -33,8 +33,19 @@ _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 @dataclass(frozen=True)
 class Mark:
+    """A 1-based line and column, as editors show them."""
+
     line: int
     column: int
+
+    @classmethod
+    def of(cls, mark: yaml.Mark) -> Mark:
+        """From PyYAML's 0-based mark."""
+        return cls(mark.line + 1, mark.column + 1)
+
+    def where(self, file: str) -> str:
+        """file:line:column, the one spelling of a position in every spec message."""
+        return f"{file}:{self.line}:{self.column}"
 
 
 @dataclass
@@ -80,7 +91,7 @@ def load_yaml(path: Path, interpolator: Interpolator) -> LocatedDocument:
         doc.data = builder.build(node, ()) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{display}:{mark.line + 1}:{mark.column + 1}" if mark else display
+        where = Mark.of(mark).where(display) if mark else display
         problem = exc.problem or exc.context or "invalid YAML"
         raise SpecError([f"{where}: invalid YAML: {problem}"]) from None
     except yaml.YAMLError as exc:
@@ -97,11 +108,11 @@ class _Builder:
         self.interpolator = interpolator
 
     def _problem(self, node: yaml.Node, path: JsonPath, message: str) -> None:
-        where = f"{self.doc.file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-        self.doc.problems[path] = f"{where} {_dotted(path)}: {message}"
+        where = Mark.of(node.start_mark).where(self.doc.file)
+        self.doc.problems[path] = f"{where} {dotted(path)}: {message}"
 
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
-        self.doc.values[path] = Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+        self.doc.values[path] = Mark.of(node.start_mark)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
             self._problem(node, path, f"YAML tag '{node.tag}' is not allowed: specs are plain YAML")
             return None
@@ -128,19 +139,14 @@ class _Builder:
             child = (*path, key)
             if key in result:
                 self._problem(key_node, child, f"duplicate key '{key}'")
-            self.doc.keys[child] = Mark(
-                key_node.start_mark.line + 1, key_node.start_mark.column + 1
-            )
+            self.doc.keys[child] = Mark.of(key_node.start_mark)
             result[key] = self.build(value_node, child)
         return result
 
 
-def _dotted(path: JsonPath) -> str:
+def dotted(path: JsonPath) -> str:
     """syncs[0].destination.endpoint, the way users read paths."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out or "(top level)"
-
-
-dotted = _dotted

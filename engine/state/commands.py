@@ -9,7 +9,7 @@ import click
 from engine import logging as omnilog
 from engine.plugins import load_registry
 from engine.runner import selected
-from engine.spec import Spec, load_spec
+from engine.spec import load_spec_hiding_secrets
 from engine.state.session import open_store, sync_fingerprint, sync_key
 
 SPEC_FILE = click.Path(path_type=Path, dir_okay=False)
@@ -20,17 +20,11 @@ def state_group() -> None:
     """Inspect or reset the stored positions (where each sync resumes)."""
 
 
-def _load(file: Path) -> Spec:
-    spec = load_spec(file)
-    omnilog.register_secrets(spec.secrets)
-    return spec
-
-
 @state_group.command()
 @click.argument("file", type=SPEC_FILE)
 def show(file: Path) -> None:
     """Each sync's stored position, when it was saved, and whether it still fits the source."""
-    spec = _load(file)
+    spec = load_spec_hiding_secrets(file)
     registry = load_registry()
     store = open_store(spec, registry)
     try:
@@ -70,7 +64,7 @@ def show(file: Path) -> None:
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def reset(file: Path, select: tuple[str, ...]) -> None:
     """Forget stored positions (all syncs of the spec by default): the next run reads everything."""
-    spec = _load(file)
+    spec = load_spec_hiding_secrets(file)
     store = open_store(spec, load_registry())
     try:
         names = [s.name for s in selected(spec, select)] if select else None

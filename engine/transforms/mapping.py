@@ -93,7 +93,6 @@ class CompiledMapping:
         self,
         build: Getter,
         columns: frozenset[str],
-        targets: list[str],
         keep: Callable[[Mapping[str, Any]], bool] | None,
         dedupe_key: str | None,
     ) -> None:
@@ -102,7 +101,6 @@ class CompiledMapping:
         self._dedupe_key = dedupe_key
         self._seen: set[int] = set()
         self.columns = columns  # source columns the mapping reads
-        self.targets = targets
         self.last_drop_reason = ""
 
     def apply(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -141,9 +139,7 @@ def compile_mapping(
         def keep(values: Mapping[str, Any]) -> bool:
             return bool(evaluator(values))
 
-    return CompiledMapping(
-        _build_object(fields), frozenset(columns), list(mapping), keep, dedupe_key
-    )
+    return CompiledMapping(_build_object(fields), frozenset(columns), keep, dedupe_key)
 
 
 class _Compiler:

@@ -56,7 +56,7 @@ def test_what_the_client_accepts_the_sandbox_accepts(
 ) -> None:
     """Generated records: a locally accepted one is answered 200 by the sandbox."""
     definition = CATALOGUE[name]
-    _mode, route = route_for(definition, {"endpoint": name, "options": options, "mode": mode})
+    route = route_for(definition, {"endpoint": name, "options": options, "mode": mode})
     endpoint = OmniSegmentEndpoint(definition, route, sandbox.url, TEST_TID, TEST_API_KEY, options)
     records = Builder(endpoint._validator.schema).build(endpoint._validator.schema)
 

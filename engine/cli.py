@@ -18,7 +18,7 @@ from engine.plugins import GROUPS, load_registry
 from engine.preview import preview, render_preview, run_mapping_tests
 from engine.report import write_report
 from engine.runner import RunOptions, RunResult, run_spec
-from engine.spec import Spec, load_spec, load_spec_hiding_secrets
+from engine.spec import Spec, load_spec_hiding_secrets
 from engine.spec.schema import compose_schema
 from engine.state.commands import state_group
 from engine.stop import StopRequest
@@ -169,12 +169,12 @@ def plan(file: Path, rows: int, select: tuple[str, ...]) -> None:
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def test_command(file: Path, select: tuple[str, ...]) -> None:
     """Run the mapping tests declared in the spec (or in <spec>.tests.yaml); exit 1 on a failure."""
-    spec = load_spec(file)
+    spec = load_spec_hiding_secrets(file)
     results = asyncio.run(run_mapping_tests(spec, select))
     for result in results:
         click.echo(f"{'PASS' if result.passed else 'FAIL'}  {result.sync}: {result.name}")
         if not result.passed:
-            click.echo("      " + result.detail.replace("\n", "\n      "))
+            click.echo("      " + omnilog.redact(result.detail).replace("\n", "\n      "))
     failed = sum(not r.passed for r in results)
     click.echo(f"{len(results) - failed} passed, {failed} failed")
     if not results:

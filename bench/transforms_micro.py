@@ -19,7 +19,7 @@ from itertools import cycle, islice
 from typing import Any
 
 from engine.transforms.base import OMIT, Transform, TransformContext, TransformError
-from engine.transforms.builtins import TRANSFORMS
+from engine.transforms.builtin import TRANSFORMS
 from engine.transforms.expressions import compile_expression
 
 TW = TransformContext(default_utc_offset="+08:00")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from connectors.files import PATH_SCHEMA, FileSource
-from connectors.formats import CSV_OPTIONS_SCHEMA
+from connectors.readers import CSV_OPTIONS_SCHEMA
 
 
 class CsvSource(FileSource):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from connectors._threaded import iterate_in_thread
-from connectors.formats import CsvOptions, FormatError, read_records
+from connectors.readers import CsvOptions, FormatError, read_records
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.records import Position, Row

@@ -8,7 +8,7 @@ from connectors.files import PATH_ONLY_SCHEMA, FileSource
 
 
 class ParquetSource(FileSource):
-    """Values become JSON-safe as connectors.values says (Decimal -> str, timestamps -> ISO 8601)."""
+    """Values become JSON-safe as connectors.json_safe says (Decimal -> str, timestamps -> ISO 8601)."""
 
     format: ClassVar[str] = "parquet"
     config_schema: ClassVar[dict[str, Any]] = PATH_ONLY_SCHEMA

@@ -27,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from connectors._threaded import iterate_in_thread
-from connectors.formats import (
+from connectors.readers import (
     CSV_OPTIONS_SCHEMA,
     FORMATS,
     CsvOptions,

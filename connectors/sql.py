@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 
 from connectors._threaded import iterate_in_thread
-from connectors.values import json_safe
+from connectors.json_safe import json_safe
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.logging import register_secrets

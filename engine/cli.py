@@ -18,8 +18,8 @@ from engine.plugins import GROUPS, load_registry
 from engine.preview import preview, render_preview, run_mapping_tests
 from engine.report import write_report
 from engine.runner import RunOptions, RunResult, run_spec
-from engine.spec import Spec, load_spec_hiding_secrets
-from engine.spec.schema import compose_schema
+from engine.specfile import Spec, load_spec_hiding_secrets
+from engine.specfile.schema import compose_schema
 from engine.state.commands import state_group
 from engine.stop import StopRequest
 

@@ -16,7 +16,7 @@ from engine.contracts import Destination, Endpoint, SourceContext
 from engine.errors import SpecError
 from engine.plugins import Registry, load_registry
 from engine.runner import compile_sync_mapping, open_destinations, selected
-from engine.spec import Spec, SyncSpec
+from engine.specfile import Spec, SyncSpec
 from engine.transforms.mapping import CompiledMapping, FieldError
 
 

@@ -20,7 +20,7 @@ from engine.errors import ExitCode, OmnisyncError
 from engine.pipeline import DEFAULT_CONCURRENCY, RejectBudget, SyncPlan, SyncRun
 from engine.plugins import Registry, load_registry
 from engine.report import RejectFile, SyncStats
-from engine.spec import Spec, SyncSpec
+from engine.specfile import Spec, SyncSpec
 from engine.state.session import run_state
 from engine.stop import StopRequest
 from engine.transforms.base import TransformContext

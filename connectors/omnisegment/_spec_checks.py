@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from connectors.omnisegment.endpoint import data_schema, required_fields
 from connectors.omnisegment.endpoints import SOURCE_PAIR, EndpointDef, Route
 from engine.errors import SpecIssue
-from engine.spec.validate import suggest
+from engine.suggest import suggest
 
 
 def choose_mode(definition: EndpointDef, options: Mapping[str, Any]) -> str:

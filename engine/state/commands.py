@@ -9,7 +9,7 @@ import click
 from engine import logging as omnilog
 from engine.plugins import load_registry
 from engine.runner import selected
-from engine.spec import load_spec_hiding_secrets
+from engine.specfile import load_spec_hiding_secrets
 from engine.state.session import open_store, sync_fingerprint, sync_key
 
 SPEC_FILE = click.Path(path_type=Path, dir_okay=False)

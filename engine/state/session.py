@@ -25,7 +25,7 @@ from engine.pipeline import SyncPlan
 from engine.plugins import Registry
 from engine.records import Position
 from engine.report import SyncStats
-from engine.spec import Spec, SyncSpec
+from engine.specfile import Spec, SyncSpec
 from engine.state.base import StateContext, StateStore, StoredPosition
 from engine.state.codec import PositionCodecError, render_position
 from engine.state.fingerprint import fingerprint

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.transforms._expr_functions import FUNCTIONS
-from engine.transforms.base import OMIT, TransformSpec
-from engine.transforms.builtins import TRANSFORMS
+from engine.transforms.base import OMIT, TransformDef
+from engine.transforms.builtin import TRANSFORMS
 
 _LONG_ENUM = 12
 _WIDTH = 88
@@ -132,7 +132,7 @@ def _value(value: Any) -> str:
     return f"`{json.dumps(value, ensure_ascii=False)}`"
 
 
-def _section(spec: TransformSpec) -> str:
+def _section(spec: TransformDef) -> str:
     args = (
         "*bare* — takes no args; write the name alone."
         if not spec.takes_args

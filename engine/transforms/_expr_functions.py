@@ -12,8 +12,8 @@ from typing import Any
 
 from engine.transforms._expr_runtime import ExpressionEvalError
 from engine.transforms.base import TransformContext, TransformError, is_empty
+from engine.transforms.builtin import TRANSFORMS
 from engine.transforms.builtin._common import as_text, describe
-from engine.transforms.builtins import TRANSFORMS
 
 
 @dataclass(frozen=True)

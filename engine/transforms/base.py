@@ -16,8 +16,8 @@ __all__ = [
     "Transform",
     "TransformArgsError",
     "TransformContext",
+    "TransformDef",
     "TransformError",
-    "TransformSpec",
     "is_empty",
 ]
 
@@ -32,7 +32,7 @@ class TransformError(ValueError):
 class TransformArgsError(ValueError):
     """Args that pass the JSON Schema but still cannot work (a bad regex, an unknown time zone).
 
-    Raised by `TransformSpec.build` at compile time, so a bad spec fails before any row is read.
+    Raised by `TransformDef.build` at compile time, so a bad spec fails before any row is read.
     """
 
 
@@ -47,7 +47,7 @@ Transform = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
-class TransformSpec:
+class TransformDef:
     """A named transform: how to check its args, how to build it, and how to document it."""
 
     name: str

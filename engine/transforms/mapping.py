@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 
 from engine.errors import SpecIssue
 from engine.plugins import Registry
-from engine.spec.validate import suggest
+from engine.suggest import suggest
 from engine.transforms.base import (
     OMIT,
     Transform,

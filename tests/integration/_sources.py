@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.records import Position, Row
 from engine.runner import RunOptions, RunResult, run_spec
-from engine.spec import load_spec
+from engine.specfile import load_spec
 
 SPEC = """\
 version: 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import SpecError
-from engine.spec import load_spec
+from engine.specfile import load_spec
 from engine.state.base import StateContext
 from engine.state.fingerprint import fingerprint
 from engine.state.session import SyncState

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from engine.transforms.base import Transform, TransformContext, TransformError, TransformSpec
+from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
 from engine.transforms.builtin._common import describe, schema
 from engine.transforms.builtin._timeparse import compile_formats, parse_zone
 
@@ -140,8 +140,8 @@ def _args_schema(output_doc: str) -> dict[str, Any]:
     )
 
 
-SPECS = [
-    TransformSpec(
+DEFINITIONS = [
+    TransformDef(
         name="date",
         args_schema=_args_schema("strftime format; default %Y-%m-%d"),
         build=_build_date,
@@ -154,7 +154,7 @@ SPECS = [
         example_input="1990/1/2",
         example_output="1990-01-02",
     ),
-    TransformSpec(
+    TransformDef(
         name="datetime",
         args_schema=_args_schema("`iso` (default: ISO 8601 with offset) or a strftime format"),
         build=_build_datetime,

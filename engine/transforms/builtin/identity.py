@@ -10,7 +10,7 @@ import hashlib
 import re
 from typing import Any
 
-from engine.transforms.base import Transform, TransformContext, TransformError, TransformSpec
+from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
 from engine.transforms.builtin._common import as_text, describe, schema
 
 # Deliberately basic: one @, no spaces or control characters, a dotted domain of sane labels.
@@ -60,8 +60,8 @@ def _build_hash(args: dict[str, Any] | None, _ctx: TransformContext) -> Transfor
     return hash_value
 
 
-SPECS = [
-    TransformSpec(
+DEFINITIONS = [
+    TransformDef(
         name="email",
         args_schema=schema(
             {
@@ -79,7 +79,7 @@ SPECS = [
         example_input=" Alice.Chen@Example.COM.tw ",
         example_output="alice.chen@example.com.tw",
     ),
-    TransformSpec(
+    TransformDef(
         name="hash",
         args_schema=schema(
             {

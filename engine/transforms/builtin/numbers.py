@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from engine.transforms.base import Transform, TransformContext, TransformError, TransformSpec
+from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
 from engine.transforms.builtin._common import describe, schema
 
 _MAX_NUMBER_TEXT = 100  # no real amount is longer; bounds the regex work on garbage input
@@ -242,8 +242,8 @@ def _build_number(args: dict[str, Any] | None, _ctx: TransformContext) -> Transf
 _CAST_TARGETS = ["int", "float", "decimal", "bool", "str"]
 _WORDS = {"type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1}
 
-SPECS = [
-    TransformSpec(
+DEFINITIONS = [
+    TransformDef(
         name="cast",
         args_schema=schema(
             {
@@ -274,7 +274,7 @@ SPECS = [
         example_input="是",
         example_output=True,
     ),
-    TransformSpec(
+    TransformDef(
         name="number",
         args_schema=schema(
             {

@@ -15,7 +15,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 from phonenumbers.phonemetadata import PhoneMetadata
 
-from engine.transforms.base import Transform, TransformContext, TransformError, TransformSpec
+from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
 from engine.transforms.builtin._common import as_text, describe, schema
 
 _FORMATS = {
@@ -136,8 +136,8 @@ def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transfo
     return phone
 
 
-SPECS = [
-    TransformSpec(
+DEFINITIONS = [
+    TransformDef(
         name="phone",
         args_schema=schema(
             {

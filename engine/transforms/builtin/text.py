@@ -13,8 +13,8 @@ from engine.transforms.base import (
     Transform,
     TransformArgsError,
     TransformContext,
+    TransformDef,
     TransformError,
-    TransformSpec,
 )
 from engine.transforms.builtin._common import as_text, schema
 
@@ -123,8 +123,8 @@ def _build_join(args: str, _ctx: TransformContext) -> Transform:
     return join
 
 
-SPECS = [
-    TransformSpec(
+DEFINITIONS = [
+    TransformDef(
         name="trim",
         args_schema=NO_ARGS_SCHEMA,
         build=_build_trim,
@@ -134,7 +134,7 @@ SPECS = [
         example_output="Alice Chen",
         takes_args=False,
     ),
-    TransformSpec(
+    TransformDef(
         name="lower",
         args_schema=NO_ARGS_SCHEMA,
         build=_build_lower,
@@ -144,7 +144,7 @@ SPECS = [
         example_output="alice@example.com",
         takes_args=False,
     ),
-    TransformSpec(
+    TransformDef(
         name="upper",
         args_schema=NO_ARGS_SCHEMA,
         build=_build_upper,
@@ -154,7 +154,7 @@ SPECS = [
         example_output="TW-A12",
         takes_args=False,
     ),
-    TransformSpec(
+    TransformDef(
         name="truncate",
         args_schema=schema({"type": "integer", "minimum": 1}),
         build=_build_truncate,
@@ -163,7 +163,7 @@ SPECS = [
         example_input="台北市信義區市府路",
         example_output="台北市信義",
     ),
-    TransformSpec(
+    TransformDef(
         name="regex_replace",
         args_schema=schema(
             {
@@ -187,7 +187,7 @@ SPECS = [
         example_input="A-123/45",
         example_output="12345",
     ),
-    TransformSpec(
+    TransformDef(
         name="split",
         args_schema=schema({"type": "string", "minLength": 1}),
         build=_build_split,
@@ -196,7 +196,7 @@ SPECS = [
         example_input="vip; newsletter;;  ",
         example_output=["vip", "newsletter"],
     ),
-    TransformSpec(
+    TransformDef(
         name="join",
         args_schema=schema({"type": "string"}),
         build=_build_join,

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from engine.transforms.base import Transform, TransformContext
-from engine.transforms.builtins import TRANSFORMS
+from engine.transforms.builtin import TRANSFORMS
 
 Make = Callable[..., Transform]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from engine.transforms._docgen import render_markdown
 from engine.transforms._expr_functions import FUNCTIONS
-from engine.transforms.builtins import TRANSFORMS
+from engine.transforms.builtin import TRANSFORMS
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "transforms.md"
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.transforms.base import Transform, TransformContext, TransformError
-from engine.transforms.builtins import TRANSFORMS
+from engine.transforms.builtin import TRANSFORMS
 
 TW = TransformContext(default_utc_offset="+08:00")
 

@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
-from engine.transforms.base import NO_ARGS_SCHEMA, OMIT, TransformContext, TransformSpec
-from engine.transforms.builtins import TRANSFORMS
+from engine.transforms.base import NO_ARGS_SCHEMA, OMIT, TransformContext, TransformDef
+from engine.transforms.builtin import TRANSFORMS
 
 REQUIRED = {
     "trim", "lower", "upper", "default", "required", "map", "cast", "number", "date", "datetime",
@@ -41,7 +41,7 @@ BAD_ARGS: dict[str, list[Any]] = {
 }  # fmt: skip
 
 
-def _args_of(spec: TransformSpec) -> Any:
+def _args_of(spec: TransformDef) -> Any:
     example = yaml.safe_load(spec.example)
     if isinstance(example, str):
         assert example == spec.name
@@ -57,13 +57,13 @@ def test_every_required_builtin_is_registered() -> None:
 
 
 @pytest.mark.parametrize("spec", TRANSFORMS.values(), ids=list(TRANSFORMS))
-def test_args_schema_is_valid_2020_12(spec: TransformSpec) -> None:
+def test_args_schema_is_valid_2020_12(spec: TransformDef) -> None:
     """Each args schema is itself a valid JSON Schema 2020-12 document."""
     jsonschema.Draft202012Validator.check_schema(spec.args_schema)
 
 
 @pytest.mark.parametrize("spec", TRANSFORMS.values(), ids=list(TRANSFORMS))
-def test_example_holds(spec: TransformSpec) -> None:
+def test_example_holds(spec: TransformDef) -> None:
     """The documented YAML example, run on example_input, gives example_output."""
     args = _args_of(spec)
     jsonschema.Draft202012Validator(spec.args_schema).validate(args)
@@ -74,7 +74,7 @@ def test_example_holds(spec: TransformSpec) -> None:
 
 
 @pytest.mark.parametrize("spec", TRANSFORMS.values(), ids=list(TRANSFORMS))
-def test_none_handling(spec: TransformSpec) -> None:
+def test_none_handling(spec: TransformDef) -> None:
     """None passes through every transform except default, required and empty."""
     transform = spec.build(_args_of(spec), TransformContext())
     if spec.name == "required":
@@ -89,7 +89,7 @@ def test_none_handling(spec: TransformSpec) -> None:
 
 
 @pytest.mark.parametrize("spec", TRANSFORMS.values(), ids=list(TRANSFORMS))
-def test_bare_name_matches_takes_args(spec: TransformSpec) -> None:
+def test_bare_name_matches_takes_args(spec: TransformDef) -> None:
     """takes_args=False exactly when the schema is the no-args schema."""
     assert (spec.args_schema == NO_ARGS_SCHEMA) is (not spec.takes_args)
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from engine.contracts import SourceContext
 from engine.records import Position, Row
-from engine.transforms.base import Transform, TransformContext, TransformError, TransformSpec
+from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
 
 
 class FakeSource:
@@ -51,7 +51,7 @@ def _build_shout(args: Any, _context: TransformContext) -> Transform:
     return shout
 
 
-SHOUT = TransformSpec(
+SHOUT = TransformDef(
     name="shout",
     args_schema={"type": ["string", "null"], "maxLength": 3},
     build=_build_shout,

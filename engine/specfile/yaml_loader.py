@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from engine.errors import SpecError
-from engine.spec.interpolate import Interpolator
+from engine.specfile.interpolate import Interpolator
 
 JsonPath = tuple[str | int, ...]
 

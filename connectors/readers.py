@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 
-from connectors.values import json_safe
+from connectors.json_safe import json_safe
 from engine.errors import OmnisyncError
 
 Parsed = tuple[int, dict[str, Any] | None, str | None]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,7 +9,8 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
 from engine.errors import SpecIssue
-from engine.spec.yaml_loader import JsonPath, LocatedDocument, dotted
+from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted
+from engine.suggest import suggest
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -39,11 +39,6 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
         text = f"{mark.where(doc.file)} {dotted(issue.path)}: {issue.message}"
         located.append((mark.line, mark.column, text))
     return [text for *_, text in sorted(set(located))]
-
-
-def suggest(word: str, choices: Iterable[str]) -> str:
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 def _describe(error: ValidationError) -> list[SpecIssue]:

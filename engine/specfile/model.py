@@ -11,10 +11,10 @@ from typing import Any
 from engine import logging as omnilog
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
-from engine.spec.interpolate import Interpolator
-from engine.spec.schema import compose_schema
-from engine.spec.validate import format_issues, schema_issues
-from engine.spec.yaml_loader import LocatedDocument, load_yaml
+from engine.specfile.interpolate import Interpolator
+from engine.specfile.schema import compose_schema
+from engine.specfile.validate import format_issues, schema_issues
+from engine.specfile.yaml_loader import LocatedDocument, load_yaml
 
 _RATE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.formats import CsvOptions, FormatError, format_of, read_csv, read_jsonl
-from connectors.values import json_safe
+from connectors.json_safe import json_safe
+from connectors.readers import CsvOptions, FormatError, format_of, read_csv, read_jsonl
 
 
 def csv_rows(data: bytes, **options: object) -> list[tuple[int, object, object]]:

@@ -7,7 +7,7 @@ import json
 from jsonschema import Draft202012Validator
 
 from engine.plugins import load_registry
-from engine.spec.schema import base_schema, compose_schema
+from engine.specfile.schema import base_schema, compose_schema
 from tests.conftest import run_cli
 
 

@@ -13,7 +13,7 @@ from engine.plugins import Registry
 
 @cache
 def base_schema() -> dict[str, Any]:
-    text = resources.files("engine.spec").joinpath("omnisync.schema.json").read_text("utf-8")
+    text = resources.files("engine.specfile").joinpath("omnisync.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

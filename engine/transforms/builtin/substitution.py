@@ -1,4 +1,4 @@
-"""Value-level transforms: default, required, empty, map.
+"""Transforms that substitute one value for another: default, required, empty, map.
 
 `default`, `required` and `empty` are the only built-ins that act on None; they share one idea of
 "empty" (`engine.transforms.base.is_empty`: None, blank text, empty list or mapping).
@@ -14,8 +14,8 @@ from engine.transforms.base import (
     OMIT,
     Transform,
     TransformContext,
+    TransformDef,
     TransformError,
-    TransformSpec,
     is_empty,
 )
 from engine.transforms.builtin._common import describe, schema
@@ -125,8 +125,8 @@ _MAP_LONG_FORM = {
     "additionalProperties": False,
 }
 
-SPECS = [
-    TransformSpec(
+DEFINITIONS = [
+    TransformDef(
         name="default",
         args_schema=schema({"not": {"type": "null"}}),
         build=_build_default,
@@ -135,7 +135,7 @@ SPECS = [
         example_input="  ",
         example_output="unknown",
     ),
-    TransformSpec(
+    TransformDef(
         name="required",
         args_schema=NO_ARGS_SCHEMA,
         build=_build_required,
@@ -145,7 +145,7 @@ SPECS = [
         example_output="M0001",
         takes_args=False,
     ),
-    TransformSpec(
+    TransformDef(
         name="empty",
         args_schema=schema({"enum": ["omit", "null", "none", None]}),
         build=_build_empty,
@@ -158,7 +158,7 @@ SPECS = [
         example_input="",
         example_output=OMIT,
     ),
-    TransformSpec(
+    TransformDef(
         name="map",
         args_schema=schema(
             {

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.omnisegment.sandbox import Sandbox, SandboxServer
+from connectors.omnisegment.sandbox.server import Sandbox, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_TID = "OA-test"

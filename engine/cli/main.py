@@ -46,7 +46,7 @@ class OmnisyncGroup(click.Group):
             click.echo(
                 f"internal error: {message} (set OMNISYNC_TRACEBACK=1 for details)", err=True
             )
-            raise click.exceptions.Exit(ExitCode.DELIVERY_FAILED) from None
+            raise click.exceptions.Exit(ExitCode.INTERNAL_ERROR) from None
 
 
 @click.group(cls=OmnisyncGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,7 @@ import click
 
 from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE
+from engine.errors import ExitCode
 from engine.preview import preview, render_preview, run_mapping_tests
 from engine.specfile import load_spec_hiding_secrets
 
@@ -28,7 +29,7 @@ def plan(file: Path, rows: int, select: tuple[str, ...]) -> None:
 @click.argument("file", type=SPEC_FILE)
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def test_command(file: Path, select: tuple[str, ...]) -> None:
-    """Run the mapping tests declared in the spec (or in <spec>.tests.yaml); exit 1 on a failure."""
+    """Run the mapping tests declared in the spec (or in <spec>.tests.yaml); exit 4 on a failure."""
     spec = load_spec_hiding_secrets(file)
     results = asyncio.run(run_mapping_tests(spec, select))
     for result in results:
@@ -42,4 +43,4 @@ def test_command(file: Path, select: tuple[str, ...]) -> None:
             "no mapping tests found: add `tests:` to a sync or a <spec>.tests.yaml", err=True
         )
     if failed or not results:
-        sys.exit(1)
+        sys.exit(int(ExitCode.MAPPING_TESTS_FAILED))

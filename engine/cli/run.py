@@ -53,7 +53,7 @@ def run(
     grace: float,
 ) -> None:
     """Run the syncs of a spec. Exit: 0 ok, 1 delivery failed, 2 spec invalid, 3 too many
-    rejects, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
+    rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
     spec = load_spec_hiding_secrets(file)
     options = RunOptions(
         select=select,

@@ -36,7 +36,7 @@ def _copy_members_spec(tmp_path: Path) -> Path:
 
 
 def test_mapping_tests_pass_and_fail_with_a_diff(tmp_path: Path) -> None:
-    """Inline cases and a sibling <spec>.tests.yaml; a wrong expectation fails with a diff, exit 1."""
+    """Inline cases and a sibling <spec>.tests.yaml; a wrong expectation fails with a diff, exit 4."""
     spec = _copy_members_spec(tmp_path)
     (tmp_path / "members.tests.yaml").write_text(
         "members:\n"
@@ -48,7 +48,7 @@ def test_mapping_tests_pass_and_fail_with_a_diff(tmp_path: Path) -> None:
 
     result = invoke_cli("test", str(spec))
 
-    assert result.returncode == 1
+    assert result.returncode == 4
     assert "PASS  members: a Taiwanese member with every field" in result.stdout
     assert "FAIL  members: gender F is female" in result.stdout
     assert '-  "sex": "male"' in result.stdout
@@ -59,5 +59,5 @@ def test_mapping_tests_pass_and_fail_with_a_diff(tmp_path: Path) -> None:
 def test_a_spec_without_mapping_tests_says_so(tmp_path: Path) -> None:
     result = invoke_cli("test", str(CONFIGS / "quickstart.yaml"))
 
-    assert result.returncode == 1
+    assert result.returncode == 4
     assert "no mapping tests found" in result.stderr

@@ -13,7 +13,7 @@ import structlog
 
 from engine import progress
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, SourceContext
+from engine.contracts import Destination, SourceContext, estimated_total
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError
@@ -133,9 +133,7 @@ def compile_sync_mapping(
 async def _run_sync(run: SyncRun, show_progress: bool) -> SyncStats:
     if not show_progress:
         return await run.run()
-    estimate = getattr(run.plan.source, "estimate_total", None)
-    total = estimate() if callable(estimate) else None
-    display = asyncio.create_task(progress.show(run.stats, total))
+    display = asyncio.create_task(progress.show(run.stats, estimated_total(run.plan.source)))
     try:
         return await run.run()
     finally:

@@ -39,9 +39,10 @@ class SpecError(OmnisyncError):
 
     exit_code = ExitCode.SPEC_INVALID
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], notes: tuple[str, ...] = ()) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
+        self.notes = notes  # offline checks: the unset variables whose checks were skipped
 
 
 class DeliveryError(OmnisyncError):

@@ -122,8 +122,17 @@ class RejectFile:
             self._handle = None
 
 
-def write_report(path: Path, stats: list[SyncStats], exit_code: int) -> None:
-    report = {"exit_code": exit_code, "syncs": [s.as_dict() for s in stats]}
+def write_report(
+    path: Path,
+    stats: list[SyncStats],
+    exit_code: int,
+    run: dict[str, Any] | None = None,
+    extra: list[dict[str, Any]] | None = None,
+) -> None:
+    """`run`: what the whole run was (id, times, version, specs); `extra`: per sync, beside its
+    counters (its spec file, reject file)."""
+    syncs = [{**s.as_dict(), **(extra[i] if extra else {})} for i, s in enumerate(stats)]
+    report = {"exit_code": exit_code, **(run or {}), "syncs": syncs}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
 

@@ -7,13 +7,14 @@ import json
 import click
 
 from engine.plugins import GROUPS, load_registry
-from engine.specfile.schema import compose_schema
+from engine.specfile.editor_schema import editor_schema
 
 
 @click.command()
 def schema() -> None:
-    """Print the spec's JSON Schema, with the installed plugins' blocks."""
-    click.echo(json.dumps(compose_schema(load_registry()), indent=2, ensure_ascii=False))
+    """Print the spec's JSON Schema, with the installed plugins' blocks and transforms; a value may
+    be a ${VAR} wherever the environment may give it. schema/omnisync.schema.json is this output."""
+    click.echo(json.dumps(editor_schema(load_registry()), indent=2, ensure_ascii=False))
 
 
 @click.command()

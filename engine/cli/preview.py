@@ -11,36 +11,82 @@ import click
 from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE
 from engine.errors import ExitCode
-from engine.preview import preview, render_preview, run_mapping_tests
-from engine.specfile import load_spec_hiding_secrets
+from engine.preview import CaseResult, preview, render_preview, run_mapping_tests
+from engine.specfile import Spec, load_spec_hiding_secrets
 
 
 @click.command()
 @click.argument("file", type=SPEC_FILE)
 @click.option("--rows", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
-def plan(file: Path, rows: int, select: tuple[str, ...]) -> None:
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Unset ${VAR}s are notes; a sync whose source needs one is skipped and named.",
+)
+def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool) -> None:
     """Show what the first rows of each sync would become; send nothing."""
-    spec = load_spec_hiding_secrets(file)
+    spec = load_spec_hiding_secrets(file, allow_unset=offline)
+    _notes(spec)
+    if offline:
+        select = _readable(spec, select)
+        if not select:
+            click.echo("no sync can be previewed without the unset variables")
+            return
     click.echo(omnilog.redact(render_preview(asyncio.run(preview(spec, select, rows)))))
 
 
+def _readable(spec: Spec, select: tuple[str, ...]) -> tuple[str, ...]:
+    """The selected syncs whose source needs no unset variable; the others are named."""
+    kept = []
+    for sync in spec.syncs:
+        if (select and sync.name not in select) or (not select and not sync.enabled):
+            continue
+        needs = sorted(
+            {name for path, names in spec.unset.items() for name in names if _in(path, sync.index)}
+        )
+        if needs:
+            click.echo(f"{sync.name}: skipped: its source needs {', '.join(needs)} (not set)")
+        else:
+            kept.append(sync.name)
+    return tuple(kept)
+
+
+def _in(path: tuple[str | int, ...], index: int) -> bool:
+    return path[:3] == ("syncs", index, "source")
+
+
+def _notes(spec: Spec) -> None:
+    for note in spec.notes:
+        click.echo(note, err=True)
+
+
 @click.command(name="test")
-@click.argument("file", type=SPEC_FILE)
+@click.argument("files", nargs=-1, required=True, type=SPEC_FILE)
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
-def test_command(file: Path, select: tuple[str, ...]) -> None:
-    """Run the mapping tests declared in the spec (or in <spec>.tests.yaml); exit 4 on a failure."""
-    spec = load_spec_hiding_secrets(file)
-    results = asyncio.run(run_mapping_tests(spec, select))
-    for result in results:
-        click.echo(f"{'PASS' if result.passed else 'FAIL'}  {result.sync}: {result.name}")
-        if not result.passed:
-            click.echo("      " + omnilog.redact(result.detail).replace("\n", "\n      "))
+def test_command(files: tuple[Path, ...], select: tuple[str, ...]) -> None:
+    """Run the mapping tests declared in the specs (or in <spec>.tests.yaml); exit 4 on a failure.
+
+    Secrets are not needed: an unset ${VAR} is a note."""
+    results: list[CaseResult] = []
+    for file in files:
+        spec = load_spec_hiding_secrets(file, allow_unset=True)
+        _notes(spec)
+        found = asyncio.run(run_mapping_tests(spec, select))
+        prefix = f"{file}: " if len(files) > 1 else ""
+        for result in found:
+            click.echo(
+                f"{'PASS' if result.passed else 'FAIL'}  {prefix}{result.sync}: {result.name}"
+            )
+            if not result.passed:
+                click.echo("      " + omnilog.redact(result.detail).replace("\n", "\n      "))
+        if not found:
+            click.echo(
+                f"{file}: no mapping tests found: add `tests:` to a sync or a <spec>.tests.yaml",
+                err=True,
+            )
+        results += found
     failed = sum(not r.passed for r in results)
     click.echo(f"{len(results) - failed} passed, {failed} failed")
-    if not results:
-        click.echo(
-            "no mapping tests found: add `tests:` to a sync or a <spec>.tests.yaml", err=True
-        )
     if failed or not results:
         sys.exit(int(ExitCode.MAPPING_TESTS_FAILED))

@@ -1,16 +1,20 @@
-"""`omnisync run FILE`: deliver a spec's syncs, then one summary line per sync."""
+"""`omnisync run FILE...`: deliver the syncs of one or more specs, then one summary line per sync,
+one report and one Markdown step summary for the whole run."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
+from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import click
 import structlog
 
 from engine import logging as omnilog
-from engine import progress, signals
+from engine import progress, signals, summary
 from engine.cli._params import SPEC_FILE
 from engine.errors import ExitCode
 from engine.report import write_report
@@ -22,11 +26,17 @@ log = structlog.get_logger("omnisync")
 
 
 @click.command()
-@click.argument("file", type=SPEC_FILE)
+@click.argument("files", nargs=-1, required=True, type=SPEC_FILE)
 @click.option("--select", "select", multiple=True, help="Run only this sync (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Read, map and check every row; send nothing.")
 @click.option(
     "--report", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report."
+)
+@click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when that is set).",
 )
 @click.option(
     "--reveal-pii", is_flag=True, help="Write personal fields in clear in the reject file."
@@ -44,31 +54,89 @@ log = structlog.get_logger("omnisync")
     help="Seconds requests in flight get to finish after SIGINT/SIGTERM.",
 )
 def run(
-    file: Path,
+    files: tuple[Path, ...],
     select: tuple[str, ...],
     dry_run: bool,
     report: Path | None,
+    summary_file: Path | None,
     reveal_pii: bool,
     full_refresh: bool,
     grace: float,
 ) -> None:
-    """Run the syncs of a spec. Exit: 0 ok, 1 delivery failed, 2 spec invalid, 3 too many
-    rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
-    spec = load_spec_hiding_secrets(file)
-    options = RunOptions(
-        select=select,
-        dry_run=dry_run,
-        reveal_pii=reveal_pii,
-        stop=StopRequest(grace),
-        progress=progress.wanted(),
-        full_refresh=full_refresh,
-    )
-    result = asyncio.run(_run_with_signals(spec, options))
+    """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
+    2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
+    (the report is still written)."""
+    specs = [load_spec_hiding_secrets(file) for file in files]  # every spec valid before any runs
+    run_id = uuid.uuid4().hex[:12]
+    started = datetime.now(UTC)
+    structlog.contextvars.bind_contextvars(run_id=run_id)
+    stop = StopRequest(grace)
+    outcomes: list[summary.SyncOutcome] = []
+    exit_code, error = ExitCode.OK, None
+    try:
+        for spec in specs:
+            if len(specs) > 1 and select and not any(s.name in select for s in spec.syncs):
+                continue  # --select names syncs of the other specs
+            options = RunOptions(
+                select=tuple(n for n in select if len(specs) == 1 or _has(spec, n)),
+                dry_run=dry_run,
+                reveal_pii=reveal_pii,
+                stop=stop,
+                progress=progress.wanted(),
+                full_refresh=full_refresh,
+            )
+            result = asyncio.run(_run_with_signals(spec, options))
+            outcomes += _outcomes(spec, result)
+            _summarise(result, dry_run)
+            exit_code = _worse(exit_code, result.exit_code)
+            error = error or result.error
+            if result.error or stop.requested:
+                break  # a failed delivery or a signal stops the run, as within one spec
+    finally:
+        structlog.contextvars.unbind_contextvars("run_id")
+    meta = {
+        "run_id": run_id,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "omnisync_version": version("omnisync"),
+        "specs": [str(f) for f in files],
+        "dry_run": dry_run,
+    }
     if report is not None:
-        write_report(report, result.syncs, int(result.exit_code))
-    _summarise(result, dry_run)
-    if result.exit_code is not ExitCode.OK:
-        sys.exit(int(result.exit_code))
+        extra = [
+            {"spec": o.spec, "reject_file": o.reject_file, "exit_code": o.exit_code}
+            for o in outcomes
+        ]
+        write_report(report, [o.stats for o in outcomes], int(exit_code), meta, extra)
+    summary.write(summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file)
+    if exit_code is not ExitCode.OK:
+        sys.exit(int(exit_code))
+
+
+def _has(spec: Spec, name: str) -> bool:
+    return any(s.name == name for s in spec.syncs)
+
+
+def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
+    """The exit of the whole run: a failure of any spec, the most serious kind first."""
+    if current is ExitCode.OK:
+        return new
+    return current if new is ExitCode.OK else max(current, new)
+
+
+def _outcomes(spec: Spec, result: RunResult) -> list[summary.SyncOutcome]:
+    by_name = {s.name: s for s in spec.syncs}
+    found = []
+    for i, stats in enumerate(result.syncs):
+        sync = by_name[stats.sync]
+        code = 0
+        if result.error and i == len(result.syncs) - 1:
+            code = int(result.exit_code)
+        elif stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
+            code = int(ExitCode.REJECTS_EXCEEDED)
+        reject_file = str(sync.reject_file) if stats.rejected else None
+        found.append(summary.SyncOutcome(str(spec.file), stats, code, reject_file))
+    return found
 
 
 async def _run_with_signals(spec: Spec, options: RunOptions) -> RunResult:
@@ -93,6 +161,7 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             f"{data['sync']}: read {data['rows_read']}, delivered {data['delivered']}, "
             f"rejected {data['rejected']}, filtered {data['filtered']}, "
             + (f"failed {data['failed']}, " if data["failed"] else "")
+            + (f"would send {data['unsent']}, " if dry_run else "")
             + (f"unsent {data['unsent']}, " if data["unsent"] and not dry_run else "")
             + f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "
             f"{data['records_per_s']:.0f} records/s" + (" (dry run)" if dry_run else "")

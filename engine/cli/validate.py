@@ -1,4 +1,7 @@
-"""`omnisync validate FILE...`: every problem of every spec at once, without reading a row."""
+"""`omnisync validate FILE...`: every problem of every spec at once, without reading a row.
+
+Unset ${VAR}s are notes (a pull request from a fork has no secrets); `--require-env` makes them
+errors, for a scheduled job that checks its secrets before it runs."""
 
 from __future__ import annotations
 
@@ -6,22 +9,53 @@ from pathlib import Path
 
 import click
 
+from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE
+from engine.cli.findings import FileResult, as_json, finding, github
 from engine.errors import SpecError
 from engine.specfile import load_spec_hiding_secrets
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=SPEC_FILE)
-def validate(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github: workflow commands that annotate the pull request's diff.",
+)
+@click.option("--require-env", is_flag=True, help="An unset ${VAR} is an error, not a note.")
+def validate(files: tuple[Path, ...], output: str, require_env: bool) -> None:
     """Check spec files without reading any row or sending anything."""
-    failed: list[str] = []
-    for file in files:
-        try:
-            spec = load_spec_hiding_secrets(file)
-        except SpecError as exc:
-            failed.extend(exc.lines)
-            continue
-        click.echo(f"{file}: ok ({len(spec.syncs)} sync{'s' if len(spec.syncs) != 1 else ''})")
-    if failed:
-        raise SpecError(failed)
+    results = [_check(file, require_env) for file in files]
+    if output == "json":
+        click.echo(as_json(results))
+    elif output == "github":
+        for line in github(results):
+            click.echo(omnilog.redact(line))
+    else:
+        _text(results)
+    if not all(r.ok for r in results):
+        raise click.exceptions.Exit(int(SpecError.exit_code))
+
+
+def _check(file: Path, require_env: bool) -> FileResult:
+    name = str(file)
+    try:
+        spec = load_spec_hiding_secrets(file, allow_unset=not require_env)
+    except SpecError as exc:
+        errors = [finding(name, "error", line) for line in exc.lines]
+        return FileResult(name, None, [*errors, *(finding(name, "notice", n) for n in exc.notes)])
+    notes = [finding(name, "notice", line) for line in spec.notes]
+    return FileResult(name, len(spec.syncs), notes)
+
+
+def _text(results: list[FileResult]) -> None:
+    for result in results:
+        for item in result.findings:
+            click.echo(omnilog.redact(item.text), err=item.level == "error")
+        if result.ok:
+            count = f"{result.syncs} sync{'s' if result.syncs != 1 else ''}"
+            click.echo(f"{result.file}: ok ({count})")

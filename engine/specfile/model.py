@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.schema import compose_schema
-from engine.specfile.validate import format_issues, schema_issues
-from engine.specfile.yaml_loader import LocatedDocument, load_yaml
+from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
+from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted, load_yaml
 
 _RATE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
 
@@ -55,6 +56,9 @@ class Spec:
     state: Mapping[str, Any]
     secrets: frozenset[str]
     document: LocatedDocument
+    # offline only: the paths whose value needs an unset variable, and one note for each
+    unset: Mapping[JsonPath, tuple[str, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def directory(self) -> Path:
@@ -62,31 +66,80 @@ class Spec:
 
 
 def load_spec(
-    path: Path, registry: Registry | None = None, environ: Mapping[str, str] | None = None
+    path: Path,
+    registry: Registry | None = None,
+    environ: Mapping[str, str] | None = None,
+    allow_unset: bool = False,
 ) -> Spec:
     """Load, interpolate, validate against the composed schema and the plugins' own checks.
 
     Every problem is reported at once, as a SpecError whose lines name file, line, column and path.
+    With allow_unset (checks in CI without secrets) an unset variable is a note: the checks of the
+    values that need it are skipped, and the notes say which.
     """
     registry = registry or load_registry()
-    interpolator = Interpolator(environ)
+    interpolator = Interpolator(environ, allow_unset)
     doc = load_yaml(path, interpolator)
-    issues = schema_issues(compose_schema(registry), doc.data)
+    schema = compose_schema(registry)
+    coerce_from_env(schema, doc)
+    issues = schema_issues(schema, doc.data)
     if isinstance(doc.data, dict) and isinstance(doc.data.get("syncs"), list):
         broken = {i.path[1:3] for i in issues if i.path[:1] == ("syncs",) and len(i.path) > 2}
         top_level_ok = not any(i.path[:1] != ("syncs",) for i in issues)
         issues += _semantic_issues(doc.data, registry, skip=broken, connections=top_level_ok)
     # an unset variable also leaves an empty value behind: report the cause, not the symptom
     issues = [i for i in issues if i.path not in doc.problems]
+    unset = {p: tuple(names) for p, names in interpolator.unset.items()}
+    skipped = {i.path for i in issues if _needs(i.path, unset)}
+    issues = [i for i in issues if i.path not in skipped]
     lines = sorted([*doc.problems.values(), *format_issues(doc, issues)], key=_line_order)
+    notes = tuple(_unset_note(doc, where, names) for where, names in sorted(unset.items(), key=str))
+    notes = tuple(sorted(notes, key=_line_order))
     if lines:
-        raise SpecError(lines)
-    return _build(path, doc, registry, frozenset(interpolator.secrets))
+        raise SpecError(lines, notes)
+    for where in skipped:  # a placeholder must not reach the typed spec (float('${X}'))
+        _drop_optional(doc.data, where)
+    spec = _build(path, doc, registry, frozenset(interpolator.secrets))
+    return dataclasses.replace(spec, unset=unset, notes=notes)
 
 
-def load_spec_hiding_secrets(path: Path) -> Spec:
+def _needs(path: JsonPath, unset: Mapping[JsonPath, tuple[str, ...]]) -> bool:
+    """An issue at a value (or inside a block) built from an unset variable, or a block-level
+    issue about a value that is unset (`tid and api_key are required`)."""
+    return any(
+        path[: len(p)] == p or (path and len(p) == len(path) + 1 and p[:-1] == path) for p in unset
+    )
+
+
+_KEPT = frozenset({"name", "source", "destination", "mapping", "endpoint", "syncs", "version"})
+
+
+def _drop_optional(data: Any, path: JsonPath) -> None:
+    """Leave an optional setting whose check was skipped at its default in the offline spec."""
+    if len(path) < 2 or path[-1] in _KEPT or not isinstance(path[-1], str):
+        return
+    node = data
+    for part in path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(node, dict) and isinstance(node.get(path[-1]), str):
+        del node[path[-1]]
+
+
+def _unset_note(doc: LocatedDocument, path: JsonPath, names: tuple[str, ...]) -> str:
+    variables = ", ".join(dict.fromkeys(names))
+    plural = "s" if len(set(names)) > 1 else ""
+    return (
+        f"{doc.locate(path).where(doc.file)} {dotted(path)}: note: environment variable{plural} "
+        f"{variables} not set; checks of this value skipped"
+    )
+
+
+def load_spec_hiding_secrets(path: Path, allow_unset: bool = False) -> Spec:
     """load_spec for a command: the secrets are registered first, so no later output prints them."""
-    spec = load_spec(path)
+    spec = load_spec(path, allow_unset=allow_unset)
     omnilog.register_secrets(spec.secrets)
     return spec
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import yaml
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
@@ -141,3 +142,54 @@ def _kind_of(value: Any) -> str:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def coerce_from_env(schema: dict[str, Any], doc: LocatedDocument) -> None:
+    """A value written as one whole `${VAR}` is text after interpolation; where the schema wants a
+    number or a boolean and the text is one (`interval: "${RETRY_INTERVAL}"`), it becomes that."""
+    if not doc.from_env:
+        return
+    for error in Draft202012Validator(schema).iter_errors(doc.data):
+        for failure in _with_context(error):
+            path: JsonPath = tuple(failure.absolute_path)
+            if failure.validator != "type" or path not in doc.from_env:
+                continue
+            expected: Any = failure.validator_value
+            wanted: list[str] = expected if isinstance(expected, list) else [str(expected)]
+            parent, key = _parent(doc.data, path)
+            if parent is None or not isinstance(parent[key], str):
+                continue
+            parsed = _scalar(parent[key], wanted)
+            if parsed is not None:
+                parent[key] = parsed
+
+
+def _with_context(error: ValidationError) -> list[ValidationError]:
+    found = [error]
+    for child in error.context or []:
+        found.extend(_with_context(child))
+    return found
+
+
+def _parent(data: Any, path: JsonPath) -> tuple[Any, Any]:
+    if not path:
+        return None, None
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    return node, path[-1]
+
+
+def _scalar(text: str, wanted: list[str]) -> bool | int | float | None:
+    """The number or boolean the text spells, if the schema accepts that kind; else None."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if isinstance(value, bool):
+        return value if "boolean" in wanted else None
+    if isinstance(value, int):
+        return value if {"integer", "number"} & set(wanted) else None
+    if isinstance(value, float):
+        return value if "number" in wanted else None
+    return None

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from engine.errors import SpecError
-from engine.specfile.interpolate import Interpolator
+from engine.specfile.interpolate import Interpolator, is_whole_reference
 
 JsonPath = tuple[str | int, ...]
 
@@ -58,6 +58,8 @@ class LocatedDocument:
     keys: dict[JsonPath, Mark] = field(default_factory=dict)
     # located messages found while loading (unset variables, duplicate keys)
     problems: dict[JsonPath, str] = field(default_factory=dict)
+    # values written as one whole ${VAR}: a number or boolean may come from the environment
+    from_env: set[JsonPath] = field(default_factory=set)
 
     def locate(self, path: JsonPath, at_key: bool = False) -> Mark:
         """Nearest known position for a path: the key or value itself, else its closest parent."""
@@ -93,7 +95,8 @@ def load_yaml(path: Path, interpolator: Interpolator) -> LocatedDocument:
         mark = exc.problem_mark or exc.context_mark
         where = Mark.of(mark).where(display) if mark else display
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError([f"{where}: invalid YAML: {problem}"]) from None
+        hint = _quote_hint(text, mark.line if mark else None)
+        raise SpecError([f"{where}: invalid YAML: {problem}{hint}"]) from None
     except yaml.YAMLError as exc:
         raise SpecError([f"{display}: invalid YAML: {exc}"]) from None
     finally:
@@ -122,6 +125,8 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, str) and "$" in value:
+            if is_whole_reference(value):
+                self.doc.from_env.add(path)
             value, problems = self.interpolator.expand(value, path)
             for problem in problems:
                 self._problem(node, path, problem)
@@ -142,6 +147,15 @@ class _Builder:
             self.doc.keys[child] = Mark.of(key_node.start_mark)
             result[key] = self.build(value_node, child)
         return result
+
+
+def _quote_hint(text: str, line: int | None) -> str:
+    """`{path: ${VAR:-x}}` is not YAML (braces and a colon in a flow mapping): say to quote it."""
+    lines = text.splitlines()
+    near = lines[max(0, (line or 0) - 1) : (line or 0) + 1] if line is not None else lines
+    if any("${" in candidate and "{" in candidate.replace("${", "") for candidate in near):
+        return ' (hint: quote a ${VAR} inside {...} or [...]: "${VAR:-default}")'
+    return ""
 
 
 def dotted(path: JsonPath) -> str:

@@ -21,7 +21,7 @@ def _schema_raises(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> Non
     def fail(*_: object) -> None:
         raise error
 
-    monkeypatch.setattr(engine.cli.info, "compose_schema", fail)
+    monkeypatch.setattr(engine.cli.info, "editor_schema", fail)
 
 
 def test_an_unexpected_exception_is_an_internal_error_exit_70(

@@ -33,13 +33,6 @@ CASES = [
             "unknown_key.yaml:7:5 syncs[0].mappings: unknown key 'mappings' (did you mean 'mapping'?)"
         ],
     ),
-    (
-        "missing_env_var.yaml",
-        [
-            "missing_env_var.yaml:5:12 omnisegment.api_key: environment variable "
-            "OMNISYNC_TEST_UNSET_KEY is not set"
-        ],
-    ),
     ("empty_syncs.yaml", ["empty_syncs.yaml:3:8 syncs: must have at least 1 item"]),
     (
         "unknown_source.yaml",
@@ -109,6 +102,26 @@ def test_validate_names_the_problem(name: str, expected: list[str]) -> None:
     assert "Traceback" not in result.stderr
     for fragment in expected:
         assert fragment in result.stderr
+
+
+def test_an_unset_variable_is_an_error_with_require_env_and_a_note_without() -> None:
+    """`run` and `validate --require-env` need every variable; plain `validate` (CI without
+    secrets) names it and skips the checks of its value."""
+    env = {k: v for k, v in os.environ.items() if k != "OMNISYNC_TEST_UNSET_KEY"}
+    strict = invoke_cli("validate", "--require-env", "missing_env_var.yaml", env=env, cwd=INVALID)
+    offline = invoke_cli("validate", "missing_env_var.yaml", env=env, cwd=INVALID)
+
+    assert strict.returncode == 2
+    assert strict.stderr == (
+        "missing_env_var.yaml:5:12 omnisegment.api_key: environment variable "
+        "OMNISYNC_TEST_UNSET_KEY is not set\n"
+    )
+    assert offline.returncode == 0
+    assert offline.stdout == (
+        "missing_env_var.yaml:5:12 omnisegment.api_key: note: environment variable "
+        "OMNISYNC_TEST_UNSET_KEY not set; checks of this value skipped\n"
+        "missing_env_var.yaml: ok (1 sync)\n"
+    )
 
 
 def test_every_error_of_a_file_is_reported_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import json
 from jsonschema import Draft202012Validator
 
 from engine.plugins import load_registry
+from engine.specfile.editor_schema import editor_schema
 from engine.specfile.schema import base_schema, compose_schema
 from tests.conftest import invoke_cli
 
@@ -29,8 +30,9 @@ def test_the_composed_schema_holds_every_installed_plugin() -> None:
     assert {"audience", "purchase", "gift_voucher", "blacklist", "event"} <= set(endpoints)
 
 
-def test_omnisync_schema_prints_the_composed_schema() -> None:
+def test_omnisync_schema_prints_the_editor_schema() -> None:
+    """The composed schema, plus transforms and ${VAR} references (tests/unit/ci/test_schema_file.py)."""
     result = invoke_cli("schema")
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == json.loads(json.dumps(compose_schema(load_registry())))
+    assert json.loads(result.stdout) == json.loads(json.dumps(editor_schema(load_registry())))

@@ -1,0 +1,74 @@
+"""The run as Markdown: one table row per sync, for a CI job's step summary ($GITHUB_STEP_SUMMARY)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.logging import redact
+from engine.report import SyncStats
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """One sync of one spec, with the exit it stands for (0 ok, 1 failed, 3 too many rejects)."""
+
+    spec: str
+    stats: SyncStats
+    exit_code: int
+    reject_file: str | None = None
+
+
+def markdown(
+    outcomes: Sequence[SyncOutcome], exit_code: int, error: str | None, dry_run: bool
+) -> str:
+    """A heading, the table, the reject files worth a look, and the error if the run failed."""
+    title = "omnisync run" + (" (dry run: nothing sent)" if dry_run else "")
+    verdict = "succeeded" if exit_code == 0 else f"failed, exit {exit_code}"
+    lines = [
+        f"## {title}: {verdict}",
+        "",
+        "| spec | sync | read | delivered | unchanged | filtered | rejected | time | exit |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for item in outcomes:
+        data = item.stats.as_dict()
+        unchanged = data.get("unchanged")
+        delivered = f"{data['delivered']}" if not dry_run else f"would send {data['unsent']}"
+        lines.append(
+            f"| {_cell(item.spec)} | {_cell(data['sync'])} | {data['rows_read']} | {delivered} | "
+            f"{'—' if unchanged is None else unchanged} | {data['filtered']} | "
+            f"{data['rejected']} | {data['elapsed_s']:.1f}s | {item.exit_code} |"
+        )
+    if not outcomes:
+        lines.append("| — | no sync ran | | | | | | | |")
+    rejected = [o for o in outcomes if o.stats.rejected and o.reject_file]
+    if rejected:
+        lines += ["", "Rejected rows, with the reason for each:", ""]
+        lines += [f"- {o.stats.sync}: `{o.reject_file}`" for o in rejected]
+    if error:
+        lines += ["", f"**Error:** {_cell(error)}"]
+    return redact("\n".join(lines)) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write(text: str, summary_file: Path | None) -> list[Path]:
+    """Appended to $GITHUB_STEP_SUMMARY when set (GitHub gathers every step's); written to
+    --summary FILE when given. Returns where it went."""
+    targets: list[tuple[Path, str]] = []
+    if os.environ.get(STEP_SUMMARY_ENV):
+        targets.append((Path(os.environ[STEP_SUMMARY_ENV]), "a"))
+    if summary_file is not None:
+        targets.append((summary_file, "w"))
+    for path, mode in targets:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open(mode, encoding="utf-8") as handle:
+            handle.write(text)
+    return [path for path, _ in targets]

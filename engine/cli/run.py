@@ -4,6 +4,7 @@ one report and one Markdown step summary for the whole run."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ import structlog
 from engine import logging as omnilog
 from engine import progress, signals, summary
 from engine.cli._params import SPEC_FILE
-from engine.errors import ExitCode
+from engine.errors import ExitCode, OmnisyncError
 from engine.report import write_report
 from engine.runner import RunOptions, RunResult, run_spec
 from engine.specfile import Spec, load_spec_hiding_secrets
@@ -67,31 +68,24 @@ def run(
     2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
     (the report is still written)."""
     specs = [load_spec_hiding_secrets(file) for file in files]  # every spec valid before any runs
+    known = {s.name for spec in specs for s in spec.syncs}
+    if unknown := [n for n in select if n not in known]:
+        raise OmnisyncError(
+            f"no sync named {', '.join(map(repr, unknown))}; the specs have {', '.join(sorted(known))}"
+        )
     run_id = uuid.uuid4().hex[:12]
     started = datetime.now(UTC)
     structlog.contextvars.bind_contextvars(run_id=run_id)
-    stop = StopRequest(grace)
-    outcomes: list[summary.SyncOutcome] = []
-    exit_code, error = ExitCode.OK, None
+    options = RunOptions(
+        select=select,
+        dry_run=dry_run,
+        reveal_pii=reveal_pii,
+        stop=StopRequest(grace),
+        progress=progress.wanted(),
+        full_refresh=full_refresh,
+    )
     try:
-        for spec in specs:
-            if len(specs) > 1 and select and not any(s.name in select for s in spec.syncs):
-                continue  # --select names syncs of the other specs
-            options = RunOptions(
-                select=tuple(n for n in select if len(specs) == 1 or _has(spec, n)),
-                dry_run=dry_run,
-                reveal_pii=reveal_pii,
-                stop=stop,
-                progress=progress.wanted(),
-                full_refresh=full_refresh,
-            )
-            result = asyncio.run(_run_with_signals(spec, options))
-            outcomes += _outcomes(spec, result)
-            _summarise(result, dry_run)
-            exit_code = _worse(exit_code, result.exit_code)
-            error = error or result.error
-            if result.error or stop.requested:
-                break  # a failed delivery or a signal stops the run, as within one spec
+        outcomes, exit_code, error = asyncio.run(_run_all(specs, options))
     finally:
         structlog.contextvars.unbind_contextvars("run_id")
     meta = {
@@ -139,12 +133,29 @@ def _outcomes(spec: Spec, result: RunResult) -> list[summary.SyncOutcome]:
     return found
 
 
-async def _run_with_signals(spec: Spec, options: RunOptions) -> RunResult:
+async def _run_all(
+    specs: list[Spec], options: RunOptions
+) -> tuple[list[summary.SyncOutcome], ExitCode, str | None]:
+    """The specs in order, in one event loop (the stop request belongs to it); a failed delivery
+    or a signal stops the run, as within one spec."""
+    outcomes: list[summary.SyncOutcome] = []
+    exit_code, error = ExitCode.OK, None
     restore = signals.install(asyncio.get_running_loop(), options.stop)
     try:
-        return await run_spec(spec, options)
+        for spec in specs:
+            mine = tuple(n for n in options.select if _has(spec, n))
+            if options.select and not mine:
+                continue  # --select names syncs of the other specs
+            result = await run_spec(spec, dataclasses.replace(options, select=mine))
+            outcomes += _outcomes(spec, result)
+            _summarise(result, options.dry_run)
+            exit_code = _worse(exit_code, result.exit_code)
+            error = error or result.error
+            if result.error or options.stop.requested:
+                break
     finally:
         restore()
+    return outcomes, exit_code, error
 
 
 def _summarise(result: RunResult, dry_run: bool) -> None:

@@ -68,7 +68,7 @@ def test_a_usage_error_exits_2_like_an_invalid_spec() -> None:
     result = invoke_cli("run")
 
     assert result.returncode == ExitCode.SPEC_INVALID
-    assert "Missing argument 'FILE'" in result.stderr
+    assert "Missing argument 'FILES...'" in result.stderr
 
 
 def test_failed_mapping_tests_exit_4_in_a_real_process() -> None:

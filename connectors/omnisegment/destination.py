@@ -20,6 +20,7 @@ from connectors.omnisegment.catalogue import (
     Route,
 )
 from connectors.omnisegment.endpoint import OmniSegmentEndpoint, data_schema, required_fields
+from connectors.omnisegment.init_command import init as init_command
 from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
 from connectors.omnisegment.sandbox.cli import sandbox as sandbox_command
 from engine.errors import OmnisyncError, SpecIssue
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 class OmniSegmentDestination:
     """Delivers syncs to OmniSegment's import APIs, or to the in-process sandbox."""
 
-    cli_commands: ClassVar[tuple[click.Command, ...]] = (sandbox_command,)
+    cli_commands: ClassVar[tuple[click.Command, ...]] = (sandbox_command, init_command)
     connection_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "description": "OmniSegment account. Secrets come from the environment: ${OMNISEGMENT_API_KEY}.",

@@ -29,11 +29,11 @@ class _Commanding:
         return 42
 
 
-def test_the_omnisegment_destination_brings_the_sandbox_command() -> None:
+def test_the_omnisegment_destination_brings_the_sandbox_and_init_commands() -> None:
     destination = load_registry().destinations["omnisegment"]
 
     assert isinstance(destination, HasCommands)
-    assert [command.name for command in plugin_commands(destination)] == ["sandbox"]
+    assert [command.name for command in plugin_commands(destination)] == ["sandbox", "init"]
 
 
 def test_plugins_without_the_optional_members_offer_nothing() -> None:
@@ -57,7 +57,7 @@ def test_sources_and_destinations_add_their_commands_to_the_group() -> None:
 
     add_plugin_commands(group, registry)
 
-    assert sorted(group.commands) == ["hello", "sandbox"]
+    assert sorted(group.commands) == ["hello", "init", "sandbox"]
     assert group.commands["hello"] is hello
 
 

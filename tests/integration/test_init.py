@@ -1,0 +1,121 @@
+"""`omnisync init`: for every source x endpoint, a spec that validates as written and delivers its
+sample rows to the embedded sandbox (S3 through the moto server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from connectors.omnisegment.starters import STARTERS
+from tests.conftest import invoke_cli
+
+BUCKET = "omnisync-init-tests"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _plugin_commands() -> Iterator[None]:
+    """`init` comes with the OmniSegment destination, as the console script adds it."""
+    from engine.cli import cli
+    from engine.cli.main import add_plugin_commands
+    from engine.plugins import load_registry
+
+    before = dict(cli.commands)
+    add_plugin_commands(cli, load_registry())
+    yield
+    cli.commands = before
+
+
+@pytest.fixture(scope="module")
+def s3_env() -> Iterator[dict[str, str]]:
+    """moto on 127.0.0.1 and the AWS variables a user would set for it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "AKIAOMNISYNCINIT0001",
+        "AWS_SECRET_ACCESS_KEY": "init-tests-secret-never-printed",
+        "AWS_REGION": "us-east-1",
+        "OMNISYNC_S3_BUCKET": BUCKET,
+    }
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.create_bucket(Bucket=BUCKET)
+    try:
+        yield env
+    finally:
+        server.stop()
+
+
+def _upload(env: dict[str, str], sample: Path, sync: str, endpoint: str) -> None:
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    # one prefix per endpoint's sync name: the starters' names are unique
+    client.put_object(Bucket=BUCKET, Key=f"{sync}/{sync}.csv", Body=sample.read_bytes())
+    assert endpoint in STARTERS
+
+
+def test_every_endpoint_has_a_starter_with_unique_names() -> None:
+    names = [s.sync for s in STARTERS.values()]
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("endpoint", sorted(STARTERS))
+@pytest.mark.parametrize("source", ["csv", "sql", "s3"])
+def test_init_writes_a_spec_that_validates_and_runs(
+    tmp_path: Path, source: str, endpoint: str, s3_env: dict[str, str]
+) -> None:
+    starter = STARTERS[endpoint]
+    env = s3_env if source == "s3" else {**os.environ}
+
+    made = invoke_cli("init", "--source", source, "--endpoint", endpoint, env=env, cwd=tmp_path)
+
+    assert made.returncode == 0, made.stderr
+    spec = tmp_path / f"{starter.sync}.yaml"
+    text = spec.read_text(encoding="utf-8")
+    assert text.startswith(f"# {endpoint} records from ")
+    if source == "s3":
+        _upload(s3_env, tmp_path / "data" / f"{starter.sync}.csv", starter.sync, endpoint)
+    checked = invoke_cli("validate", spec.name, env=env, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.endswith(f"{spec.name}: ok (1 sync)\n")
+    ran = invoke_cli("run", spec.name, "--report", "report.json", env=env, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    (sync,) = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["syncs"]
+    assert (sync["rows_read"], sync["delivered"], sync["rejected"]) == (len(starter.rows),) * 2 + (
+        0,
+    )
+
+
+def test_init_does_not_overwrite_without_force(tmp_path: Path) -> None:
+    first = invoke_cli("init", "--source", "csv", "--endpoint", "audience", cwd=tmp_path)
+    again = invoke_cli("init", "--source", "csv", "--endpoint", "audience", cwd=tmp_path)
+    forced = invoke_cli(
+        "init", "--source", "csv", "--endpoint", "audience", "--force", cwd=tmp_path
+    )
+
+    assert first.returncode == 0
+    assert again.returncode == 1
+    assert "members.yaml" in again.stderr
+    assert "--force overwrites" in again.stderr
+    assert forced.returncode == 0

@@ -51,6 +51,49 @@ def _orjson_dumps(event: Any, **_: Any) -> str:
     return orjson.dumps(event, default=str).decode()
 
 
+class StatusLine:
+    """stderr shared by log lines and one status line (the progress display): a log line first
+    erases the status line and it is drawn again below, so the two never share a line."""
+
+    ERASE = "\r\x1b[K"
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._drawn = False  # the status line is what the cursor's line shows now
+
+    def write(self, text: str) -> int:
+        stream = sys.stderr  # looked up each time: tests and click swap it
+        if self._drawn:
+            stream.write(self.ERASE)
+            self._drawn = False
+        stream.write(text)
+        if self.text and text.endswith("\n"):
+            stream.write(self.text)
+            self._drawn = True
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def show(self, text: str) -> None:
+        """Draw (or redraw) the status line in place."""
+        sys.stderr.write(self.ERASE + text)
+        sys.stderr.flush()
+        self.text = text
+        self._drawn = True
+
+    def end(self) -> None:
+        """Leave the last status on screen and move below it."""
+        if self._drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+        self.text = ""
+        self._drawn = False
+
+
+STDERR = StatusLine()
+
+
 def configure(log_format: str | None, level: str) -> str:
     """Returns the format chosen; logs go to stderr so stdout stays for results."""
     chosen = log_format or ("console" if sys.stderr.isatty() else "json")
@@ -71,7 +114,7 @@ def configure(log_format: str | None, level: str) -> str:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=STDERR),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     return chosen

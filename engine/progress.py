@@ -1,7 +1,10 @@
-"""A one-line progress display on a terminal: rows read, delivered, rate, ETA when the total is known.
+"""What a running sync is doing, while it runs.
 
-Hand-written (a `\\r` line twice a second) rather than rich: one line needs no dependency. Nothing
-is drawn when stderr is not a terminal, so CI logs and pipes stay clean.
+On a terminal: one status line (read, delivered, unchanged, filtered, rejected; total, percent and
+ETA when the source knows its size; the request rate against the limit; a retry wait with its
+countdown), redrawn twice a second. Log lines erase it and it is drawn again below them
+(engine.logging.StatusLine), so a log line never lands on it. Off a terminal (CI logs): a JSON
+`heartbeat` event every 30 s (configurable) with the counts and the rate.
 """
 
 from __future__ import annotations
@@ -9,41 +12,97 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
+import structlog
+
+from engine import logging as omnilog
 from engine.report import SyncStats
 
 INTERVAL = 0.5
+HEARTBEAT = 30.0
+
+log = structlog.get_logger("omnisync.progress")
 
 
-def line(stats: SyncStats, total: int | None, elapsed: float) -> str:
-    finished = stats.delivered + stats.rejected + stats.filtered
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds + 0.999))
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def counts(stats: SyncStats) -> dict[str, Any]:
+    """The counters both displays show; `unchanged` when the run detects changes."""
+    found: dict[str, Any] = {"read": stats.read, "delivered": stats.delivered}
+    unchanged = getattr(stats, "unchanged", None)
+    if unchanged is not None:
+        found["unchanged"] = unchanged
+    found |= {"filtered": stats.filtered, "rejected": stats.rejected}
+    return found
+
+
+def line(
+    stats: SyncStats,
+    total: int | None,
+    elapsed: float,
+    limit: float | None = None,
+    now: float | None = None,
+) -> str:
+    finished = (
+        stats.delivered + stats.rejected + stats.filtered + (getattr(stats, "unchanged", 0) or 0)
+    )
     rate = finished / elapsed if elapsed > 0 else 0.0
+    numbers = counts(stats)
     text = f"{stats.sync}: read {stats.read:,}"
     if total:
         text += f"/~{total:,} ({min(100.0, 100 * finished / total):.0f}% done)"
-    text += f", delivered {stats.delivered:,}, rejected {stats.rejected:,}, {rate:,.0f} records/s"
+    text += "".join(f", {k} {v:,}" for k, v in numbers.items() if k != "read")
+    text += f", {rate:,.0f} records/s"
+    if limit:
+        requests_rate = stats.requests.requests / elapsed if elapsed > 0 else 0.0
+        text += f", {requests_rate:.1f}/{limit:g} requests/s"
+    waits = list(stats.requests.waits.values())
+    if waits:
+        soonest = min(waits, key=lambda w: w.until)
+        remaining = soonest.until - (time.monotonic() if now is None else now)
+        statuses = "/".join(sorted({w.status for w in waits}))
+        batches = f"{len(waits)} batch{'es' if len(waits) != 1 else ''}"
+        return (
+            f"{stats.sync}: waiting {_clock(remaining)}: {batches} answered {statuses} "
+            f"(retry {soonest.attempt} of {soonest.attempts}); " + text.split(": ", 1)[1]
+        )
     if total and rate > 0 and finished < total:
-        remaining = (total - finished) / rate
-        text += f", ETA {int(remaining // 60)}m{int(remaining % 60):02d}s"
+        text += f", ETA {_clock((total - finished) / rate)}"
     return text
 
 
-async def show(stats: SyncStats, total: int | None, stream: TextIO = sys.stderr) -> None:
-    """Redraw until cancelled, then end the line so later output starts clean."""
+async def show(stats: SyncStats, total: int | None, limit: float | None = None) -> None:
+    """Redraw until cancelled, then leave the last line and move below it."""
     started = time.monotonic()
-    width = 0
     try:
         while True:
             await asyncio.sleep(INTERVAL)
-            text = line(stats, total, time.monotonic() - started)
-            stream.write("\r" + text.ljust(width))
-            stream.flush()
-            width = len(text)
+            omnilog.STDERR.show(line(stats, total, time.monotonic() - started, limit))
     finally:
-        if width:
-            stream.write("\n")
-            stream.flush()
+        omnilog.STDERR.end()
+
+
+async def heartbeat(stats: SyncStats, total: int | None, every: float = HEARTBEAT) -> None:
+    """A JSON event every `every` seconds: a CI log shows the run is alive and how far it is."""
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        elapsed = time.monotonic() - started
+        finished = stats.delivered + stats.rejected + stats.filtered
+        waits = list(stats.requests.waits.values())
+        log.info(
+            "heartbeat",
+            **counts(stats),
+            total=total,
+            records_per_s=round(finished / elapsed, 1) if elapsed else 0.0,
+            requests=stats.requests.requests,
+            waiting_batches=len(waits),
+            waiting_s=round(max((w.until - time.monotonic() for w in waits), default=0.0), 1),
+        )
 
 
 def wanted(stream: TextIO = sys.stderr) -> bool:

@@ -50,6 +50,8 @@ class SyncStats:
             "requests": self.requests.requests,
             "requests_by_status": dict(sorted(self.requests.by_status.items())),
             "retries": self.requests.retries,
+            "throttled_429": self.requests.by_status.get("429", 0),
+            "waiting_on_retries_s": round(self.requests.waiting_s, 3),
             "elapsed_s": round(elapsed, 3),
             "records_per_s": round(self.delivered / elapsed, 1) if elapsed > 0 else 0.0,
             "stopped": self.stopped,

@@ -37,6 +37,7 @@ class RunOptions:
     reveal_pii: bool = False
     stop: StopRequest = field(default_factory=StopRequest)
     progress: bool = False  # draw a progress line on stderr
+    heartbeat: float | None = None  # off a terminal: a JSON heartbeat event every N seconds
     full_refresh: bool = False  # ignore and clear the stored positions of the selected syncs
 
 
@@ -86,7 +87,7 @@ async def run_spec(
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
             clean = False
             try:
-                stats = await _run_sync(run, options.progress)
+                stats = await _run_sync(run, options)
                 clean = not (options.stop.requested or stats.unsent or stats.failed)
             except OmnisyncError as exc:
                 result.syncs.append(run.stats)
@@ -140,10 +141,15 @@ def compile_sync_mapping(
     )
 
 
-async def _run_sync(run: SyncRun, show_progress: bool) -> SyncStats:
-    if not show_progress:
+async def _run_sync(run: SyncRun, options: RunOptions) -> SyncStats:
+    total = estimated_total(run.plan.source)
+    if options.progress:
+        shown = progress.show(run.stats, total, run.plan.limiter.rate)
+    elif options.heartbeat:
+        shown = progress.heartbeat(run.stats, total, options.heartbeat)
+    else:
         return await run.run()
-    display = asyncio.create_task(progress.show(run.stats, estimated_total(run.plan.source)))
+    display = asyncio.create_task(shown)
     try:
         return await run.run()
     finally:

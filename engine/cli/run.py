@@ -40,6 +40,13 @@ log = structlog.get_logger("omnisync")
     help="Write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when that is set).",
 )
 @click.option(
+    "--heartbeat",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Off a terminal: a JSON heartbeat log event every N seconds (0: none).",
+)
+@click.option(
     "--reveal-pii", is_flag=True, help="Write personal fields in clear in the reject file."
 )
 @click.option(
@@ -60,6 +67,7 @@ def run(
     dry_run: bool,
     report: Path | None,
     summary_file: Path | None,
+    heartbeat: float,
     reveal_pii: bool,
     full_refresh: bool,
     grace: float,
@@ -82,6 +90,7 @@ def run(
         reveal_pii=reveal_pii,
         stop=StopRequest(grace),
         progress=progress.wanted(),
+        heartbeat=heartbeat or None,
         full_refresh=full_refresh,
     )
     try:

@@ -21,11 +21,23 @@ log = structlog.get_logger("omnisync.delivery")
 STOPPED = "stopped before sending"
 
 
+@dataclass(frozen=True)
+class Wait:
+    """A request sleeping before its next attempt: what the progress display tells the operator."""
+
+    until: float  # time.monotonic() deadline
+    status: str
+    attempt: int
+    attempts: int
+
+
 @dataclass
 class RequestStats:
     requests: int = 0
     retries: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    waiting_s: float = 0.0  # total time requests spent waiting to retry
+    waits: dict[int, Wait] = field(default_factory=dict)  # the requests waiting right now
 
     def count(self, status: str) -> None:
         self.requests += 1
@@ -104,7 +116,13 @@ class Sender:
             )
             if on_wait is not None:
                 on_wait(wait)
-            await self.clock.sleep(wait)
+            stats.waiting_s += wait
+            token = id(request)
+            stats.waits[token] = Wait(time.monotonic() + wait, status, attempt, backoff.attempts)
+            try:
+                await self.clock.sleep(wait)
+            finally:
+                stats.waits.pop(token, None)
 
     async def _post(self, endpoint: Endpoint, request: HttpRequest) -> tuple[Answer, str]:
         try:

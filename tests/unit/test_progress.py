@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import io
+import sys
+
+import pytest
 
 from engine import progress
+from engine.delivery.sender import Wait
+from engine.logging import StatusLine
 from engine.report import SyncStats
 
 
@@ -13,8 +18,8 @@ def test_line_shows_counts_rate_and_eta_when_the_total_is_known() -> None:
     stats = SyncStats("members", read=1500, delivered=990, rejected=10)
     text = progress.line(stats, 2000, elapsed=10.0)
     assert text == (
-        "members: read 1,500/~2,000 (50% done), delivered 990, rejected 10, 100 records/s, "
-        "ETA 0m10s"
+        "members: read 1,500/~2,000 (50% done), delivered 990, filtered 0, rejected 10, "
+        "100 records/s, ETA 0m10s"
     )
     assert "ETA" not in progress.line(stats, None, elapsed=10.0)
 
@@ -22,3 +27,35 @@ def test_line_shows_counts_rate_and_eta_when_the_total_is_known() -> None:
 def test_nothing_is_drawn_when_stderr_is_not_a_terminal() -> None:
     """Pipes and CI logs get no carriage-return noise."""
     assert not progress.wanted(io.StringIO())
+
+
+def test_the_request_rate_is_shown_against_the_limit() -> None:
+    stats = SyncStats("members", read=100, delivered=100)
+    stats.requests.requests = 40
+    assert progress.line(stats, None, elapsed=10.0, limit=5.0).endswith(
+        ", 10 records/s, 4.0/5 requests/s"
+    )
+
+
+def test_a_retry_wait_leads_the_line_with_its_countdown() -> None:
+    stats = SyncStats("members", read=100, delivered=50)
+    stats.requests.waits[1] = Wait(until=1000.0 + 252, status="503", attempt=1, attempts=5)
+    stats.requests.waits[2] = Wait(until=1000.0 + 290, status="503", attempt=1, attempts=5)
+    text = progress.line(stats, None, elapsed=10.0, now=1000.0)
+    assert text.startswith(
+        "members: waiting 4m12s: 2 batches answered 503 (retry 1 of 5); read 100"
+    )
+
+
+def test_a_log_line_erases_the_status_line_and_it_is_drawn_again_below(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    screen = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", screen)
+    terminal = StatusLine()
+    terminal.show("members: read 10")
+    print("event=retrying", file=terminal)  # as structlog's PrintLogger writes
+    terminal.end()
+    assert screen.getvalue() == (
+        "\r\x1b[Kmembers: read 10\r\x1b[Kevent=retrying\nmembers: read 10\n"
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+import structlog
 
 from engine.delivery.sender import RequestStats
 from engine.logging import redact
@@ -32,6 +33,7 @@ class SyncStats:
     stopped: str | None = None  # why the sync stopped early
     resumed_from: str | None = None  # the stored position this run started after
     notes: list[str] = field(default_factory=list)  # e.g. a stored position found stale
+    endpoint: str | None = None  # where the sync delivers (the destination's endpoint name)
 
     @property
     def elapsed(self) -> float:
@@ -41,6 +43,7 @@ class SyncStats:
         elapsed = self.elapsed
         return {
             "sync": self.sync,
+            "endpoint": self.endpoint,
             "rows_read": self.read,
             "filtered": self.filtered,
             "rejected": self.rejected,
@@ -107,6 +110,7 @@ class RejectFile:
             self._handle = self.path.open("wb")
         data = rejection.payload if rejection.payload is not None else rejection.values
         entry = {
+            "run_id": structlog.contextvars.get_contextvars().get("run_id"),
             "sync": self.sync,
             "position": where,
             "key": key,

@@ -83,6 +83,7 @@ async def run_spec(
                 plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint
             )
             run = SyncRun(plan, sender)
+            run.stats.endpoint = plan.endpoint.name
             tracked.report(run.stats)
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
             clean = False

@@ -66,6 +66,9 @@ def test_several_specs_run_in_order_with_one_report_and_a_step_summary(
         (str(second), "shop_b", 2, 1),
     ]
     assert report["syncs"][1]["reject_file"] == str(tmp_path / "out" / "rejects-shop_b.jsonl")
+    assert {s["endpoint"] for s in report["syncs"]} == {"audience"}
+    (reject,) = (tmp_path / "out" / "rejects-shop_b.jsonl").read_text("utf-8").splitlines()
+    assert json.loads(reject)["run_id"] == report["run_id"]
     markdown = summary_file.read_text(encoding="utf-8")
     assert markdown.startswith("## omnisync run: succeeded\n")
     assert f"| {first} | shop_a | 2 | 2 | — | 0 | 0 |" in markdown

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import structlog
 
-from engine import progress
+from engine import preflight, progress
 from engine.clock import Clock, SystemClock
 from engine.contracts import Destination, Source, SourceContext, estimated_total
 from engine.delivery.retry import RetryPolicy
@@ -84,6 +84,11 @@ async def run_spec(
             )
             run = SyncRun(plan, sender)
             run.stats.endpoint = plan.endpoint.name
+            for warning in preflight.warnings_for(
+                spec, sync, plan.endpoint.rate_limit, estimated_total(plan.source)
+            ):
+                log.warning("check_this", sync=sync.name, message=warning)
+                run.stats.notes.append(f"warning: {warning}")
             tracked.report(run.stats)
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
             clean = False

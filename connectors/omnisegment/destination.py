@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
+import structlog
 from jsonschema import Draft202012Validator
 
 from connectors.omnisegment.catalogue import (
@@ -108,6 +109,14 @@ class OmniSegmentDestination:
                 api_key=self.connection.get("api_key", SANDBOX_API_KEY),
             )
             self.base_url = await self._sandbox.start()
+            structlog.get_logger("omnisync.sandbox").info(
+                "sandbox_started",
+                url=self.base_url,
+                tid=self.connection.get("tid", SANDBOX_TID),
+                records=f"{self.base_url}/_sandbox/records/<endpoint>",
+                stats=f"{self.base_url}/_sandbox/stats",
+                note="the embedded sandbox stops with the run; `omnisync sandbox` keeps one up",
+            )
         elif self.base_url is None:
             self.base_url = ENVIRONMENTS[self.environment or "tw"][0]
         return self

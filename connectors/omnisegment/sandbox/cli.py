@@ -37,11 +37,24 @@ def sandbox(port: int, tid: str, api_key: str, **faults: Any) -> None:
     asyncio.run(_serve(SandboxServer(tid, api_key, port), faults))
 
 
+def inspection_help(url: str, api_key: str) -> list[str]:
+    """How to point a spec at the sandbox and check what arrived (docs/endpoints.md says the same)."""
+    shown = api_key if api_key == SANDBOX_API_KEY else "the value of $OMNISYNC_SANDBOX_API_KEY"
+    return [
+        f"  api_key: {shown}",
+        f"  in a spec: omnisegment: {{base_url: {url}, tid: <tid>, api_key: <api_key>}}",
+        f"  records received: curl {url}/_sandbox/records/<endpoint>   (e.g. audience, purchase)",
+        f"  counts:           curl {url}/_sandbox/stats",
+    ]
+
+
 async def _serve(server: SandboxServer, faults: dict[str, Any]) -> None:
     server.sandbox.configure(**faults)
     url = await server.start()
     tids = ", ".join(server.sandbox.tenants)
     click.echo(f"sandbox listening on {url} (tid {tids})", nl=True)
+    for line in inspection_help(url, next(iter(server.sandbox.tenants.values()))):
+        click.echo(line)
     try:
         await asyncio.Event().wait()
     finally:

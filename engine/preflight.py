@@ -48,6 +48,7 @@ def warnings_for(
         )
     raw = spec.document.data
     ratio_set = "max_reject_ratio" in raw or "max_reject_ratio" in raw["syncs"][sync.index]
+    # (defaults: were copied into each sync when the spec was built)
     if not ratio_set and total is not None and total > BIG_SOURCE:
         found.append(
             f"about {total:,} rows and no max_reject_ratio: one rejected row fails the run "

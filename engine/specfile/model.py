@@ -12,6 +12,7 @@ from typing import Any
 from engine import logging as omnilog
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
+from engine.specfile import defaults
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.schema import compose_schema
 from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
@@ -87,6 +88,8 @@ def load_spec(
         broken = {i.path[1:3] for i in issues if i.path[:1] == ("syncs",) and len(i.path) > 2}
         top_level_ok = not any(i.path[:1] != ("syncs",) for i in issues)
         issues += _semantic_issues(doc.data, registry, skip=broken, connections=top_level_ok)
+        if top_level_ok:
+            issues += defaults.issues(doc.data, registry)
     # an unset variable also leaves an empty value behind: report the cause, not the symptom
     issues = [i for i in issues if i.path not in doc.problems]
     unset = {p: tuple(names) for p, names in interpolator.unset.items()}
@@ -228,6 +231,7 @@ def parse_rate(value: float | str | None) -> float | None:
 
 def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozenset[str]) -> Spec:
     data = doc.data
+    defaults.apply(data, registry)
     directory = path.parent
     default_ratio = float(data.get("max_reject_ratio", 0.0))
     default_min_rows = int(data.get("min_rows_for_reject_ratio", 1000))

@@ -15,7 +15,7 @@ import click
 import structlog
 
 from engine import logging as omnilog
-from engine import progress, signals, summary
+from engine import notify, progress, signals, summary
 from engine.cli._params import SPEC_FILE
 from engine.errors import ExitCode, OmnisyncError
 from engine.report import write_report
@@ -47,6 +47,12 @@ log = structlog.get_logger("omnisync")
     help="Off a terminal: a JSON heartbeat log event every N seconds (0: none).",
 )
 @click.option(
+    "--notify-webhook",
+    envvar="OMNISYNC_NOTIFY_WEBHOOK",
+    metavar="URL",
+    help="On failure, POST a Slack-compatible message here (default $OMNISYNC_NOTIFY_WEBHOOK).",
+)
+@click.option(
     "--reveal-pii", is_flag=True, help="Write personal fields in clear in the reject file."
 )
 @click.option(
@@ -68,6 +74,7 @@ def run(
     report: Path | None,
     summary_file: Path | None,
     heartbeat: float,
+    notify_webhook: str | None,
     reveal_pii: bool,
     full_refresh: bool,
     grace: float,
@@ -75,6 +82,8 @@ def run(
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
     2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
     (the report is still written)."""
+    if notify_webhook:  # a webhook URL carries its own token
+        omnilog.register_secrets([notify_webhook])
     specs = [load_spec_hiding_secrets(file) for file in files]  # every spec valid before any runs
     known = {s.name for spec in specs for s in spec.syncs}
     if unknown := [n for n in select if n not in known]:
@@ -112,6 +121,8 @@ def run(
         ]
         write_report(report, [o.stats for o in outcomes], int(exit_code), meta, extra)
     summary.write(summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file)
+    if notify_webhook and exit_code is not ExitCode.OK:
+        notify.send(notify_webhook, notify.failure_text(outcomes, int(exit_code), error, run_id))
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
 

@@ -1,0 +1,54 @@
+"""An optional failure notification: a POST with a Slack-compatible JSON body (`{"text": ...}`),
+which Slack's incoming webhooks, Mattermost, Rocket.Chat, Teams workflows and most chat tools take.
+
+Sent only when a run fails; a notification that cannot be sent is a warning, never a new failure."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+
+import structlog
+
+from engine.logging import redact
+from engine.summary import SyncOutcome
+
+log = structlog.get_logger("omnisync.notify")
+
+
+def failure_text(
+    outcomes: Sequence[SyncOutcome], exit_code: int, error: str | None, run_id: str
+) -> str:
+    lines = [f":rotating_light: omnisync run {run_id} failed (exit {exit_code})"]
+    if error:
+        lines.append(f"error: {error}")
+    for item in outcomes:
+        data = item.stats.as_dict()
+        lines.append(
+            f"• {data['sync']} ({item.spec}): read {data['rows_read']}, delivered "
+            f"{data['delivered']}, filtered {data['filtered']}, rejected {data['rejected']}"
+            + (f", failed {data['failed']}" if data["failed"] else "")
+            + f", exit {item.exit_code}"
+            + (f", rejects in {item.reject_file}" if item.reject_file else "")
+        )
+    return redact("\n".join(lines))
+
+
+def send(url: str, text: str, timeout: float = 10.0) -> bool:
+    """POST {"text": text}; True when the hook answered 2xx."""
+    body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            status = int(answer.status)
+            ok = 200 <= status < 300
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        log.warning("notification_not_sent", reason=redact(str(exc)))
+        return False
+    if not ok:
+        log.warning("notification_not_sent", reason=f"HTTP {status}")
+    return ok

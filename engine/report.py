@@ -34,6 +34,8 @@ class SyncStats:
     resumed_from: str | None = None  # the stored position this run started after
     notes: list[str] = field(default_factory=list)  # e.g. a stored position found stale
     endpoint: str | None = None  # where the sync delivers (the destination's endpoint name)
+    route: str | None = None  # the endpoint's URL path, when the destination says it
+    stored_position: str | None = None  # where the next run starts; None: from the beginning
 
     @property
     def elapsed(self) -> float:
@@ -44,6 +46,7 @@ class SyncStats:
         return {
             "sync": self.sync,
             "endpoint": self.endpoint,
+            "route": self.route,
             "rows_read": self.read,
             "filtered": self.filtered,
             "rejected": self.rejected,
@@ -59,6 +62,7 @@ class SyncStats:
             "records_per_s": round(self.delivered / elapsed, 1) if elapsed > 0 else 0.0,
             "stopped": self.stopped,
             "resumed_from": self.resumed_from,
+            "stored_position": self.stored_position,
             "notes": list(self.notes),
         }
 

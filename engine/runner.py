@@ -84,6 +84,7 @@ async def run_spec(
             )
             run = SyncRun(plan, sender)
             run.stats.endpoint = plan.endpoint.name
+            run.stats.route = getattr(plan.endpoint, "route_path", None)  # optional, for reports
             for warning in preflight.warnings_for(
                 spec, sync, plan.endpoint.rate_limit, estimated_total(plan.source)
             ):
@@ -103,6 +104,7 @@ async def run_spec(
                 break
             finally:
                 tracked.end(clean)
+                run.stats.stored_position = tracked.stored_after(clean)
                 structlog.contextvars.unbind_contextvars("sync")
             result.syncs.append(stats)
             log.info("sync_finished", **stats.as_dict())

@@ -79,6 +79,7 @@ class OmniSegmentEndpoint:
     ) -> None:
         self.definition = definition
         self.route = route
+        self.route_path = route.path  # named in the run report
         self.name = definition.name
         self.batch_size = route.cap
         self.rate_limit = route.rate_limit

@@ -183,6 +183,12 @@ class SyncState:
         self._pending = 0
         self._saved_at = self.clock()
 
+    def stored_after(self, clean: bool) -> str | None:
+        """Where the next run starts (for the report): None when nothing is stored."""
+        if self.dry_run or self._broken or (clean and not self.incremental):
+            return None
+        return locate(self.source, self.latest) if self.latest is not None else self.resumed_from
+
     def end(self, clean: bool) -> None:
         """Save the last mark; on a clean finish, clear it unless the sync is incremental."""
         if self.dry_run:

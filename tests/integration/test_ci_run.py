@@ -67,6 +67,8 @@ def test_several_specs_run_in_order_with_one_report_and_a_step_summary(
     ]
     assert report["syncs"][1]["reject_file"] == str(tmp_path / "out" / "rejects-shop_b.jsonl")
     assert {s["endpoint"] for s in report["syncs"]} == {"audience"}
+    assert {s["route"] for s in report["syncs"]} == {"/api/v2/audiences/batch-import/"}
+    assert [s["stored_position"] for s in report["syncs"]] == [None, None]  # read all next time
     (reject,) = (tmp_path / "out" / "rejects-shop_b.jsonl").read_text("utf-8").splitlines()
     assert json.loads(reject)["run_id"] == report["run_id"]
     markdown = summary_file.read_text(encoding="utf-8")

@@ -139,6 +139,7 @@ def test_the_documented_workflow_plays_in_order(
     report = json.loads((repo / "out" / "report.json").read_text(encoding="utf-8"))
     (sync,) = report["syncs"]
     assert (sync["rows_read"], sync["delivered"], sync["rejected"]) == (3, 2, 1)
+    assert sync["stored_position"] is not None  # incremental: the next run starts after it
     assert set(sandbox.records("audience")) == {"M1", "M2"}
     rejects = sorted(glob.glob("specs/.omnisync/rejects-*.jsonl", root_dir=repo))
     assert rejects == ["specs/.omnisync/rejects-members.jsonl"]  # the artifact's second path

@@ -33,6 +33,7 @@ class SyncStats:
     stopped: str | None = None  # why the sync stopped early
     resumed_from: str | None = None  # the stored position this run started after
     notes: list[str] = field(default_factory=list)  # e.g. a stored position found stale
+    warnings: list[str] = field(default_factory=list)  # settings worth a look (engine.preflight)
     endpoint: str | None = None  # where the sync delivers (the destination's endpoint name)
     route: str | None = None  # the endpoint's URL path, when the destination says it
     stored_position: str | None = None  # where the next run starts; None: from the beginning
@@ -64,6 +65,7 @@ class SyncStats:
             "resumed_from": self.resumed_from,
             "stored_position": self.stored_position,
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
 

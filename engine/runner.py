@@ -89,7 +89,7 @@ async def run_spec(
                 spec, sync, plan.endpoint.rate_limit, estimated_total(plan.source)
             ):
                 log.warning("check_this", sync=sync.name, message=warning)
-                run.stats.notes.append(f"warning: {warning}")
+                run.stats.warnings.append(warning)
             tracked.report(run.stats)
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
             clean = False

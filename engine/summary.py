@@ -50,6 +50,10 @@ def markdown(
     if rejected:
         lines += ["", "Rejected rows, with the reason for each:", ""]
         lines += [f"- {o.stats.sync}: `{o.reject_file}`" for o in rejected]
+    warned = [(o.stats.sync, w) for o in outcomes for w in o.stats.warnings]
+    if warned:
+        lines += ["", "Warnings:", ""]
+        lines += [f"- {sync}: {_cell(warning)}" for sync, warning in warned]
     if error:
         lines += ["", f"**Error:** {_cell(error)}"]
     return redact("\n".join(lines)) + "\n"

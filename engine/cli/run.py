@@ -186,6 +186,8 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             totals[key] += data[key]
         for note in stats.notes:
             click.echo(f"{data['sync']}: {note}")
+        for warning in stats.warnings:
+            click.echo(f"{data['sync']}: warning: {warning}")
         if stats.resumed_from is not None:
             click.echo(f"{data['sync']}: resumed after {stats.resumed_from}")
         click.echo(

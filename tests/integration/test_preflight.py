@@ -45,9 +45,11 @@ def test_the_three_warnings_on_a_ci_runner(
     spec = _setup(tmp_path, "", "1000/s")
     env = {**{k: v for k, v in sandbox_env.items() if k not in CI_NAMES}, "GITHUB_ACTIONS": "true"}
 
-    result = invoke_cli("run", str(spec), "--dry-run", env=env)
+    summary = tmp_path / "summary.md"
+    result = invoke_cli("run", str(spec), "--dry-run", "--summary", str(summary), env=env)
 
     assert result.returncode == 0, result.stderr
+    assert summary.read_text("utf-8").count("\n- members: ") == 3
     rate, rejects, state = _warnings(result.stderr)
     assert rate.startswith("rate_limit 1000/s is above the endpoint's documented ")
     assert rejects.startswith("about 10,0")

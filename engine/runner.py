@@ -85,16 +85,15 @@ async def run_spec(
             run = SyncRun(plan, sender)
             run.stats.endpoint = plan.endpoint.name
             run.stats.route = getattr(plan.endpoint, "route_path", None)  # optional, for reports
-            for warning in preflight.warnings_for(
-                spec, sync, plan.endpoint.rate_limit, estimated_total(plan.source)
-            ):
+            total = estimated_total(plan.source)  # for the warnings and the progress display
+            for warning in preflight.warnings_for(spec, sync, plan.endpoint.rate_limit, total):
                 log.warning("check_this", sync=sync.name, message=warning)
                 run.stats.warnings.append(warning)
             tracked.report(run.stats)
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
             clean = False
             try:
-                stats = await _run_sync(run, options)
+                stats = await _run_sync(run, options, total)
                 clean = not (options.stop.requested or stats.unsent or stats.failed)
             except OmnisyncError as exc:
                 result.syncs.append(run.stats)
@@ -149,8 +148,7 @@ def compile_sync_mapping(
     )
 
 
-async def _run_sync(run: SyncRun, options: RunOptions) -> SyncStats:
-    total = estimated_total(run.plan.source)
+async def _run_sync(run: SyncRun, options: RunOptions, total: int | None) -> SyncStats:
     if options.progress:
         shown = progress.show(run.stats, total, run.plan.limiter.rate)
     elif options.heartbeat:

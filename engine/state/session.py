@@ -185,7 +185,9 @@ class SyncState:
 
     def stored_after(self, clean: bool) -> str | None:
         """Where the next run starts (for the report): None when nothing is stored."""
-        if self.dry_run or self._broken or (clean and not self.incremental):
+        if self.dry_run:  # a dry run leaves the store as it found it
+            return self.resumed_from
+        if self._broken or (clean and not self.incremental):
             return None
         return locate(self.source, self.latest) if self.latest is not None else self.resumed_from
 

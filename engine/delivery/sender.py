@@ -13,7 +13,7 @@ import structlog
 
 from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
-from engine.delivery.limiter import RateLimiter
+from engine.delivery.limiter import Lane, RateLimiter
 from engine.delivery.retry import RetryPolicy
 
 log = structlog.get_logger("omnisync.delivery")
@@ -46,17 +46,18 @@ class Sender:
         self.rng = rng or random.Random()
         self._limiters: dict[str, RateLimiter] = {}
 
-    def limiter(self, endpoint: Endpoint, rate: float | None) -> RateLimiter:
+    def limiter(self, endpoint: Endpoint, rate: float | None, owner: str = "") -> Lane:
+        """The endpoint's shared limiter (one per rate budget), as `owner` (a sync) queues on it."""
         key = endpoint.limiter_key
         if key not in self._limiters:
             self._limiters[key] = RateLimiter(rate or endpoint.rate_limit, self.clock)
-        return self._limiters[key]
+        return self._limiters[key].lane(owner)
 
     async def send(
         self,
         endpoint: Endpoint,
         payloads: list[Any],
-        limiter: RateLimiter,
+        limiter: Lane,
         policy: RetryPolicy,
         stats: RequestStats,
         on_wait: Callable[[float], None] | None = None,
@@ -69,7 +70,7 @@ class Sender:
         attempt = 0
         while True:
             attempt += 1
-            await limiter.acquire()
+            ticket = await limiter.acquire()
             if stopped is not None and stopped():
                 return Answer(Verdict.FAILED, STOPPED)
             started = time.perf_counter()
@@ -84,9 +85,7 @@ class Sender:
                 latency_ms=round((time.perf_counter() - started) * 1000, 1),
             )
             if answer.verdict is Verdict.THROTTLED:
-                limiter.throttled(answer.retry_after)
-            elif answer.verdict is Verdict.ACCEPTED:
-                limiter.succeeded()
+                limiter.throttled(ticket, answer.retry_after)
             backoff = policy.backoff_for(answer.verdict)
             if backoff is None:
                 return answer

@@ -10,6 +10,7 @@ the congestion controller's (engine/delivery/congestion.py).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 from collections import deque
 
@@ -25,8 +26,16 @@ log = structlog.get_logger("omnisync.delivery")
 class RateLimiter:
     """At most `rate` requests in any sliding second (with a small margin), fairly shared."""
 
-    def __init__(self, rate: float, clock: Clock, floor: float = 0.2, margin: float = 0.02) -> None:
+    def __init__(
+        self,
+        rate: float,
+        clock: Clock,
+        floor: float = 0.2,
+        margin: float = 0.02,
+        budget: str = "",
+    ) -> None:
         self.clock = clock
+        self.budget = budget  # what the limit applies to (endpoint and account), for the logs
         self.control = Congestion(ceiling=rate, floor=min(floor, rate), base_margin=margin)
         shape = Shape.of(rate)
         self.window = SlidingWindow(shape, margin, history=max(64, 4 * shape.cap))
@@ -60,7 +69,8 @@ class RateLimiter:
             self._turns.append(owner)
         queue.append(future)
         if self._dispatcher is None or self._dispatcher.done():
-            self._dispatcher = asyncio.create_task(self._dispatch())
+            # its own context: it serves every sync of the budget, its logs name none of them
+            self._dispatcher = asyncio.create_task(self._dispatch(), context=contextvars.Context())
         ticket = await future
         ticket.left(self.clock.now())  # the loop may have resumed us late: count the real time
         return ticket
@@ -76,6 +86,7 @@ class RateLimiter:
             self._reshape()
             log.info(
                 "rate_lowered",
+                budget=self.budget,
                 requests_per_s=round(self.control.rate, 2),
                 margin=self.control.margin,
                 admitted_in_window=admitted,
@@ -88,7 +99,11 @@ class RateLimiter:
                 now = self.clock.now()
                 if self.control.due(now):
                     self._reshape()
-                    log.debug("rate_raised", requests_per_s=round(self.control.rate, 2))
+                    log.debug(
+                        "rate_raised",
+                        budget=self.budget,
+                        requests_per_s=round(self.control.rate, 2),
+                    )
                 earliest = max(self.window.earliest(), self._paused_until)
                 if earliest > now:
                     await self.clock.sleep(earliest - now)

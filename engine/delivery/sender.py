@@ -50,7 +50,9 @@ class Sender:
         """The endpoint's shared limiter (one per rate budget), as `owner` (a sync) queues on it."""
         key = endpoint.limiter_key
         if key not in self._limiters:
-            self._limiters[key] = RateLimiter(rate or endpoint.rate_limit, self.clock)
+            self._limiters[key] = RateLimiter(
+                rate or endpoint.rate_limit, self.clock, budget=endpoint.name
+            )
         return self._limiters[key].lane(owner)
 
     async def send(

@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import math
 from collections import deque
+from typing import Protocol
 
 import structlog
 
@@ -21,6 +22,14 @@ from engine.delivery.congestion import Congestion
 from engine.delivery.window import Shape, SlidingWindow, Ticket
 
 log = structlog.get_logger("omnisync.delivery")
+
+
+class Pacer(Protocol):
+    """What the sender needs of a limiter: a departure slot, and word of a 429."""
+
+    async def acquire(self) -> Ticket: ...
+
+    def throttled(self, ticket: Ticket, retry_after: float | None = None) -> None: ...
 
 
 class RateLimiter:

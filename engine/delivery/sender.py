@@ -13,7 +13,7 @@ import structlog
 
 from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
-from engine.delivery.limiter import Lane, RateLimiter
+from engine.delivery.limiter import Lane, Pacer, RateLimiter
 from engine.delivery.retry import RetryPolicy
 
 log = structlog.get_logger("omnisync.delivery")
@@ -59,7 +59,7 @@ class Sender:
         self,
         endpoint: Endpoint,
         payloads: list[Any],
-        limiter: Lane,
+        limiter: Pacer,
         policy: RetryPolicy,
         stats: RequestStats,
         on_wait: Callable[[float], None] | None = None,

@@ -15,6 +15,7 @@ from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
 from engine.delivery.limiter import Lane, Pacer, RateLimiter
 from engine.delivery.retry import RetryPolicy
+from engine.delivery.window import Ticket
 
 log = structlog.get_logger("omnisync.delivery")
 
@@ -76,7 +77,7 @@ class Sender:
             if stopped is not None and stopped():
                 return Answer(Verdict.FAILED, STOPPED)
             started = time.perf_counter()
-            answer, status = await self._post(endpoint, request)
+            answer, status = await self._post(endpoint, request, ticket)
             stats.count(status)
             log.debug(
                 "request",
@@ -107,10 +108,12 @@ class Sender:
                 on_wait(wait)
             await self.clock.sleep(wait)
 
-    async def _post(self, endpoint: Endpoint, request: HttpRequest) -> tuple[Answer, str]:
+    async def _post(
+        self, endpoint: Endpoint, request: HttpRequest, ticket: Ticket
+    ) -> tuple[Answer, str]:
         try:
             async with self.session.post(
-                request.url, data=request.body, headers=request.headers
+                request.url, data=request.body, headers=request.headers, trace_request_ctx=ticket
             ) as response:
                 content = await response.read()
                 answer = endpoint.judge(response.status, content, response.headers)
@@ -119,3 +122,23 @@ class Sender:
             return Answer(Verdict.FAILED, "request timed out"), "timeout"
         except aiohttp.ClientError as exc:
             return Answer(Verdict.FAILED, f"connection error: {type(exc).__name__}"), "connection"
+
+
+def departures(clock: Clock) -> aiohttp.TraceConfig:
+    """Moves a request's window slot to when its headers were written to the socket.
+
+    Between the limiter's grant and the write the event loop may run other work (mapping a
+    chunk of rows, another sync): the window counts the real departure, not the grant."""
+
+    async def sent(
+        _session: aiohttp.ClientSession,
+        context: Any,
+        _params: aiohttp.TraceRequestHeadersSentParams,
+    ) -> None:
+        ticket = context.trace_request_ctx
+        if isinstance(ticket, Ticket):
+            ticket.left(clock.now())
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(sent)
+    return trace

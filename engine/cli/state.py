@@ -9,7 +9,6 @@ import click
 from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE
 from engine.plugins import load_registry
-from engine.runner import selected
 from engine.specfile import load_spec_hiding_secrets
 from engine.state.session import open_store, sync_fingerprint, sync_key
 
@@ -63,6 +62,8 @@ def show(file: Path) -> None:
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def reset(file: Path, select: tuple[str, ...]) -> None:
     """Forget stored positions (all syncs of the spec by default): the next run reads everything."""
+    from engine.runner import selected  # the delivery stack: imported only by this command
+
     spec = load_spec_hiding_secrets(file)
     store = open_store(spec, load_registry())
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -13,24 +12,16 @@ import structlog
 
 from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
+from engine.delivery.counts import RequestStats
 from engine.delivery.limiter import Lane, Pacer, RateLimiter
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.window import Ticket
 
 log = structlog.get_logger("omnisync.delivery")
 
+__all__ = ["STOPPED", "RequestStats", "Sender", "departures"]
+
 STOPPED = "stopped before sending"
-
-
-@dataclass
-class RequestStats:
-    requests: int = 0
-    retries: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
-
-    def count(self, status: str) -> None:
-        self.requests += 1
-        self.by_status[status] = self.by_status.get(status, 0) + 1
 
 
 class Sender:

@@ -104,13 +104,15 @@ async def run_spec(
                 display.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await display
-    for sync, stats in zip(syncs, result.syncs, strict=True):
-        if sync.name in failures:
-            error = failures[sync.name]
-            result.exit_code = result.exit_code or error.exit_code
-            result.error = "\n".join(filter(None, [result.error, str(error)]))
-        elif stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
-            result.exit_code = result.exit_code or ExitCode.REJECTS_EXCEEDED
+    failed = [failures[sync.name] for sync in syncs if sync.name in failures]
+    if failed:  # a failure outranks rejects; the first in the spec's order gives the code
+        result.exit_code = failed[0].exit_code
+        result.error = "\n".join(str(error) for error in failed)
+    elif any(
+        stats.read and stats.rejected / stats.read > sync.max_reject_ratio
+        for sync, stats in zip(syncs, result.syncs, strict=True)
+    ):
+        result.exit_code = ExitCode.REJECTS_EXCEEDED
     if options.stop.requested:
         result.exit_code = options.stop.exit_code
         result.error = f"{options.stop.reason}: stopped after the requests in flight"

@@ -11,21 +11,22 @@ from engine.delivery.sender import departures
 from engine.delivery.window import Ticket
 from engine.runner import RunOptions, run_spec
 from engine.specfile import load_spec
-from tests.conftest import RunningSandbox
+from tests.conftest import RunningSandbox, run_cli
 from tests.integration.test_delivery import BATCH_ROUTE, members, write_rows, write_spec
 from tests.unit.delivery.fakes import FakeClock
 
 
-async def test_at_the_ceiling_no_second_holds_more_than_the_limit_at_the_server(
+def test_at_the_ceiling_no_second_holds_more_than_the_limit_at_the_server(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """The client in its own process (as in production), the sandbox counting at arrival."""
     write_rows(tmp_path / "members.csv", members(1500))
     sandbox.configure(rate_limit=10)
-    spec = load_spec(write_spec(tmp_path, delivery="{rate_limit: 10/s}"), environ=sandbox_env)
+    spec = write_spec(tmp_path, delivery="{rate_limit: 10/s}")
 
-    result = await run_spec(spec, RunOptions())
+    result = run_cli("run", str(spec), env=sandbox_env)
 
-    assert result.syncs[0].delivered == 1500
+    assert result.returncode == 0, result.stderr
     stats = sandbox.stats()
     assert stats["requests"] == {f"{BATCH_ROUTE} 200": 30}
     assert max(stats["busiest_second"].values()) <= 10  # type: ignore[attr-defined]

@@ -166,3 +166,46 @@ async def test_a_failed_sync_keeps_its_own_state_and_skips_its_dependants_only(
         assert store.load(sync_key(spec, "members")) is None  # clean: cleared, not overwritten
     finally:
         store.close()
+
+
+SHARED = """\
+version: 1
+omnisegment:
+  base_url: ${{SANDBOX_URL}}
+  tid: ${{OMNISEGMENT_TID}}
+  api_key: ${{OMNISEGMENT_API_KEY}}
+syncs:
+  - name: shop
+    source: {{csv: {{path: shop.csv}}}}
+    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
+    delivery: {{rate_limit: 20/s, concurrency: 8}}
+    mapping: {{member_sn: id, name: name}}
+  - name: crm
+    source: {{csv: {{path: crm.csv}}}}
+    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
+    delivery: {{rate_limit: 20/s, concurrency: 1}}
+    mapping: {{member_sn: id, name: name}}
+"""
+
+
+async def test_syncs_sharing_a_budget_take_turns_whatever_their_concurrency(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """Same endpoint and account: one limiter, and the requests alternate between the syncs."""
+    for name, prefix in (("shop", "S"), ("crm", "C")):
+        with (tmp_path / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "name"])
+            writer.writerows((f"{prefix}{i:06d}", f"member {i}") for i in range(1000))
+    spec_file = tmp_path / "sync.yaml"
+    spec_file.write_text(SHARED.format(), encoding="utf-8")
+    spec = load_spec(spec_file, environ=sandbox_env)
+
+    result = await run_spec(spec, RunOptions())
+
+    assert [stats.delivered for stats in result.syncs] == [1000, 1000]
+    batches = [key[0] for _, key in accepted_order(sandbox)[::50]]  # one entry per request
+    # after the first burst (a quarter of the window may leave at once, and crm has only one
+    # request to offer), the turns alternate while both syncs have work
+    steady = batches[6:26]
+    assert abs(steady.count("S") - steady.count("C")) <= 4, batches  # FIFO would give ~18:2

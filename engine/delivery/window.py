@@ -49,8 +49,9 @@ class SlidingWindow:
     Smoothing spaces requests `width / cap` apart but lets a quarter of the window's requests go
     at once after a pause, so short stalls are made up inside the window instead of lost; the
     window cap is the hard rule. (Half the window at once was measured worse: a busy server takes
-    such a burst late and bunched, and counts more than the cap in one of its seconds.) `margin` widens the window slightly: arrival at the server is the departure plus a
-    latency that varies, and two requests a full window apart must not arrive closer than that.
+    such a burst late and bunched, and counts more than the cap in one of its seconds.)
+    `margin` widens the window slightly: arrival at the server is the departure plus a latency
+    that varies, and two requests a full window apart must not arrive closer than that.
     """
 
     def __init__(self, shape: Shape, margin: float, history: int) -> None:

@@ -1,10 +1,11 @@
 """What a running sync is doing, while it runs.
 
-On a terminal: one status line (read, delivered, unchanged, filtered, rejected; total, percent and
-ETA when the source knows its size; the request rate against the limit; a retry wait with its
-countdown), redrawn twice a second. Log lines erase it and it is drawn again below them
-(engine.logging.StatusLine), so a log line never lands on it. Off a terminal (CI logs): a JSON
-`heartbeat` event every 30 s (configurable) with the counts and the rate.
+On a terminal: one status line for the syncs running at once (each: read, delivered, unchanged,
+filtered, rejected; total, percent and ETA when the source knows its size; the request rate against
+the limit; a retry wait with its countdown), redrawn twice a second. Log lines erase it and it
+is drawn again below them (engine.logging.StatusLine), so a log line never lands on it.
+Off a terminal (CI logs): a JSON `heartbeat` event every 30 s (configurable) with the counts and
+the rate.
 """
 
 from __future__ import annotations
@@ -75,13 +76,34 @@ def line(
     return text
 
 
-async def show(stats: SyncStats, total: int | None, limit: float | None = None) -> None:
+class Board:
+    """The syncs running now (several run at once), each with its total and start, in one line."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[SyncStats, int | None, float, float | None]] = {}
+
+    def add(self, stats: SyncStats, total: int | None, limit: float | None = None) -> None:
+        self._rows[stats.sync] = (stats, total, time.monotonic(), limit)
+
+    def remove(self, stats: SyncStats) -> None:
+        self._rows.pop(stats.sync, None)
+
+    def text(self) -> str:
+        now = time.monotonic()
+        return " | ".join(
+            line(s, total, now - started, limit, now)
+            for s, total, started, limit in self._rows.values()
+        )
+
+
+async def show(board: Board) -> None:
     """Redraw until cancelled, then leave the last line and move below it."""
-    started = time.monotonic()
     try:
         while True:
             await asyncio.sleep(INTERVAL)
-            omnilog.STDERR.show(line(stats, total, time.monotonic() - started, limit))
+            text = board.text()
+            if text:
+                omnilog.STDERR.show(text)
     finally:
         omnilog.STDERR.end()
 

@@ -11,7 +11,7 @@ from typing import IO, Any
 import orjson
 import structlog
 
-from engine.delivery.sender import RequestStats
+from engine.delivery.counts import RequestStats
 from engine.logging import redact
 from engine.records import Rejection
 

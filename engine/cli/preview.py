@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE
 from engine.errors import ExitCode
-from engine.preview import CaseResult, preview, render_preview, run_mapping_tests
 from engine.specfile import Spec, load_spec_hiding_secrets
+
+if TYPE_CHECKING:
+    from engine.preview import CaseResult
 
 
 @click.command()
@@ -26,6 +29,8 @@ from engine.specfile import Spec, load_spec_hiding_secrets
 )
 def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool) -> None:
     """Show what the first rows of each sync would become; send nothing."""
+    from engine.preview import preview, render_preview  # the delivery stack: only when it runs
+
     spec = load_spec_hiding_secrets(file, allow_unset=offline)
     _notes(spec)
     if offline:
@@ -68,6 +73,8 @@ def test_command(files: tuple[Path, ...], select: tuple[str, ...]) -> None:
     """Run the mapping tests declared in the specs (or in <spec>.tests.yaml); exit 4 on a failure.
 
     Secrets are not needed: an unset ${VAR} is a note."""
+    from engine.preview import run_mapping_tests  # the delivery stack: only when it runs
+
     results: list[CaseResult] = []
     for file in files:
         spec = load_spec_hiding_secrets(file, allow_unset=True)

@@ -10,18 +10,20 @@ import uuid
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import structlog
 
 from engine import logging as omnilog
-from engine import notify, progress, signals, summary
 from engine.cli._params import SPEC_FILE
 from engine.errors import ExitCode, OmnisyncError
-from engine.report import write_report
-from engine.runner import RunOptions, RunResult, run_spec
 from engine.specfile import Spec, load_spec_hiding_secrets
 from engine.stop import StopRequest
+
+if TYPE_CHECKING:  # the delivery stack (aiohttp) is imported when a run starts, not at start-up
+    from engine.runner import RunOptions, RunResult
+    from engine.summary import SyncOutcome
 
 log = structlog.get_logger("omnisync")
 
@@ -82,6 +84,10 @@ def run(
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
     2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
     (the report is still written)."""
+    from engine import notify, progress, summary
+    from engine.report import write_report
+    from engine.runner import RunOptions
+
     if notify_webhook:  # a webhook URL carries its own token
         omnilog.register_secrets([notify_webhook])
     specs = [load_spec_hiding_secrets(file) for file in files]  # every spec valid before any runs
@@ -138,27 +144,32 @@ def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
     return current if new is ExitCode.OK else max(current, new)
 
 
-def _outcomes(spec: Spec, result: RunResult) -> list[summary.SyncOutcome]:
+def _outcomes(spec: Spec, result: RunResult) -> list[SyncOutcome]:
+    from engine.summary import SyncOutcome
+
     by_name = {s.name: s for s in spec.syncs}
     found = []
-    for i, stats in enumerate(result.syncs):
+    for stats in result.syncs:
         sync = by_name[stats.sync]
         code = 0
-        if result.error and i == len(result.syncs) - 1:
+        if result.error and stats.stopped:  # this one failed, or did not run because of it
             code = int(result.exit_code)
         elif stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
             code = int(ExitCode.REJECTS_EXCEEDED)
         reject_file = str(sync.reject_file) if stats.rejected else None
-        found.append(summary.SyncOutcome(str(spec.file), stats, code, reject_file))
+        found.append(SyncOutcome(str(spec.file), stats, code, reject_file))
     return found
 
 
 async def _run_all(
     specs: list[Spec], options: RunOptions
-) -> tuple[list[summary.SyncOutcome], ExitCode, str | None]:
+) -> tuple[list[SyncOutcome], ExitCode, str | None]:
     """The specs in order, in one event loop (the stop request belongs to it); a failed delivery
-    or a signal stops the run, as within one spec."""
-    outcomes: list[summary.SyncOutcome] = []
+    or a signal stops the run before the next spec."""
+    from engine import signals
+    from engine.runner import run_spec
+
+    outcomes: list[SyncOutcome] = []
     exit_code, error = ExitCode.OK, None
     restore = signals.install(asyncio.get_running_loop(), options.stop)
     try:
@@ -199,7 +210,12 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             + f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "
             f"{data['records_per_s']:.0f} records/s" + (" (dry run)" if dry_run else "")
         )
-    elapsed = sum(s.elapsed for s in result.syncs)
+    # syncs overlap: the run took from the first start to the last finish, not their sum
+    elapsed = (
+        max(s.started + s.elapsed for s in result.syncs) - min(s.started for s in result.syncs)
+        if result.syncs
+        else 0.0
+    )
     log.info(
         "run_summary",
         **totals,

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from engine import progress
-from engine.delivery.sender import Wait
+from engine.delivery.counts import Wait
 from engine.logging import StatusLine
 from engine.report import SyncStats
 
@@ -59,3 +59,15 @@ def test_a_log_line_erases_the_status_line_and_it_is_drawn_again_below(
     assert screen.getvalue() == (
         "\r\x1b[Kmembers: read 10\r\x1b[Kevent=retrying\nmembers: read 10\n"
     )
+
+
+def test_the_board_shows_every_running_sync_on_one_line() -> None:
+    """Syncs run at once: one line names each running sync, and a finished one leaves it."""
+    board = progress.Board()
+    members, orders = SyncStats("members", read=10), SyncStats("orders", read=20)
+    board.add(members, None)
+    board.add(orders, 100)
+    assert board.text().startswith("members: read 10, ")
+    assert " | orders: read 20/~100 " in board.text()
+    board.remove(members)
+    assert board.text().startswith("orders: read 20/~100 ")

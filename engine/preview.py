@@ -15,6 +15,7 @@ import yaml
 from engine.contracts import Destination, Endpoint
 from engine.decide import Decide, Filtered, compile_decide
 from engine.errors import SpecError
+from engine.explain import Explainer
 from engine.plugins import Registry, load_registry
 from engine.records import Rejection, Row
 from engine.runner import compile_sync_mapping, open_destinations, open_source, selected
@@ -46,6 +47,7 @@ class PreviewRow:
     where: str
     values: Mapping[str, Any] | None
     outcome: Outcome
+    problems: list[tuple[str, str]] = field(default_factory=list)  # every failing field
 
 
 @dataclass
@@ -79,11 +81,19 @@ async def preview(
     async with _opened(spec, select, registry) as syncs:
         for sync, destination, endpoint in syncs:
             decide = compile_decide(compile_sync_mapping(sync, registry, destination), endpoint)
+            explain = Explainer(sync, registry, destination, endpoint)
             source = open_source(spec, sync, registry)
             result = SyncPreview(sync.name)
             async for row in source.read(None):
                 outcome = evaluate(decide, row)
-                result.rows.append(PreviewRow(source.locate(row.position), row.values, outcome))
+                shown = PreviewRow(source.locate(row.position), row.values, outcome)
+                if outcome.verdict == "rejected" and row.values is not None:
+                    shown.problems = (
+                        explain.record_problems(outcome.record)
+                        if outcome.record is not None
+                        else explain.mapping_problems(row.values)
+                    )
+                result.rows.append(shown)
                 result.counts[outcome.verdict] += 1
                 if len(result.rows) >= limit:
                     break
@@ -177,6 +187,9 @@ def render_preview(previews: list[SyncPreview]) -> str:
             status = {"send": "send", "filtered": f"filtered ({o.reason})"}.get(
                 o.verdict, f"REJECTED {o.field or ''}: {o.reason}"
             )
+            others = [p for p in row.problems if p != (o.field, o.reason)]
+            if o.verdict == "rejected" and others:
+                status += "".join(f"; {name}: {reason}" for name, reason in others)
             out.append(f"{row.where}  {status}")
             out.append(f"  row:    {_compact(row.values)}")
             if o.record is not None:

@@ -95,6 +95,40 @@ class SqlSource:
         pairs = ", ".join(f"{n}={json_safe(v)}" for n, v in zip(names, position, strict=False))
         return f"{what}[{pairs}]"
 
+    def estimate_total(self) -> int | None:
+        """A table's row count from the database's statistics (PostgreSQL, MySQL/MariaDB) or a
+        count (SQLite, a local file); a query's is unknown without running it: None."""
+        if self.table is None:
+            return None
+        schema, _, name = self.table.rpartition(".")
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                dialect = conn.dialect.name
+                if dialect == "postgresql":
+                    stmt = "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"
+                    value = conn.execute(sa.text(stmt), {"t": self.table}).scalar()
+                elif dialect in ("mysql", "mariadb"):
+                    stmt = (
+                        "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE "
+                        "TABLE_SCHEMA = COALESCE(:s, DATABASE()) AND TABLE_NAME = :t"
+                    )
+                    value = conn.execute(sa.text(stmt), {"s": schema or None, "t": name}).scalar()
+                elif dialect == "sqlite":
+                    table = sa.table(name, schema=schema or None)
+                    value = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+                else:
+                    return None
+        except Exception as exc:  # an estimate is a nicety: the read reports real errors
+            log.debug(
+                "sql_estimate_unavailable",
+                reason=_short(exc) if isinstance(exc, sa.exc.SQLAlchemyError) else str(exc),
+            )
+            return None
+        finally:
+            engine.dispose()
+        return int(value) if value is not None and int(value) >= 0 else None
+
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, fetched `chunk_size` at a time in a thread."""
         return iterate_in_thread(lambda: self._rows(resume), self.chunk)

@@ -152,7 +152,8 @@ async def _run_one(
         stats = run.stats
         stats.endpoint = plan.endpoint.name
         stats.route = getattr(plan.endpoint, "route_path", None)  # optional, for reports
-        total = estimated_total(plan.source)  # for the warnings and the progress display
+        # for the warnings and the progress display; a database may be asked: not on the loop
+        total = await asyncio.to_thread(estimated_total, plan.source)
         for warning in preflight.warnings_for(spec, sync, plan.endpoint.rate_limit, total):
             log.warning("check_this", message=warning)
             stats.warnings.append(warning)

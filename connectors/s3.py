@@ -124,6 +124,32 @@ class S3Source:
         key, number = position[-2], position[-1]
         return f"s3://{self.bucket}/{key}:{number}"
 
+    def estimate_total(self) -> int | None:
+        """Rows in every object, from the listed sizes and the lines in the first object's first
+        64 KiB (text formats, uncompressed); None for gzip and Parquet or when S3 will not say."""
+        client = self._client()
+        try:
+            objects = self._objects(client)
+            if not objects or any(
+                obj.key.endswith(".gz") or format_of(obj.key, self.format) == "parquet"
+                for obj in objects
+            ):
+                return None
+            first = objects[0]
+            sample = client.get_object(
+                Bucket=self.bucket, Key=first.key, Range=f"bytes=0-{_SAMPLE - 1}"
+            )["Body"].read()
+        except (botocore_errors.BotoCoreError, botocore_errors.ClientError, OmnisyncError):
+            return None  # the read reports real errors
+        finally:
+            client.close()
+        lines = sample.count(b"\n")
+        if not lines:
+            return None
+        size = sum(obj.size for obj in objects)
+        header = len(objects) if format_of(first.key, self.format) == "csv" else 0
+        return max(0, round(size * lines / len(sample)) - header)
+
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, read with boto3 in a thread so the event loop stays free."""
         return iterate_in_thread(lambda: self._rows(resume))
@@ -190,6 +216,9 @@ class S3Source:
                 raise OmnisyncError(
                     f"s3://{self.bucket}/{obj.key}: cannot be read ({exc})"
                 ) from None
+
+
+_SAMPLE = 65536
 
 
 class StreamingRaw(io.RawIOBase):

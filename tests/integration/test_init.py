@@ -14,6 +14,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from connectors.omnisegment.starters import STARTERS
+from connectors.s3 import S3Source
+from engine.contracts import SourceContext
 from tests.conftest import invoke_cli
 
 BUCKET = "omnisync-init-tests"
@@ -96,6 +98,16 @@ def test_init_writes_a_spec_that_validates_and_runs(
     assert text.startswith(f"# {endpoint} records from ")
     if source == "s3":
         _upload(s3_env, tmp_path / "data" / f"{starter.sync}.csv", starter.sync, endpoint)
+        block = {
+            "url": f"s3://{BUCKET}/{starter.sync}/",
+            "format": "csv",
+            "endpoint_url": s3_env["AWS_ENDPOINT_URL"],
+            "region": "us-east-1",
+            "access_key_id": s3_env["AWS_ACCESS_KEY_ID"],
+            "secret_access_key": s3_env["AWS_SECRET_ACCESS_KEY"],
+        }
+        sized = S3Source(block, SourceContext(tmp_path, starter.sync, None)).estimate_total()
+        assert sized == len(starter.rows)  # the progress line's total
     checked = invoke_cli("validate", spec.name, env=env, cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.endswith(f"{spec.name}: ok (1 sync)\n")

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import click
 
 from connectors.csv import CsvSource
+from connectors.jsonl import JsonlSource
 from connectors.sql import SqlSource
 from engine import contracts
 from engine.cli.main import add_plugin_commands
@@ -39,8 +40,8 @@ def test_the_omnisegment_destination_brings_the_sandbox_and_init_commands() -> N
 def test_plugins_without_the_optional_members_offer_nothing() -> None:
     assert not isinstance(SqlSource, HasCommands)
     assert plugin_commands(SqlSource) == ()
-    assert not isinstance(object.__new__(SqlSource), EstimatesTotal)
-    assert estimated_total(object.__new__(SqlSource)) is None
+    assert not isinstance(object.__new__(JsonlSource), EstimatesTotal)
+    assert estimated_total(object.__new__(JsonlSource)) is None
 
 
 def test_a_source_with_an_estimate_gives_it() -> None:

@@ -265,3 +265,52 @@ def test_well_formed_emails_are_sent(sandbox: RunningSandbox, tmp_path: Path) ->
 
     assert rejects == []
     assert delivered == 3
+
+
+# -- 8. reasons that say how to fix --------------------------------------------------------------
+
+PURCHASE = {
+    "member_sn": "1",
+    "datetime": "2020-01-01T00:00:00+0800",
+    "transaction_id": "T1",
+    "transaction_revenue": 5000.5,
+}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "record", "field", "hint"),
+    [
+        ("purchase", {**PURCHASE, "transaction_revenue": "1355.50"}, "transaction_revenue", "number"),
+        ("gift_voucher", {**VOUCHER, "amount": "999"}, "amount", "number: {output: int}"),
+        ("gift_voucher", {**VOUCHER, "is_redeemed": "yes"}, "is_redeemed", "cast: bool"),
+        ("purchase", {**PURCHASE, "quantities": 2.5}, "quantities", "number: {output: int}"),
+    ],
+)
+def test_a_type_error_names_the_transform_that_fixes_it(
+    endpoint: str,
+    record: dict[str, Any],
+    field: str,
+    hint: str,
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+) -> None:
+    """'1355.50' in a money field: the reason says to map it with `number`, and names the field
+    once (the reject's `field` holds it; the reason does not repeat it)."""
+    delivered, rejects = run(sandbox, tmp_path, endpoint, [record])
+
+    assert delivered == 0
+    assert rejects[0]["field"] == field
+    assert hint in rejects[0]["reason"]
+    assert field not in rejects[0]["reason"]
+
+
+def test_a_misspelt_required_field_gets_a_did_you_mean(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """`valid_until` for `valid_util` at record level: the reason names both."""
+    record = {k: v for k, v in VOUCHER.items() if k != "valid_util"} | {"valid_until": "2025-03-03"}
+    delivered, rejects = run(sandbox, tmp_path, "gift_voucher", [record])
+
+    assert delivered == 0
+    assert "valid_util" in rejects[0]["reason"]
+    assert "valid_until" in rejects[0]["reason"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.omnisegment.sandbox_checks import ROUTES
+from connectors.omnisegment.sandbox.routes import ROUTES
 
 
 def sandbox_problem(endpoint: Any, body: dict[str, Any]) -> tuple[str, str] | None:

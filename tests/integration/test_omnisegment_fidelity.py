@@ -13,9 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningSandbox
+import orjson
+
+from connectors.omnisegment.destination import OmniSegmentDestination
+from tests.conftest import TEST_API_KEY, TEST_TID, RunningSandbox
 from tests.integration.delivery import block, deliver
 from tests.integration.endpoint_cases import GUARANTEE, PRODUCT, REGISTRATION
+from tests.integration.sandbox_check import sandbox_problem
 
 TAIPEI = timezone(timedelta(hours=8))
 
@@ -34,6 +38,15 @@ def run(
         deliver(sandbox.url, destination, records, tmp_path / "rejects.jsonl", mapping_spec=mapping)
     )
     return stats.delivered, rejects
+
+
+def _endpoint(destination: dict[str, Any]) -> Any:
+    async def make() -> Any:
+        connection = {"base_url": "http://127.0.0.1:9", "tid": TEST_TID, "api_key": TEST_API_KEY}
+        async with OmniSegmentDestination(connection) as opened:
+            return opened.endpoint(destination)
+
+    return asyncio.run(make())
 
 
 # -- 1. fractional seconds -----------------------------------------------------------------------
@@ -86,27 +99,42 @@ CLEARABLE = (
 
 
 @pytest.mark.parametrize("ignore_empty_value", [True, False])
-@pytest.mark.parametrize("value", ["", None, "none"], ids=["blank", "null", "none"])
+@pytest.mark.parametrize("value", [None, "none"], ids=["null", "none"])
 def test_audience_values_can_be_cleared(
     ignore_empty_value: bool, value: Any, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    """'' / null keep (ignore_empty_value: true) or clear (false), 'none' clears: all are sent."""
-    record = {"member_sn": "M1", **dict.fromkeys(CLEARABLE, value)}
+    """null keeps (ignore_empty_value: true) or clears (false), 'none' clears: both are sent.
+    A mapping sends null only when asked (`empty: null`): a blank cell never clears by accident."""
+    rows = [{"id": "M1", **dict.fromkeys(CLEARABLE, "")}]
+    clear = "null" if value is None else "none"
+    mapping: dict[str, Any] = {"member_sn": "id"}
+    mapping |= {name: {"from": name, "transforms": [{"empty": clear}]} for name in CLEARABLE}
     options = {"ignore_empty_value": ignore_empty_value}
-    delivered, rejects = run(sandbox, tmp_path, "audience", [record], options)
+    delivered, rejects = run(sandbox, tmp_path, "audience", rows, options, None, mapping)
 
     assert rejects == []
     assert delivered == 1
-    assert sandbox.records("audience") == {"M1": record}
+    assert sandbox.records("audience") == {"M1": {"member_sn": "M1", **dict.fromkeys(CLEARABLE, value)}}
+
+
+@pytest.mark.parametrize("mode", ["batch", "single"])
+def test_blank_text_clears_too(mode: str, sandbox: RunningSandbox) -> None:
+    """'' (which only a record built outside a mapping carries) passes the check and the API."""
+    record = {"member_sn": "M1", **dict.fromkeys(CLEARABLE, "")}
+    endpoint = _endpoint(block("audience", {"ignore_empty_value": False}, mode))
+
+    assert endpoint.check(record) is None
+    request = endpoint.build_request([record])
+    assert sandbox_problem(endpoint, orjson.loads(request.body)) is None
 
 
 def test_the_empty_transform_output_is_sent(sandbox: RunningSandbox, tmp_path: Path) -> None:
-    """`empty: none` and bare `empty` turn blank cells into the values that clear a member field."""
+    """`empty: none` and `empty: null` turn blank cells into the values that clear a field."""
     rows = [{"id": "M1", "gender": "", "dob": " ", "points": ""}]
     mapping = {
         "member_sn": "id",
         "sex": {"from": "gender", "transforms": [{"empty": "none"}]},
-        "birthday": {"from": "dob", "transforms": ["empty"]},
+        "birthday": {"from": "dob", "transforms": [{"empty": "null"}]},
         "point_balance": {"from": "points", "transforms": [{"empty": "none"}]},
     }
     delivered, rejects = run(sandbox, tmp_path, "audience", rows, None, None, mapping)

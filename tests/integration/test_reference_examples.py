@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 import pytest
 
-from connectors.omnisegment._spec_checks import check_destination
+from connectors.omnisegment.destination import check_destination
 from connectors.omnisegment.destination import OmniSegmentDestination
-from connectors.omnisegment.endpoints import CATALOGUE
+from connectors.omnisegment.catalogue import CATALOGUE
 from tests.conftest import ROOT, TEST_API_KEY, TEST_TID, RunningSandbox
 from tests.corpora.reference_examples import load
 
@@ -41,7 +41,7 @@ def block_for(example: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     body = dict(example["body"])
     for name, definition in CATALOGUE.items():
         for mode, route in definition.routes.items():
-            paths = (route.path, *getattr(route, "other_paths", ()))
+            paths = (route.path, *route.other_paths)
             if example["path"] not in paths:
                 continue
             data = body.get(route.data_key) if route.data_key else None

@@ -105,3 +105,31 @@ def test_refusals_naming_different_fields_trip_the_breaker(
     assert "custom text fields hold at most" in str(stopped.value)
     requests = sum(sandbox.stats()["requests"].values())
     assert requests <= 60, requests
+
+
+BAD_VALUES = [
+    {"sex": "unknown"},
+    {"birthday": "1990/01/02"},
+    {"register_date": "yesterday"},
+    {"point_balance": "12.345"},
+    {"is_active": "yes"},
+    {"fcm_tokens": "token"},
+]
+
+
+def test_bisection_spends_a_bounded_number_of_requests(
+    sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every record refused, for reasons that differ from one answer to the next (so the breaker
+    never sees 30 alike): bisection stops at its budget instead of ~2 requests per record."""
+    records = [{"member_sn": f"M{i}", **BAD_VALUES[i % len(BAD_VALUES)]} for i in range(2000)]
+    monkeypatch.setattr(
+        "connectors.omnisegment.endpoint.OmniSegmentEndpoint.check", lambda self, payload: None
+    )
+
+    with pytest.raises(DeliveryError, match="most records are refused") as stopped:
+        asyncio.run(deliver(sandbox.url, {"endpoint": "audience"}, records, tmp_path / "r.jsonl"))
+
+    assert "extra requests" in str(stopped.value)
+    requests = sum(sandbox.stats()["requests"].values())
+    assert requests <= 400, requests

@@ -122,7 +122,9 @@ class OmniSegmentDestination:
         api_key = self.connection.get("api_key", SANDBOX_API_KEY if self._sandbox else "")
         base = route_base(self.connection, self.base_url, route, block)
         options = block.get("options", {})
-        return OmniSegmentEndpoint(definition, route, base, tid, api_key, options, block.get("path"))
+        return OmniSegmentEndpoint(
+            definition, route, base, tid, api_key, options, block.get("path")
+        )
 
 
 # -- sync block checks -------------------------------------------------------------------------

@@ -80,11 +80,15 @@ def _describe(error: ValidationError, path: list[str], field: str | None) -> tup
     if kind == "dependentRequired":
         present = next(k for k, v in expected.items() if k in instance)
         needed = next(v for v in expected[present] if v not in instance)
-        return ".".join([*path, needed]), f"missing required field '{needed}' (given with '{present}')"
+        return ".".join(
+            [*path, needed]
+        ), f"missing required field '{needed}' (given with '{present}')"
     if kind == "additionalProperties" and expected is False:
         known = sorted(schema.get("properties", {}))
         extra = sorted(set(instance) - set(known))[:1] or [""]
-        return ".".join([*path, extra[0]]), f"unknown field '{extra[0]}'" + _similar(extra[0], known)
+        return ".".join([*path, extra[0]]), f"unknown field '{extra[0]}'" + _similar(
+            extra[0], known
+        )
     if kind in ("enum", "const"):
         allowed = expected if kind == "enum" else [expected]
         return field, f"{instance!r} is not one of {', '.join(map(repr, allowed))}"

@@ -30,7 +30,9 @@ def reason_class(message: str) -> str:
     text = _QUOTED.sub("<value>", text)
     text = _PATH.sub("<field>", text)
     text = _LIST.sub("<values>", text)
-    text = _NAMES.sub(lambda m: "<fields>" if "_" in m.group(0) or "," in m.group(0) else m.group(0), text)
+    text = _NAMES.sub(
+        lambda m: "<fields>" if "_" in m.group(0) or "," in m.group(0) else m.group(0), text
+    )
     text = _AFTER_VERB.sub(lambda m: f"{m.group(1)} <fields>", text)
     text = _NUMBER.sub("#", text)
     text = _SPACES.sub(" ", text).strip()

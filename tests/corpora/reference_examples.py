@@ -64,8 +64,7 @@ def _lenient(text: str) -> tuple[Any, list[str]]:
         elif token.type == tokenize.NAME and token.string in ("True", "False", "None"):
             repairs.append(f"Python literal {token.string} read as JSON")
         elif token.type == tokenize.STRING and token.string.startswith("'"):
-            if "single quotes read as double quotes" not in repairs:
-                repairs.append("single quotes read as double quotes")
+            repairs.append("single quotes read as double quotes")
         out.append(token)
     value = ast.literal_eval(tokenize.untokenize(out))
     return value, sorted(set(repairs))
@@ -145,15 +144,15 @@ def _openapi(path: Path, name: str) -> Iterator[dict[str, Any]]:
         media_node = _node(_node(body, "content"), "application/json")  # type: ignore[arg-type]
         assert media_node is not None
         examples = _node(media_node, "examples")
-        found = (
-            [(k.value, v.start_mark.line + 1) for k, v in examples.value] if examples else []
-        )
+        found = [(k.value, v.start_mark.line + 1) for k, v in examples.value] if examples else []
         single = _node(media_node, "example")
         for example, line in found:
             value = media["examples"][example]["value"]
             yield _openapi_entry(name, line, key.value, example, value)
         if single is not None:
-            yield _openapi_entry(name, single.start_mark.line + 1, key.value, None, media["example"])
+            yield _openapi_entry(
+                name, single.start_mark.line + 1, key.value, None, media["example"]
+            )
 
 
 def _openapi_entry(
@@ -198,12 +197,12 @@ _APP_EVENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
         {"event_action": "ButtonClick", "event_category": "Interaction"},
     ),
     (
-        'val pageViewEvent: HashMap<String, Any> = hashMapOf(',
+        "val pageViewEvent: HashMap<String, Any> = hashMapOf(",
         "pageview",
         {"event_action": "ViewContent", "event_category": "Ecommerce"},
     ),
     (
-        'val clickEvent: HashMap<String, Any> = hashMapOf(',
+        "val clickEvent: HashMap<String, Any> = hashMapOf(",
         "event",
         {"event_action": "ButtonClick", "event_category": "Interaction"},
     ),

@@ -11,9 +11,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import orjson
+import pytest
 
 from connectors.omnisegment.destination import OmniSegmentDestination
 from tests.conftest import TEST_API_KEY, TEST_TID, RunningSandbox
@@ -66,7 +65,9 @@ def test_datetimes_with_fractional_seconds_are_sent(
     moment = datetime(2022, 8, 17, 12, 0, 0, 123456, tzinfo=TAIPEI)
     mapping: dict[str, Any] = {name: {"from": name} for name in record}
     mapping[field] = {"from": field, "transforms": ["datetime"]}
-    delivered, rejects = run(sandbox, tmp_path, endpoint, [{**record, field: moment}], None, None, mapping)
+    delivered, rejects = run(
+        sandbox, tmp_path, endpoint, [{**record, field: moment}], None, None, mapping
+    )
 
     assert rejects == []
     assert delivered == 1
@@ -114,7 +115,9 @@ def test_audience_values_can_be_cleared(
 
     assert rejects == []
     assert delivered == 1
-    assert sandbox.records("audience") == {"M1": {"member_sn": "M1", **dict.fromkeys(CLEARABLE, value)}}
+    assert sandbox.records("audience") == {
+        "M1": {"member_sn": "M1", **dict.fromkeys(CLEARABLE, value)}
+    }
 
 
 @pytest.mark.parametrize("mode", ["batch", "single"])
@@ -163,7 +166,9 @@ def test_any_availability_text_is_sent(
     availability: str, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     """in stock / available for order / preorder mean available; any other value means not."""
-    delivered, rejects = run(sandbox, tmp_path, "product", [{**PRODUCT, "availability": availability}])
+    delivered, rejects = run(
+        sandbox, tmp_path, "product", [{**PRODUCT, "availability": availability}]
+    )
 
     assert rejects == []
     assert delivered == 1
@@ -210,7 +215,10 @@ def test_product_quantity_may_be_a_number(sandbox: RunningSandbox, tmp_path: Pat
         "event_category": "Ecommerce",
         "transaction_id": "T1",
         "transaction_revenue": 3400,
-        "products": [{"id": "P1", "name": "A", "quantity": 2}, {"id": "P2", "name": "B", "quantity": "1"}],
+        "products": [
+            {"id": "P1", "name": "A", "quantity": 2},
+            {"id": "P2", "name": "B", "quantity": "1"},
+        ],
     }
     delivered, rejects = run(sandbox, tmp_path, "event", [record])
 
@@ -308,7 +316,12 @@ PURCHASE = {
 @pytest.mark.parametrize(
     ("endpoint", "record", "field", "hint"),
     [
-        ("purchase", {**PURCHASE, "transaction_revenue": "1355.50"}, "transaction_revenue", "number"),
+        (
+            "purchase",
+            {**PURCHASE, "transaction_revenue": "1355.50"},
+            "transaction_revenue",
+            "number",
+        ),
         ("gift_voucher", {**VOUCHER, "amount": "999"}, "amount", "number: {output: int}"),
         ("gift_voucher", {**VOUCHER, "is_redeemed": "yes"}, "is_redeemed", "cast: bool"),
         ("purchase", {**PURCHASE, "quantities": 2.5}, "quantities", "number: {output: int}"),

@@ -33,7 +33,13 @@ ANSWERS = {
     "member_sn": "123321",
     "answers": [
         {"subject": "單行文字", "type": "TXTSHORT", "sn": 0, "answer": ["安安安"]},
-        {"subject": "單選題", "type": "CHOICEONE", "sn": 1, "answer": ["A", "其他"], "otherAnswer": ["J"]},
+        {
+            "subject": "單選題",
+            "type": "CHOICEONE",
+            "sn": 1,
+            "answer": ["A", "其他"],
+            "otherAnswer": ["J"],
+        },
         {"subject": "矩陣圖", "type": "NEST", "sn": 2},
     ],
 }
@@ -157,7 +163,7 @@ def test_a_base_url_is_where_everything_goes() -> None:
 )
 def test_overrides_are_checked(destination: dict[str, Any], message: str) -> None:
     checker = OmniSegmentDestination({"environment": "sandbox"})
-    mapped = frozenset({"svid", "title", "status", "submitTime", "member_sn", "member_sn"})
+    mapped = frozenset({"svid", "title", "status", "submitTime", "member_sn"})
     issues = checker.check_sync(destination, mapped)
 
     assert any(message in issue.message for issue in issues), [i.message for i in issues]

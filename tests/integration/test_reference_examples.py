@@ -14,9 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-from connectors.omnisegment.destination import check_destination
-from connectors.omnisegment.destination import OmniSegmentDestination
 from connectors.omnisegment.catalogue import CATALOGUE
+from connectors.omnisegment.destination import OmniSegmentDestination, check_destination
 from tests.conftest import ROOT, TEST_API_KEY, TEST_TID, RunningSandbox
 from tests.corpora.reference_examples import load
 

@@ -91,9 +91,7 @@ def test_refusals_naming_different_fields_trip_the_breaker(
     """The API refuses every record, each for an over-long custom field of a different name (what
     no local check can know: custom fields are per organisation). The run stops after 30 alike
     answers instead of bisecting every batch (~99 requests per 50 records)."""
-    records = [
-        {"member_sn": f"M{i}", name: "x" * 2000} for i, name in enumerate(_names(2000))
-    ]
+    records = [{"member_sn": f"M{i}", name: "x" * 2000} for i, name in enumerate(_names(2000))]
     monkeypatch.setattr(
         "connectors.omnisegment.endpoint.OmniSegmentEndpoint.check", lambda self, payload: None
     )

@@ -199,4 +199,3 @@ def test_transform_output_passes_every_field_long(
     name: str, args: Any, values: st.SearchStrategy[Any], targets: list[Target]
 ) -> None:
     _check(name, args, values, targets, examples=1500)
-

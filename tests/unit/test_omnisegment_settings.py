@@ -108,9 +108,7 @@ def test_a_jp_spec_without_base_url_is_valid(tmp_path: Path) -> None:
 
 def test_a_misspelt_required_field_is_named_at_the_mapping_key(tmp_path: Path) -> None:
     """`valid_until` (Note 2's spelling) for `valid_util`: did-you-mean, on the key's own line."""
-    path = spec(
-        tmp_path, "{environment: sandbox}", VOUCHER_MAPPING + "      valid_until: end\n"
-    )
+    path = spec(tmp_path, "{environment: sandbox}", VOUCHER_MAPPING + "      valid_until: end\n")
     result = run_cli("validate", str(path))
 
     assert result.returncode == 2

@@ -92,7 +92,11 @@ class RouteCheck:
 def _audience_key(item: dict[str, Any], body: dict[str, Any]) -> str:
     merge_key = body.get("merge_key") or "member_sn"
     pair = f"{item.get('source_system')}:{item.get('source_id')}"
-    return pair if merge_key == "source_id" else str(item.get(merge_key) or item.get("member_sn") or pair)
+    return (
+        pair
+        if merge_key == "source_id"
+        else str(item.get(merge_key) or item.get("member_sn") or pair)
+    )
 
 
 def _answers_key(body: dict[str, Any], _full: dict[str, Any]) -> str:

@@ -58,9 +58,11 @@ def _question(item: Any, where: str) -> Problem:
     ):
         return INPUT, f"{where}.options should be a list of {{text}}"
     extras = item.get("extras", {})
-    if not isinstance(extras, dict) or not _numbers(extras.get("child_sn", [])) or set(extras) - {
-        "child_sn"
-    }:
+    if (
+        not isinstance(extras, dict)
+        or not _numbers(extras.get("child_sn", []))
+        or set(extras) - {"child_sn"}
+    ):
         return INPUT, f"{where}.extras should be {{child_sn: [sn, ...]}}"
     if not _numbers(item.get("optfrom", [])):
         return INPUT, f"{where}.optfrom should be a list of sn"
@@ -76,9 +78,7 @@ def questionnaire(body: Any, where: str, _envelope: Envelope) -> Problem:
     return first(
         _need(body, ("svid", "title")),
         only(body, frozenset({"svid", "title", "questions"}), "questionnaire"),
-        next(
-            (p for i, q in enumerate(questions) if (p := _question(q, f"questions[{i}]"))), None
-        ),
+        next((p for i, q in enumerate(questions) if (p := _question(q, f"questions[{i}]"))), None),
     )
 
 

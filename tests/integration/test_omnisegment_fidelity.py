@@ -296,11 +296,12 @@ def test_well_formed_emails_are_sent(sandbox: RunningSandbox, tmp_path: Path) ->
         {"member_sn": "M1", "email": "eason@example.com"},
         {"member_sn": "M2", "email": "王小明@例子.台灣"},
         {"member_sn": "M3", "email": "a.b+tag@sub.example.co.jp"},
+        {"member_sn": "M4", "email": "0@a.xn--3e0b707e"},  # an IDN top-level domain (A-label)
     ]
     delivered, rejects = run(sandbox, tmp_path, "audience", records)
 
     assert rejects == []
-    assert delivered == 3
+    assert delivered == 4
 
 
 # -- 8. reasons that say how to fix --------------------------------------------------------------

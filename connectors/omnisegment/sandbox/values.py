@@ -26,7 +26,7 @@ _ISO = re.compile(
 _VOUCHER = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:([+-])(\d{2})(?::?(\d{2}))?)?)?"
 )
-_EMAIL = re.compile(r"[^@\s]{1,64}@(?:[^@\s.]+\.)+[^@\s.\d]{2,}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@(?:[^@\s.]+\.)+(?!\d+$)[^@\s.]{2,}")  # TLD: not all digits
 CLEARING = ("", "none", None)
 """Import-Audience-API: "" and null keep a value under ignore_empty_value: true, "none" clears it;
 all three clear it under false. Either way they are accepted."""

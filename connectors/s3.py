@@ -53,6 +53,7 @@ class S3Object:
 
 
 class S3Source:
+    cursors: ClassVar[frozenset[str]] = frozenset({"last_modified"})  # new or rewritten objects
     config_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "required": ["url"],

@@ -6,101 +6,20 @@ fresh copy of the spec directory, so the only state it has is the one in the sto
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import RunningSandbox, run_cli
 from tests.integration._state_backends import (
-    BACKENDS,
-    Backend,
-    drop_postgres_tables,
-    make_backend,
+    Runner,
     moto_url,
+    received,
+    runner,
 )
-from tests.integration.test_delivery import members, write_rows
-from tests.integration.test_signals import start
+from tests.integration.test_delivery import members
 
-__all__ = ["moto_url"]
-
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-state: {state}
-syncs:
-  - name: members
-    source: {{csv: {{path: members.csv}}}}
-    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
-    delivery: {delivery}
-{extra}    mapping:
-      member_sn: id
-      name: name
-      email: email
-"""
-FAST = "{rate_limit: 5000/s, concurrency: 8}"
-
-
-class Runner:
-    """Runs the spec as a fresh CI job would: a new directory each time unless the state is local."""
-
-    def __init__(self, tmp: Path, backend: Backend, env: dict[str, str]) -> None:
-        self.tmp, self.backend, self.env = tmp, backend, {**env, **backend.env}
-        self.runs = 0
-        self.rows = members(0)
-        self.delivery, self.extra = FAST, ""
-
-    def directory(self) -> Path:
-        local = self.backend.name == "sqlite"
-        path = self.tmp / ("job" if local else f"job{self.runs}")
-        path.mkdir(exist_ok=True)
-        write_rows(path / "members.csv", self.rows)
-        text = SPEC.format(state=self.backend.yaml(), delivery=self.delivery, extra=self.extra)
-        (path / "sync.yaml").write_text(text, encoding="utf-8")
-        return path
-
-    def run(self, *args: str, ok: bool = True) -> dict[str, object]:
-        self.runs += 1
-        job = self.directory()
-        report = job / "report.json"
-        done = run_cli("run", str(job / "sync.yaml"), "--report", str(report), *args, env=self.env)
-        if ok:
-            assert done.returncode == 0, done.stderr
-        sync: dict[str, object] = json.loads(report.read_text())["syncs"][0]
-        sync["stdout"] = done.stdout
-        if self.backend.name != "sqlite":
-            assert not (job / ".omnisync" / "state.db").exists()
-            shutil.rmtree(job)  # the CI runner's disk is gone
-        return sync
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        self.runs += 1
-        return start(self.directory() / "sync.yaml", self.env, *args)
-
-
-@pytest.fixture(params=BACKENDS)
-def runner(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    sandbox: RunningSandbox,
-    sandbox_env: dict[str, str],
-) -> Iterator[Runner]:
-    moto = request.getfixturevalue("moto_url") if request.param == "s3" else None
-    backend = make_backend(request.param, tmp_path, moto)
-    yield Runner(tmp_path, backend, sandbox_env)
-    if backend.name == "postgres":
-        drop_postgres_tables(backend.block["table"])
-
-
-def received(sandbox: RunningSandbox) -> int:
-    return int(sandbox.stats()["received"].get("audience", 0))
+__all__ = ["moto_url", "runner"]  # fixtures
 
 
 def change(rows: list[tuple[str, str, str]], every: int) -> list[tuple[str, str, str]]:

@@ -50,6 +50,7 @@ class ChangeDetector:
         meaning: str,
         key: Callable[[Any], str | None],
         save: bool = True,
+        skip: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -57,6 +58,7 @@ class ChangeDetector:
         self.namespace = namespace(sync_key, meaning)
         self.key = key
         self.save = save  # False in a dry run: look up, never write
+        self.skip = skip  # False for --full-refresh: send everything, still save the digests
         self.clock = clock
         self._pending: list[tuple[bytes, bytes]] = []
         self._saved_at = clock()
@@ -74,7 +76,7 @@ class ChangeDetector:
             keyed.append(record)
         stored = (
             self.store.lookup_digests(self.sync_key, [r.mark[0] for r in keyed if r.mark])
-            if keyed
+            if keyed and self.skip
             else {}
         )
         changed: list[Record] = []

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from engine.crashpoints import crash_point
 from engine.records import Position
 from engine.state.base import (
     COMMON_OPTIONS,
@@ -104,7 +105,10 @@ class PostgresStateStore:
         except psycopg.Error as exc:
             raise StateError(f"state store {self.describe()}: {_first_line(exc)}") from None
 
-    def _query(self, text: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _query(
+        self, text: str, args: Sequence[Any] = (), crash: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """One statement, atomic; `crash` names the test-only crash point before its commit."""
         from psycopg import sql
 
         statement = sql.SQL(text).format(
@@ -112,8 +116,13 @@ class PostgresStateStore:
         )
 
         def run(db: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-            cursor = db.execute(statement, args)
-            return cursor.fetchall() if cursor.description else [(cursor.rowcount,)]
+            if crash is None:
+                cursor = db.execute(statement, args)
+                return cursor.fetchall() if cursor.description else [(cursor.rowcount,)]
+            with db.transaction():
+                cursor = db.execute(statement, args)
+                crash_point(crash)
+            return [(cursor.rowcount,)]
 
         rows: list[tuple[Any, ...]] = self._run(self._connection(), run)
         return rows
@@ -135,6 +144,7 @@ class PostgresStateStore:
             " fingerprint = excluded.fingerprint, saved_at = excluded.saved_at,"
             " location = excluded.location",
             (sync_key, SCHEMA_VERSION, text, fingerprint, dt.datetime.now(dt.UTC), where),
+            crash="state_write",
         )
 
     def clear(self, sync_key: str) -> bool:
@@ -174,19 +184,17 @@ class PostgresStateStore:
         return {bytes(key): bytes(digest) for key, digest in rows}
 
     def save_digests(self, sync_key: str, items: Sequence[tuple[bytes, bytes]]) -> None:
-        from psycopg import sql
-
         if not items:
             return
-        statement = sql.SQL(
-            "INSERT INTO {} (sync_key, key, digest)"
-            " SELECT %s, k, d FROM unnest(%s::bytea[], %s::bytea[]) AS t(k, d)"
-            " ON CONFLICT (sync_key, key) DO UPDATE SET digest = excluded.digest"
-        ).format(sql.Identifier(self.table + "_digests"))
         latest = dict(items)  # a key twice in one statement would fail: its last digest
-        keys, digests = list(latest), list(latest.values())
         # one statement: atomic, and one round trip however many digests
-        self._run(self._connection(), lambda db: db.execute(statement, (sync_key, keys, digests)))
+        self._query(
+            "INSERT INTO {digests} (sync_key, key, digest)"
+            " SELECT %s, k, d FROM unnest(%s::bytea[], %s::bytea[]) AS t(k, d)"
+            " ON CONFLICT (sync_key, key) DO UPDATE SET digest = excluded.digest",
+            (sync_key, list(latest), list(latest.values())),
+            crash="digest_save",
+        )
 
     def clear_digests(self, sync_key: str) -> int:
         return int(self._query("DELETE FROM {digests} WHERE sync_key = %s", (sync_key,))[0][0])

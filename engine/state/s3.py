@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from engine import durations
+from engine.crashpoints import crash_point
 from engine.logging import register_secrets
 from engine.records import Position
 from engine.state.base import (
@@ -122,6 +123,7 @@ class S3StateStore:
             raise StateError(
                 f"state store {self.describe()}: {key} appeared while this run held the lock"
             )
+        crash_point("state_write")  # a PUT is all or nothing: before it, nothing was written
         self._etags[key] = self.objects.put(key, body, self._etags.get(key))
 
     def clear(self, sync_key: str) -> bool:

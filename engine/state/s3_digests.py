@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+from engine.crashpoints import crash_point
 from engine.state.base import StateError
 from engine.state.digests import DIGEST_BYTES
 from engine.state.s3_objects import Objects
@@ -92,6 +93,7 @@ class S3Digests:
         number = self.last + 1
         key = f"{self.folder}delta-{number:012d}"
         body = _MAGIC + struct.pack(">Q", number) + b"".join(k + d for k, d in items)
+        crash_point("digest_save")
         self.objects.put(key, body)
         self.last = number
         self.deltas.append(key)

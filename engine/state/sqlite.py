@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from engine.crashpoints import crash_point
 from engine.records import Position
 from engine.state.base import (
     COMMON_OPTIONS,
@@ -121,13 +122,20 @@ class SqliteStateStore:
     def save(self, sync_key: str, position: Position, fingerprint: str, where: str) -> None:
         text = encode_position(position)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-        self._execute(
-            "INSERT INTO positions (sync_key, position, fingerprint, saved_at, location)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(sync_key) DO UPDATE SET"
-            " position = excluded.position, fingerprint = excluded.fingerprint,"
-            " saved_at = excluded.saved_at, location = excluded.location",
-            (sync_key, text, fingerprint, now, where),
-        )
+        db = self._connection()
+        try:
+            with db:
+                db.execute("BEGIN")
+                db.execute(
+                    "INSERT INTO positions (sync_key, position, fingerprint, saved_at, location)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(sync_key) DO UPDATE SET"
+                    " position = excluded.position, fingerprint = excluded.fingerprint,"
+                    " saved_at = excluded.saved_at, location = excluded.location",
+                    (sync_key, text, fingerprint, now, where),
+                )
+                crash_point("state_write")
+        except sqlite3.Error as exc:
+            raise StateError(f"state store {self.path}: {exc}") from None
 
     def clear(self, sync_key: str) -> bool:
         if self._absent():
@@ -176,6 +184,7 @@ class SqliteStateStore:
                     " ON CONFLICT(sync_key, key) DO UPDATE SET digest = excluded.digest",
                     [(sync_key, key, digest) for key, digest in items],
                 )
+                crash_point("digest_save")
         except sqlite3.Error as exc:
             raise StateError(f"state store {self.path}: {exc}") from None
 

@@ -24,6 +24,7 @@ class SyncStats:
     filtered: int = 0
     rejected: int = 0
     delivered: int = 0
+    unchanged: int = 0  # skipped: the API already acknowledged this content for this key
     failed: int = 0  # sent, and the API kept failing past the retry policy
     unsent: int = 0  # read, never sent: the sync stopped first (or a dry run)
     started: float = field(default_factory=time.monotonic)
@@ -45,6 +46,7 @@ class SyncStats:
             "filtered": self.filtered,
             "rejected": self.rejected,
             "delivered": self.delivered,
+            "unchanged": self.unchanged,
             "failed": self.failed,
             "unsent": self.unsent,
             "requests": self.requests.requests,

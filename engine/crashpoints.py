@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 
 POINTS = frozenset(
     {
@@ -38,11 +39,15 @@ def _target() -> tuple[str, int] | None:
     return name, int(count or 1)
 
 
-def crash_point(name: str) -> None:
-    """Die here, without cleanup, when the environment asks for it (see module doc)."""
+def crash_point(name: str, before: Callable[[], object] | None = None) -> None:
+    """Die here, without cleanup, when the environment asks for it (see module doc).
+
+    `before` runs just before dying: e.g. flush half a line, so the crash leaves it on disk."""
     target = _target()
     if target is None or target[0] != name:
         return
     _hits[name] = _hits.get(name, 0) + 1
     if _hits[name] >= target[1]:
+        if before is not None:
+            before()
         os.kill(os.getpid(), signal.SIGKILL)

@@ -70,7 +70,7 @@ class Backend:
 
 
 def _yaml(value: Any) -> str:
-    return value if isinstance(value, str) and value.startswith("${") else repr(value)
+    return f'"{value}"' if isinstance(value, str) and value.startswith("${") else repr(value)
 
 
 def make_backend(name: str, tmp_path: Path, moto: str | None = None) -> Backend:
@@ -154,6 +154,7 @@ class Runner:
         self.runs += 1
         job = self.directory()
         report = job / "report.json"
+        report.unlink(missing_ok=True)
         done = run_cli(
             "run",
             str(job / "sync.yaml"),

@@ -87,7 +87,7 @@ def test_state_show_and_reset_work_on_every_backend(
     assert "300 record digests" in shown.stdout
     reset = run_cli("state", "reset", str(job / "sync.yaml"), env=runner.env)
     assert reset.returncode == 0, reset.stderr
-    assert "members: cleared 300 record digests" in reset.stdout
+    assert "members: cleared 300 record digests" in reset.stdout, reset.stdout
     assert runner.run()["delivered"] == 300
 
 
@@ -109,7 +109,7 @@ def test_a_run_that_cannot_get_the_lock_stops_with_a_clear_message(
     runner: Runner, sandbox: RunningSandbox
 ) -> None:
     runner.rows = members(3_000)
-    runner.delivery = "{rate_limit: 20/s, concurrency: 2, batch_size: 50}"
+    runner.delivery = "{rate_limit: 4/s, concurrency: 2, batch_size: 50}"  # 15 s
     state = dict(runner.backend.block)
     runner.backend.block = {**state, "lock_timeout": "1s"}
     holder = runner.start()

@@ -275,3 +275,43 @@ def test_no_credentials_in_what_a_backend_describes(backend: Backend, tmp_path: 
     assert "pa55w0rd" not in text
     assert SECRET not in text
     assert KEY_ID not in text
+
+
+def test_s3_digest_deltas_are_folded_into_the_base_at_close(
+    backend: Backend, tmp_path: Path
+) -> None:
+    if backend.name != "s3":
+        pytest.skip("S3 only: base and delta objects")
+    bucket, prefix = backend.block["url"][5:].split("/", 1)
+    client = s3_client(backend.block["endpoint_url"])
+
+    def objects() -> list[str]:
+        listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/digests/")
+        return sorted(o["Key"].rsplit("/", 1)[1] for o in listed.get("Contents", []))
+
+    keys = [i.to_bytes(16, "big") for i in range(30)]
+    writer = open_store(backend, tmp_path)
+    writer.save_digests("s.yaml:a", [(k, b"1" * 16) for k in keys[:20]])
+    writer.save_digests("s.yaml:a", [(k, b"2" * 16) for k in keys[10:30]])
+    assert objects() == ["delta-000000000001", "delta-000000000002"]
+    reader = open_store(backend, tmp_path)  # `state show` while a run writes: reads, folds nothing
+    assert reader.count_digests("s.yaml:a") == 30
+    reader.close()
+    assert objects() == ["delta-000000000001", "delta-000000000002"]
+    writer.close()
+    assert objects() == ["base"]
+
+    again = open_store(backend, tmp_path)
+    assert again.lookup_digests("s.yaml:a", [keys[0], keys[15], keys[29]]) == {
+        keys[0]: b"1" * 16,
+        keys[15]: b"2" * 16,
+        keys[29]: b"2" * 16,
+    }
+    again.save_digests("s.yaml:a", [(keys[0], b"3" * 16)])
+    assert objects() == ["base", "delta-000000000003"]  # numbered after what the base holds
+    again.close()
+    client.close()
+    last = open_store(backend, tmp_path)
+    assert last.lookup_digests("s.yaml:a", [keys[0]]) == {keys[0]: b"3" * 16}
+    assert last.count_digests("s.yaml:a") == 30
+    last.close()

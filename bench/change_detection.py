@@ -68,7 +68,7 @@ def run_client(spec: Path, report: Path, *args: str) -> tuple[float, float, floa
 
 
 def one(label: str, work: Path, url: str, rows: int, detect: bool, *args: str) -> Run:
-    spec = work / f"{label}.yaml"
+    spec = work / (f"sync-{rows}.yaml" if detect else f"{label}.yaml")  # state is keyed by file
     spec.write_text(
         SPEC.format(
             url=url,

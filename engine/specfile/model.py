@@ -173,7 +173,7 @@ def _incremental_issues(
     """A cursor or lookback that means nothing for the source is refused, never ignored.
 
     A source class may declare `cursors` (the cursor names it understands; None: any column) and
-    `lookback` (True when it can read again rows a little older than the mark)."""
+    `supports_lookback` (True when it can read again rows a little older than the mark)."""
     incremental, source = sync.get("incremental"), sync.get("source")
     if not isinstance(incremental, dict) or not isinstance(source, dict) or len(source) != 1:
         return []
@@ -192,7 +192,7 @@ def _incremental_issues(
                 f"the {source_type} source has no cursor '{cursor}' (it understands: {understood})",
             )
         )
-    if "lookback" in incremental and not getattr(plugin, "lookback", False):
+    if "lookback" in incremental and not getattr(plugin, "supports_lookback", False):
         issues.append(
             SpecIssue(
                 (*here, "incremental", "lookback"),

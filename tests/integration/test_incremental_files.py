@@ -95,3 +95,62 @@ def test_lookback_is_accepted_for_sql(tmp_path: Path, sandbox_env: dict[str, str
     spec = load_spec(path, environ=sandbox_env)
     assert spec.syncs[0].lookback == 600.0
     assert spec.syncs[0].change_detection is True
+
+
+async def test_sql_lookback_reads_late_rows_and_sends_only_them(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """A row committed late, with a cursor older than the mark, still arrives; rows read again
+    within the lookback are not sent again."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = sa.create_engine(url)
+    table = sa.Table(
+        "members",
+        sa.MetaData(),
+        sa.Column("id", sa.String(10), primary_key=True),
+        sa.Column("name", sa.String(50)),
+        sa.Column("updated_at", sa.DateTime),
+    )
+    base = dt.datetime(2024, 7, 1, 9, 0)
+
+    def insert(rows: list[tuple[str, int]]) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                table.insert(),
+                [
+                    {"id": i, "name": f"member {i}", "updated_at": base + dt.timedelta(seconds=s)}
+                    for i, s in rows
+                ],
+            )
+
+    try:
+        with engine.begin() as conn:
+            table.create(conn)
+        insert([(f"M{i:04d}", i) for i in range(600)])  # one per second: 09:00:00 .. 09:09:59
+        path = write_spec(tmp_path, {"sql": {"url": url, "table": "members"}}, cursor="updated_at")
+        path.write_text(
+            path.read_text().replace(
+                "incremental: {cursor: updated_at}",
+                "incremental: {cursor: updated_at, lookback: 2m}",
+            )
+        )
+        spec = load_spec(path, environ=sandbox_env)
+        from engine.runner import RunOptions, run_spec
+
+        first = (await run_spec(spec, RunOptions())).syncs[0]
+        assert (first.read, first.delivered) == (600, 600)
+
+        insert(
+            [("L0001", 590), ("L0002", 500), ("L0003", 100)]
+        )  # late: 09:09:50, 09:08:20, 09:01:40
+        second = (await run_spec(spec, RunOptions())).syncs[0]
+        # read again: 09:07:59 onwards (120 s behind 09:09:59) = 121 old rows + 2 late ones
+        assert (second.read, second.delivered, second.unchanged) == (123, 2, 121)
+        assert {"L0001", "L0002"} <= set(sandbox.records("audience"))
+        assert "L0003" not in sandbox.records("audience")  # older than the lookback window: not read
+    finally:
+        engine.dispose()

@@ -75,6 +75,7 @@ class FileSource:
         return path if path.is_absolute() else self.base / path
 
     def locate(self, position: Position) -> str:
+        """Where a position points, as the user finds it: path:line (or path:row)."""
         *place, number = position
         if len(place) == 2:  # incremental: (mtime_ns, name)
             modified = dt.datetime.fromtimestamp(place[0] / 1e9, dt.UTC)
@@ -82,6 +83,7 @@ class FileSource:
         return f"{place[0]}:{number}"
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
+        """Rows after `resume`, parsed in a thread so the event loop stays free."""
         return iterate_in_thread(lambda: self._rows(resume))
 
     def _places(self) -> list[tuple[Any, ...]]:

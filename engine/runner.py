@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ import structlog
 
 from engine import progress
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, SourceContext
+from engine.contracts import Destination, Source, SourceContext
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError
@@ -76,7 +77,10 @@ async def run_spec(
         for sync in syncs:
             plan = _plan(spec, sync, registry, destinations[sync.destination_type], sender, options)
             structlog.contextvars.bind_contextvars(sync=sync.name)
-            tracked = state.begin(sync, plan)  # before SyncRun: it sets resume and on_checkpoint
+            tracked = state.begin(sync, plan.source)
+            plan = dataclasses.replace(
+                plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint
+            )
             run = SyncRun(plan, sender)
             tracked.report(run.stats)
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
@@ -116,6 +120,12 @@ async def open_destinations(
             )
             destinations[sync.destination_type] = await stack.enter_async_context(destination)
     return destinations
+
+
+def open_source(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
+    context = SourceContext(spec.directory, sync.name, sync.cursor)
+    source: Source = registry.sources[sync.source_type](sync.source, context)
+    return source
 
 
 def compile_sync_mapping(
@@ -164,8 +174,7 @@ def _plan(
     sender: Sender,
     options: RunOptions,
 ) -> SyncPlan:
-    context = SourceContext(spec.directory, sync.name, sync.cursor)
-    source = registry.sources[sync.source_type](sync.source, context)
+    source = open_source(spec, sync, registry)
     endpoint = destination.endpoint(sync.destination)
     mapping = compile_sync_mapping(sync, registry, destination)
     batch_size = min(sync.delivery.batch_size or endpoint.batch_size, endpoint.batch_size)

@@ -68,6 +68,7 @@ class SourceContext:
     spec_dir: Path
     sync_name: str
     cursor: str | None = None  # incremental cursor column/field, when the sync has one
+    lookback: float | None = None  # seconds to read again behind the mark (late rows), when set
 
 
 @runtime_checkable

@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import orjson
 
+from engine.crashpoints import crash_point
 from engine.delivery.sender import RequestStats
 from engine.logging import redact
 from engine.records import Rejection
@@ -114,8 +115,11 @@ class RejectFile:
             "reason": redact(rejection.reason),
             "record": data if self.reveal else mask_fields(data, self.personal),
         }
-        line = orjson.dumps(entry, default=str)
-        self._handle.write(redact(line.decode()).encode() + b"\n")
+        line = redact(orjson.dumps(entry, default=str).decode()).encode() + b"\n"
+        middle = len(line) // 2
+        self._handle.write(line[:middle])
+        crash_point("reject_append", self._handle.flush)
+        self._handle.write(line[middle:])
         self.count += 1
 
     def close(self) -> None:

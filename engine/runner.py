@@ -77,9 +77,12 @@ async def run_spec(
         for sync in syncs:
             plan = _plan(spec, sync, registry, destinations[sync.destination_type], sender, options)
             structlog.contextvars.bind_contextvars(sync=sync.name)
-            tracked = state.begin(sync, plan.source)
+            tracked = state.begin(sync, plan.source, plan.endpoint.key)
             plan = dataclasses.replace(
-                plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint
+                plan,
+                resume=tracked.resume,
+                on_checkpoint=tracked.on_checkpoint,
+                changes=tracked.changes,
             )
             run = SyncRun(plan, sender)
             tracked.report(run.stats)
@@ -123,7 +126,7 @@ async def open_destinations(
 
 
 def open_source(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
-    context = SourceContext(spec.directory, sync.name, sync.cursor)
+    context = SourceContext(spec.directory, sync.name, sync.cursor, sync.lookback)
     source: Source = registry.sources[sync.source_type](sync.source, context)
     return source
 

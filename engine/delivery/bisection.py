@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from engine.contracts import Endpoint, Verdict
+from engine.crashpoints import crash_point
 from engine.delivery.breaker import RejectBreaker
 from engine.delivery.limiter import RateLimiter
 from engine.delivery.retry import RetryPolicy
@@ -49,6 +50,7 @@ class Bisector:
 
     async def deliver(self, batch: list[Record]) -> None:
         """Raises DeliveryError when the sync must stop (credentials, retries spent, breaker)."""
+        crash_point("before_send")
         answer = await self.sender.send(
             self.endpoint,
             [record.payload for record in batch],
@@ -58,6 +60,7 @@ class Bisector:
             stopped=self.stopped,
         )
         verdict = answer.verdict
+        crash_point("after_answer")
         if verdict is Verdict.FAILED and answer.message == STOPPED:
             return  # the run is stopping: these records stay unsent
         if verdict is Verdict.ACCEPTED:
@@ -74,6 +77,7 @@ class Bisector:
             if len(batch) > 1:
                 middle = len(batch) // 2
                 await self.deliver(batch[:middle])
+                crash_point("bisection")
                 await self.deliver(batch[middle:])
                 return
             self.receipts.refused(batch[0], answer.message)

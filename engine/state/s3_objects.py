@@ -23,8 +23,8 @@ class Conflict(StateError):
 
 class Objects:
     def __init__(self, bucket: str, prefix: str, client_args: Mapping[str, Any]) -> None:
-        import boto3  # type: ignore[import-untyped]
-        from botocore.config import Config  # type: ignore[import-untyped]
+        import boto3
+        from botocore.config import Config
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""

@@ -151,6 +151,6 @@ async def test_sql_lookback_reads_late_rows_and_sends_only_them(
         # read again: 09:07:59 onwards (120 s behind 09:09:59) = 121 old rows + 2 late ones
         assert (second.read, second.delivered, second.unchanged) == (123, 2, 121)
         assert {"L0001", "L0002"} <= set(sandbox.records("audience"))
-        assert "L0003" not in sandbox.records("audience")  # older than the lookback window: not read
+        assert "L0003" not in sandbox.records("audience")  # older than the lookback: not read
     finally:
         engine.dispose()

@@ -173,10 +173,13 @@ def test_state_reset_forgets_the_selected_sync(
 ) -> None:
     spec = interrupted(tmp_path, sandbox, sandbox_env, 3000)
     done = invoke_cli("state", "reset", str(spec), "--select", "members", env=sandbox_env)
-    assert (done.returncode, done.stdout) == (0, "members: cleared\n")
+    assert done.returncode == 0
+    assert done.stdout.startswith("members: cleared position and ")  # ... and the digests
+    assert done.stdout.endswith(" record digests\n")
     assert "members: no stored position" in show(spec, sandbox_env)
+    assert "record digests" not in show(spec, sandbox_env)
     again = invoke_cli("state", "reset", str(spec), env=sandbox_env)
-    assert (again.returncode, again.stdout) == (0, "no stored position\n")
+    assert (again.returncode, again.stdout) == (0, "members: no stored position\n")
     unknown = invoke_cli("state", "reset", str(spec), "--select", "nope", env=sandbox_env)
     assert unknown.returncode != 0
     assert "no sync named 'nope'" in unknown.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 from engine.replay import replay_spec
 from engine.runner import RunOptions, run_spec
 from engine.specfile import load_spec
-from tests.conftest import RunningSandbox
+from tests.conftest import RunningSandbox, invoke_cli
 from tests.integration._sources import rejects, write_spec
 
 
@@ -59,3 +59,23 @@ async def test_a_row_gone_from_the_source_is_counted_missing(
     assert (result.listed, result.delivered, result.missing) == (2, 1, 1)
     unresolved = [e["position"] for e in rejects(tmp_path) if not e.get("resolved")]
     assert unresolved == ["members.csv:99"]
+
+
+def test_rejects_replay_as_a_user_runs_it(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    write_members(tmp_path / "members.csv", 50)
+    spec = write_spec(tmp_path, {"csv": {"path": "members.csv"}})
+    sandbox.configure(reject_keys=r"^M00001[27]$")
+    first = invoke_cli("run", str(spec), env=sandbox_env)
+    assert first.returncode == 0, first.stderr
+    sandbox.configure(reject_keys=None)
+    done = invoke_cli("rejects", "replay", str(spec), "--select", "members", env=sandbox_env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "members: 2 rejected rows: 2 delivered and marked resolved, 0 rejected again, "
+        "0 no longer in the source\n"
+    )
+    again = invoke_cli("rejects", "replay", str(spec), env=sandbox_env)
+    assert again.stdout == "members: no unresolved rejected rows\n"
+    assert len(sandbox.records("audience")) == 50

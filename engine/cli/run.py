@@ -34,7 +34,8 @@ log = structlog.get_logger("omnisync")
 @click.option(
     "--full-refresh",
     is_flag=True,
-    help="Ignore and clear the stored positions of the selected syncs; read from the start.",
+    help="Ignore and clear the stored positions of the selected syncs; read from the start and "
+    "send every record, unchanged or not.",
 )
 @click.option(
     "--grace",

@@ -19,7 +19,13 @@ from tests.integration._state_backends import (
 )
 from tests.integration.test_delivery import members
 
-__all__ = ["moto_url", "runner"]  # fixtures
+__all__ = ["moto_url", "runner"]
+# the same logic on every backend: SQLite in the default run, PostgreSQL and S3 with -m long
+SQLITE_BY_DEFAULT = [
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.long),
+    pytest.param("s3", marks=pytest.mark.long),
+]  # fixtures
 
 
 def change(rows: list[tuple[str, str, str]], every: int) -> list[tuple[str, str, str]]:
@@ -45,10 +51,26 @@ def second_run_sends_only_the_changes(runner: Runner, sandbox: RunningSandbox, r
     assert len(stored) == rows
     moved = [r for r in stored.values() if str(r.get("name", "")).endswith("(moved)")]  # type: ignore[union-attr]
     assert len(moved) == 100
+    show_and_reset(runner, rows)
+
+
+def show_and_reset(runner: Runner, rows: int) -> None:
+    """`state show` and `state reset` on the same backend, from a fresh directory."""
+    job = runner.directory()
+    shown = run_cli("state", "show", str(job / "sync.yaml"), env=runner.env)
+    assert shown.returncode == 0, shown.stderr
+    assert "members: no stored position" in shown.stdout
+    assert f"{rows} record digests" in shown.stdout
+    reset = run_cli("state", "reset", str(job / "sync.yaml"), env=runner.env)
+    assert reset.returncode == 0, reset.stderr
+    assert f"members: cleared {rows} record digests" in reset.stdout, reset.stdout
+    after = run_cli("state", "show", str(job / "sync.yaml"), env=runner.env)
+    assert "record digests" not in after.stdout
 
 
 def test_a_rerun_sends_only_what_changed(runner: Runner, sandbox: RunningSandbox) -> None:
-    second_run_sends_only_the_changes(runner, sandbox, 5_000)
+    """Each backend, a fresh runner each time for PostgreSQL and S3; state show and reset."""
+    second_run_sends_only_the_changes(runner, sandbox, 2_000)
 
 
 @pytest.mark.long
@@ -58,6 +80,7 @@ def test_a_rerun_of_100k_rows_sends_only_the_100_that_changed(
     second_run_sends_only_the_changes(runner, sandbox, 100_000)
 
 
+@pytest.mark.parametrize("runner", SQLITE_BY_DEFAULT, indirect=True)
 def test_full_refresh_and_change_detection_off_send_everything(
     runner: Runner, sandbox: RunningSandbox
 ) -> None:
@@ -75,22 +98,7 @@ def test_full_refresh_and_change_detection_off_send_everything(
     assert back_on["delivered"] == 2_000
 
 
-def test_state_show_and_reset_work_on_every_backend(
-    runner: Runner, sandbox: RunningSandbox
-) -> None:
-    runner.rows = members(300)
-    runner.run()
-    job = runner.directory()
-    shown = run_cli("state", "show", str(job / "sync.yaml"), env=runner.env)
-    assert shown.returncode == 0, shown.stderr
-    assert "members: no stored position" in shown.stdout
-    assert "300 record digests" in shown.stdout
-    reset = run_cli("state", "reset", str(job / "sync.yaml"), env=runner.env)
-    assert reset.returncode == 0, reset.stderr
-    assert "members: cleared 300 record digests" in reset.stdout, reset.stdout
-    assert runner.run()["delivered"] == 300
-
-
+@pytest.mark.parametrize("runner", SQLITE_BY_DEFAULT, indirect=True)
 def test_two_runs_started_together_never_send_a_record_twice(
     runner: Runner, sandbox: RunningSandbox
 ) -> None:
@@ -105,6 +113,7 @@ def test_two_runs_started_together_never_send_a_record_twice(
     assert any("state_lock_wait" in err for _, err in outputs)
 
 
+@pytest.mark.parametrize("runner", SQLITE_BY_DEFAULT, indirect=True)
 def test_a_run_that_cannot_get_the_lock_stops_with_a_clear_message(
     runner: Runner, sandbox: RunningSandbox
 ) -> None:
@@ -126,5 +135,5 @@ def test_a_run_that_cannot_get_the_lock_stops_with_a_clear_message(
         assert "waited 1 s" in done.stderr
         assert "Traceback" not in done.stderr
     finally:
-        holder.terminate()
+        holder.kill()
         holder.communicate(timeout=60)

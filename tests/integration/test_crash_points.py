@@ -64,14 +64,17 @@ def crash_then_rerun(runner: Runner, sandbox: RunningSandbox, point: str) -> Non
     assert 0 <= resent <= BOUND, f"{resent} records sent twice after a crash at {point}"
 
 
-@pytest.mark.parametrize("point", sorted(POINTS))
-@pytest.mark.parametrize("backend_name", ["sqlite", "postgres", "s3"])
+@pytest.mark.parametrize(
+    ("backend_name", "point"),
+    [
+        pytest.param(b, p, marks=() if (b, p) in DEFAULT else pytest.mark.long)
+        for b in ("sqlite", "postgres", "s3")
+        for p in sorted(POINTS)
+    ],
+)
 def test_a_crash_at_each_point_loses_nothing(
     request: pytest.FixtureRequest, sandbox: RunningSandbox, point: str, backend_name: str
 ) -> None:
-    marks = str(request.config.getoption("-m"))
-    if (backend_name, point) not in DEFAULT and ("long" not in marks or "not long" in marks):
-        pytest.skip("the full matrix runs with -m long")
     crash_then_rerun(fresh_runner(request, backend_name), sandbox, point)
 
 

@@ -66,19 +66,19 @@ class ChangeDetector:
 
     def screen(self, records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
         """(changed, unchanged); a changed record carries its mark for acknowledged()."""
-        keyed: list[Record] = []
+        # the hot loop of an unchanged rerun: hashing inlined, names bound locally
+        key_of, blake2b, dumps, space = self.key, hashlib.blake2b, orjson.dumps, self.namespace
+        options = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+        hashes: list[bytes] = []
         for record in records:
-            key = self.key(record.payload)
+            key = key_of(record.payload)
             if key is None:  # no key: nothing to compare with, always sent
                 continue
-            hashed = key_hash(self.namespace, key)
-            record.mark = (hashed, payload_digest(self.namespace, record.payload))
-            keyed.append(record)
-        stored = (
-            self.store.lookup_digests(self.sync_key, [r.mark[0] for r in keyed if r.mark])
-            if keyed and self.skip
-            else {}
-        )
+            hashed = blake2b(key.encode("utf-8"), digest_size=DIGEST_BYTES, key=space).digest()
+            body = dumps(record.payload, option=options, default=str)
+            record.mark = (hashed, blake2b(body, digest_size=DIGEST_BYTES, key=space).digest())
+            hashes.append(hashed)
+        stored = self.store.lookup_digests(self.sync_key, hashes) if hashes and self.skip else {}
         changed: list[Record] = []
         unchanged: list[Record] = []
         sent = self._sent
@@ -87,7 +87,7 @@ class ChangeDetector:
             if mark is None:
                 changed.append(record)
                 continue
-            bit = int.from_bytes(mark[0][:4], "little") % _SENT_BITS
+            bit = int.from_bytes(mark[0][:3], "little")  # 24 bits: _SENT_BITS
             if stored.get(mark[0]) == mark[1] and not sent[bit >> 3] & (1 << (bit & 7)):
                 unchanged.append(record)
                 continue

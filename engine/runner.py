@@ -14,7 +14,7 @@ import structlog
 
 from engine import progress
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, Source, SourceContext, estimated_total
+from engine.contracts import Destination, Source, SourceContext, estimated_total, keeps_records
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError
@@ -77,7 +77,10 @@ async def run_spec(
         for sync in syncs:
             plan = _plan(spec, sync, registry, destinations[sync.destination_type], sender, options)
             structlog.contextvars.bind_contextvars(sync=sync.name)
-            tracked = state.begin(sync, plan.source, plan.endpoint.key)
+            destination = destinations[sync.destination_type]
+            tracked = state.begin(
+                sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
+            )
             plan = dataclasses.replace(
                 plan,
                 resume=tracked.resume,

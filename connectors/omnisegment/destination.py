@@ -97,6 +97,10 @@ class OmniSegmentDestination:
             else ENVIRONMENTS.get(self.environment or "tw", ENVIRONMENTS["tw"])[1]
         )
 
+    def forgets_records(self) -> bool:
+        """The embedded sandbox starts empty each run: change detection must not skip records."""
+        return self._sandbox is not None
+
     async def __aenter__(self) -> OmniSegmentDestination:
         if self.base_url is None and self.environment == "sandbox":
             # here, not at the top: only a sandbox run needs aiohttp's server part

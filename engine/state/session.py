@@ -102,9 +102,16 @@ class RunState:
         self.dry_run = dry_run
         self.full_refresh = full_refresh
 
-    def begin(self, sync: SyncSpec, source: Source, key: Callable[[Any], str | None]) -> SyncState:
+    def begin(
+        self,
+        sync: SyncSpec,
+        source: Source,
+        key: Callable[[Any], str | None],
+        remembered: bool = True,
+    ) -> SyncState:
         """The sync's tracked state: its `resume` is where the sync starts (None: the beginning),
-        its `changes` what skips unchanged records (`key`: the endpoint's record key)."""
+        its `changes` what skips unchanged records (`key`: the endpoint's record key; none when
+        the destination does not keep what it receives, `remembered` False)."""
         tracked = SyncState(
             self.store,
             sync_key(self.spec, sync.name),
@@ -114,7 +121,7 @@ class RunState:
             dry_run=self.dry_run,
         )
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
-        tracked.changes = self._changes(sync, key, tracked.key)
+        tracked.changes = self._changes(sync, key, tracked.key) if remembered else None
         return tracked
 
     def _changes(

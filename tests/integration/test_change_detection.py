@@ -6,7 +6,9 @@ fresh copy of the spec directory, so the only state it has is the one in the sto
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +147,16 @@ def test_a_run_that_cannot_get_the_lock_stops_with_a_clear_message(
     finally:
         holder.kill()
         holder.communicate(timeout=60)
+
+
+def test_an_embedded_sandbox_gets_every_record_each_run(tmp_path: Path) -> None:
+    """It forgets what it received when the run ends: digests must not skip anything there."""
+    from tests.conftest import ROOT
+
+    shutil.copytree(ROOT / "configs" / "data", tmp_path / "data")
+    spec = tmp_path / "quickstart.yaml"
+    shutil.copy(ROOT / "configs" / "quickstart.yaml", spec)
+    for _ in range(2):
+        done = run_cli("run", str(spec))
+        assert done.returncode == 0, done.stderr
+        assert "members: read 8, delivered 8, rejected 0" in done.stdout

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from engine.contracts import Endpoint, Verdict
+from engine.crashpoints import crash_point
 from engine.delivery.breaker import RejectBreaker
 from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
@@ -69,6 +70,7 @@ class Bisector:
         return BUDGET_FLOOR + int(BUDGET_PER_RECORD * self.sent)
 
     async def _send(self, batch: list[Record]) -> None:
+        crash_point("before_send")
         answer = await self.sender.send(
             self.endpoint,
             [record.payload for record in batch],
@@ -78,6 +80,7 @@ class Bisector:
             stopped=self.stopped,
         )
         verdict = answer.verdict
+        crash_point("after_answer")
         if verdict is Verdict.FAILED and answer.message == STOPPED:
             return  # the run is stopping: these records stay unsent
         if verdict is Verdict.ACCEPTED:
@@ -102,6 +105,7 @@ class Bisector:
                 self.spent += 2
                 middle = len(batch) // 2
                 await self._send(batch[:middle])
+                crash_point("bisection")
                 await self._send(batch[middle:])
                 return
             self.receipts.refused(batch[0], answer.message)

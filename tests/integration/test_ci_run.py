@@ -73,8 +73,8 @@ def test_several_specs_run_in_order_with_one_report_and_a_step_summary(
     assert json.loads(reject)["run_id"] == report["run_id"]
     markdown = summary_file.read_text(encoding="utf-8")
     assert markdown.startswith("## omnisync run: succeeded\n")
-    assert f"| {first} | shop_a | 2 | 2 | — | 0 | 0 |" in markdown
-    assert f"| {second} | shop_b | 3 | 2 | — | 0 | 1 |" in markdown
+    assert f"| {first} | shop_a | 2 | 2 | 0 | 0 | 0 |" in markdown
+    assert f"| {second} | shop_b | 3 | 2 | 0 | 0 | 1 |" in markdown
     assert f"- shop_b: `{tmp_path / 'out' / 'rejects-shop_b.jsonl'}`" in markdown
     assert step_summary.read_text(encoding="utf-8") == "earlier step\n" + markdown
 
@@ -92,7 +92,7 @@ def test_a_failing_spec_shows_its_exit_in_the_summary(
     assert result.returncode == 3
     markdown = summary_file.read_text(encoding="utf-8")
     assert markdown.startswith("## omnisync run: failed, exit 3\n")
-    assert f"| {strict} | strict | 2 | 1 | — | 0 | 1 |" in markdown
+    assert f"| {strict} | strict | 2 | 1 | 0 | 0 | 1 |" in markdown
     assert markdown.rstrip().endswith("| 3 |") or "| 3 |\n" in markdown
 
 

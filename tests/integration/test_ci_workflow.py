@@ -35,7 +35,6 @@ max_reject_ratio: 0.5
 syncs:
   - name: members
     source: {{csv: {{path: ../exports/members.csv}}}}
-    incremental: {{cursor: updated_at}}
     destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
     mapping:
       member_sn: id
@@ -139,7 +138,7 @@ def test_the_documented_workflow_plays_in_order(
     report = json.loads((repo / "out" / "report.json").read_text(encoding="utf-8"))
     (sync,) = report["syncs"]
     assert (sync["rows_read"], sync["delivered"], sync["rejected"]) == (3, 2, 1)
-    assert sync["stored_position"] is not None  # incremental: the next run starts after it
+    assert sync["unchanged"] == 0
     assert set(sandbox.records("audience")) == {"M1", "M2"}
     rejects = sorted(glob.glob("specs/.omnisync/rejects-*.jsonl", root_dir=repo))
     assert rejects == ["specs/.omnisync/rejects-members.jsonl"]  # the artifact's second path
@@ -150,13 +149,14 @@ def test_the_documented_workflow_plays_in_order(
     second = _play(run, nightly, repo)
     assert second.returncode == 0, second.stderr
     (again,) = json.loads((repo / "out" / "report.json").read_text(encoding="utf-8"))["syncs"]
-    assert again["delivered"] == 0  # ... but the state store remembered where the first ended
+    # ... but the state store remembers what the API acknowledged: nothing is sent again
+    assert (again["rows_read"], again["delivered"], again["unchanged"]) == (3, 0, 2)
     assert again["requests"] == 0
 
     summary = Path(nightly["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
     assert summary.count("## omnisync run: succeeded") == 2
     assert f"| {name} | members | 3 | 2 |" in summary
-    assert f"| {name} | members | 0 | 0 |" in summary
+    assert f"| {name} | members | 3 | 0 | 2 | 0 | 1 |" in summary
     for text in (checked.stdout, first.stdout, first.stderr, summary):
         assert TEST_API_KEY not in text
 

@@ -86,7 +86,7 @@ def test_a_retry_wait_is_shown_on_the_terminal_and_logs_stay_off_the_status_line
     text = raw.decode("utf-8", errors="replace")
     waiting = re.search(
         r"members: waiting 0m0[1-2]s: 1 batch answered (502|503|504) \(retry 1 of 2\); "
-        r"read 2/~2 \(0% done\), delivered 0, filtered 0, rejected 0, 0 records/s, "
+        r"read 2/~2 \(0% done\), delivered 0, unchanged 0, filtered 0, rejected 0, 0 records/s, "
         r"[0-9.]+/10 requests/s",
         _ANSI.sub("", text),
     )

@@ -18,7 +18,7 @@ def test_line_shows_counts_rate_and_eta_when_the_total_is_known() -> None:
     stats = SyncStats("members", read=1500, delivered=990, rejected=10)
     text = progress.line(stats, 2000, elapsed=10.0)
     assert text == (
-        "members: read 1,500/~2,000 (50% done), delivered 990, filtered 0, rejected 10, "
+        "members: read 1,500/~2,000 (50% done), delivered 990, unchanged 0, filtered 0, rejected 10, "
         "100 records/s, ETA 0m10s"
     )
     assert "ETA" not in progress.line(stats, None, elapsed=10.0)

@@ -17,7 +17,7 @@ INVALID = ROOT / "tests" / "specs" / "invalid"
 HEADER = "# yaml-language-server: $schema=../schema/omnisync.schema.json"
 
 # the invalid specs a JSON Schema can say are wrong; the others need the YAML parser's strictness
-# (refused before any schema), the semantic checks (duplicate sync names, a host per environment)
+# (refused before any schema), the semantic checks (duplicate sync names, depends_on)
 # or the environment (an unset variable is fine for an editor)
 REFUSED_BY_SCHEMA = {
     "bad_rate_limit.yaml",
@@ -37,7 +37,6 @@ SEMANTIC_ONLY = {
     "depends_on_cycle.yaml",
     "depends_on_unknown.yaml",
     "duplicate_sync_name.yaml",
-    "jp_without_base_url.yaml",
     "missing_env_var.yaml",
 }
 

@@ -42,6 +42,6 @@ def test_plan_lists_every_mapping_failure_and_every_refused_field(tmp_path: Path
         "birthday: date: '1990-02-30' does not match iso"
     )
     assert second == (
-        "members.csv:3  REJECTED sex: sex: 'robot' is not one of 'male', 'female'; "
-        "is_subscriber: is_subscriber: 'maybe' is not of type 'boolean'"
+        "members.csv:3  REJECTED sex: 'robot' is not one of 'male', 'female'; "
+        "is_subscriber: 'maybe' is text, expected true or false: map it with `cast: bool`"
     )

@@ -17,7 +17,7 @@ omnisegment:
 syncs:
   - name: members
     source: {{csv: {{path: members.csv}}}}
-    incremental: {{cursor: updated_at}}
+    incremental: {{cursor: modified}}
     destination: {{endpoint: audience}}
     mapping: {{member_sn: id}}
     delivery: {{rate_limit: {rate}}}

@@ -1,22 +1,29 @@
 """Local files matched by a glob, read in name order through the shared format readers.
 
-The position is (path, number): the path as matched (relative to the spec's directory when the
-pattern is), and the record's line (CSV, JSON Lines) or row (Parquet). Ordering by path rather than
-by an index keeps a stored position meaningful when new files join the glob between runs.
+The position is (path, number, size, mtime_ns, digest): the path as matched (relative to the spec's
+directory when the pattern is), the record's line (CSV, JSON Lines) or row (Parquet), and the
+identity of the file it was read from (connectors.file_identity). Ordering by path rather than by
+an index keeps a stored position meaningful when new files join the glob between runs; the
+identity makes a file replaced since the position was stored read again from the beginning.
 """
 
 from __future__ import annotations
 
 import glob
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+import structlog
+
 from connectors._threaded import iterate_in_thread
+from connectors.file_identity import FileIdentity, still_same
 from connectors.readers import CsvOptions, FormatError, read_records
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.records import Position, Row
+
+log = structlog.get_logger("omnisync.files")
 
 PATH_SCHEMA: dict[str, Any] = {
     "type": "string",
@@ -43,6 +50,7 @@ class FileSource:
         self.base = context.spec_dir
         self.options = CsvOptions.from_config(config)
         self.files = self._files()
+        self.notes: list[str] = []  # for the run report: what the reading changed or found
 
     def _files(self) -> list[str]:
         absolute = Path(self.pattern).is_absolute()
@@ -60,24 +68,49 @@ class FileSource:
         return path if path.is_absolute() else self.base / path
 
     def locate(self, position: Position) -> str:
-        name, number = position
+        name, number = position[:2]
         return f"{name}:{number}"
 
+    def note(self, text: str) -> None:
+        log.warning("source_note", message=text)
+        self.notes.append(text)
+
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
-        return iterate_in_thread(lambda: self._rows(resume))
+        return iterate_in_thread(lambda: self._rows(self._checked(resume)))
+
+    def _checked(self, resume: Position | None) -> Position | None:
+        """The resume position, or None when the file it was counted in is not that file anymore."""
+        if resume is None:
+            return None
+        name = str(resume[0])
+        changed = still_same(self._path(name), tuple(resume[2:]))
+        if changed is None:
+            return resume
+        self.note(
+            f"{name} changed since the stored position ({changed}): "
+            "reading every file from the beginning"
+        )
+        return None
 
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
         for name in self.files:
             if resume is not None and name < resume[0]:
                 continue
             skip_to = int(resume[1]) if resume is not None and name == resume[0] else 0
-            with self._path(name).open("rb") as stream:
+            path = self._path(name)
+            identity = FileIdentity.of(path).as_position()
+            number = skip_to
+            with path.open("rb") as stream:
                 try:
                     for number, values, error in read_records(
-                        self.format, stream, name, self.options, skip_to
+                        self.format, stream, name, self.options, skip_to, self._noter(name)
                     ):
-                        yield Row(values, (name, number), error)
+                        yield Row(values, (name, number, *identity), error)
                 except FormatError as exc:
                     raise FormatError(f"{name}: {exc}") from None
                 except (OSError, EOFError) as exc:  # a truncated or corrupt gzip member
-                    raise OmnisyncError(f"{name}: cannot be read ({exc})") from None
+                    reason = f"{name}: cannot be read past record {number} ({exc})"
+                    yield Row(None, (name, number + 1, *identity), reason)
+
+    def _noter(self, name: str) -> Callable[[str], None]:
+        return lambda text: self.note(f"{name}: {text}")

@@ -7,19 +7,22 @@ when that record cannot be read. A bad record never stops the stream.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
-from collections.abc import Iterator, Mapping
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import orjson
 
+from connectors.csv_rows import FormatError, Parsed, read_csv
 from connectors.json_safe import json_safe
+from connectors.lines import universal_lines
 from engine.errors import OmnisyncError
 
-Parsed = tuple[int, dict[str, Any] | None, str | None]
+__all__ = ["FormatError", "Parsed", "read_csv"]
 
 FORMATS = ("csv", "jsonl", "parquet")
 ENCODINGS = (
@@ -57,10 +60,6 @@ CSV_OPTIONS_SCHEMA: dict[str, Any] = {
         "description": "Header renaming: {old: new}",
     },
 }
-
-
-class FormatError(OmnisyncError):
-    """A file cannot be read at all (its header, its footer); the message names the line."""
 
 
 @dataclass(frozen=True)
@@ -104,11 +103,18 @@ def decompressed(stream: IO[bytes], name: str) -> IO[bytes]:
 
 
 def read_records(
-    fmt: str, stream: IO[bytes], name: str, options: CsvOptions, skip_to: int = 0
+    fmt: str,
+    stream: IO[bytes],
+    name: str,
+    options: CsvOptions,
+    skip_to: int = 0,
+    note: Callable[[str], None] | None = None,
 ) -> Iterator[Parsed]:
-    """Records numbered above `skip_to` (lines or rows already read are parsed, not yielded)."""
+    """Records numbered above `skip_to` (lines or rows already read are parsed, not yielded).
+
+    `note` receives what the reader changed on the way (trimmed header names)."""
     if fmt == "csv":
-        return read_csv(decompressed(stream, name), options, skip_to)
+        return read_csv(decompressed(stream, name), options, skip_to, note)
     if fmt == "jsonl":
         return read_jsonl(decompressed(stream, name), skip_to)
     if fmt == "parquet":
@@ -116,98 +122,23 @@ def read_records(
     raise OmnisyncError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
-class _Lines:
-    """Decodes one physical line at a time; a line that does not decode is remembered, not fatal.
-
-    The csv module pulls as many lines as a record needs (quoted fields span lines), so a bad
-    line is charged to the record that consumed it.
-    """
-
-    def __init__(self, stream: IO[bytes], encoding: str) -> None:
-        self.stream = stream
-        self.codec = "utf-8" if encoding == "utf-8-sig" else encoding
-        self.strip_bom = encoding == "utf-8-sig"
-        self.encoding = encoding
-        self.count = 0
-        self.bad: dict[int, str] = {}
-
-    def __iter__(self) -> Iterator[str]:
-        for raw in self.stream:
-            self.count += 1
-            if self.count == 1 and self.strip_bom and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                yield raw.decode(self.codec)
-            except UnicodeDecodeError as exc:
-                self.bad[self.count] = (
-                    f"line {self.count}: not valid {self.encoding} "
-                    f"(byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
-                )
-                yield raw.decode(self.codec, errors="replace")
-
-    def problems(self, first: int, last: int) -> list[str]:
-        return [self.bad.pop(n) for n in range(first, last + 1) if n in self.bad]
-
-
-def read_csv(stream: IO[bytes], options: CsvOptions, skip_to: int = 0) -> Iterator[Parsed]:
-    lines = _Lines(stream, options.encoding)
-    reader = csv.reader(iter(lines), delimiter=options.delimiter, quotechar=options.quotechar)
-    columns = list(options.columns) if options.columns else None
-    if options.header:
-        header = next(reader, None)
-        if header is None:
-            return
-        if lines.bad:
-            raise FormatError(f"header: {lines.problems(1, reader.line_num)[0]}")
-        columns = columns or header
-    assert columns is not None  # the schema asks for `columns` when header is false
-    columns = _renamed(columns, options.rename)
-    width = len(columns)
-    last = reader.line_num
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            first, last = last + 1, reader.line_num
-            if first > skip_to:
-                yield first, None, f"line {first}: {exc}"
-            continue
-        first, last = last + 1, reader.line_num
-        problems = lines.problems(first, last)
-        if first <= skip_to or not cells:
-            continue
-        if problems:
-            yield first, None, "; ".join(problems)
-        elif len(cells) != width:
-            yield first, None, f"line {first}: expected {width} columns, found {len(cells)}"
-        else:
-            yield first, dict(zip(columns, cells, strict=True)), None
-
-
-def _renamed(columns: list[str], rename: Mapping[str, str]) -> list[str]:
-    missing = sorted(set(rename) - set(columns))
-    if missing:
-        raise FormatError(
-            f"rename: no column named {', '.join(map(repr, missing))} in the header "
-            f"(columns: {', '.join(columns)})"
-        )
-    renamed = [rename.get(c, c) for c in columns]
-    duplicated = sorted({c for c in renamed if renamed.count(c) > 1})
-    if duplicated:
-        raise FormatError(f"header: column {', '.join(map(repr, duplicated))} appears twice")
-    return renamed
+_BIG_INT = re.compile(rb"\d{19}")  # 19 digits may not fit 64 bits: orjson would make a float
 
 
 def read_jsonl(stream: IO[bytes], skip_to: int = 0) -> Iterator[Parsed]:
-    for number, raw in enumerate(stream, start=1):
+    """One object per line (LF, CRLF or CR); integers of any size stay integers."""
+    for number, raw in enumerate(universal_lines(stream), start=1):
         if number <= skip_to or not raw.strip():
             continue
         try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            yield number, None, f"line {number}: not valid JSON ({exc.msg})"
+            value = (
+                json.loads(raw, parse_constant=_no_constant)
+                if _BIG_INT.search(raw)
+                else orjson.loads(raw)
+            )
+        except ValueError as exc:  # orjson's and json's JSONDecodeError, bad UTF-8, NaN
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            yield number, None, f"line {number}: not valid JSON ({reason})"
             continue
         if not isinstance(value, dict):
             yield (
@@ -217,6 +148,10 @@ def read_jsonl(stream: IO[bytes], skip_to: int = 0) -> Iterator[Parsed]:
             )
             continue
         yield number, value, None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) -> Iterator[Parsed]:

@@ -109,7 +109,9 @@ class SqlSource:
     def _convert(
         self, result: sa.CursorResult[Any], order: Sequence[str], resume: Position | None
     ) -> Generator[Row, None, None]:
-        names = list(result.keys())
+        # plain str: a table's reflected names are SQLAlchemy quoted_name, which JSON encoders
+        # (orjson, for the reject file and the request body) refuse as object keys
+        names = [str(n) for n in result.keys()]  # noqa: SIM118 (a Result, not a dict)
         missing = [n for n in order if n not in names]
         if missing:
             raise OmnisyncError(f"{self.sync}: the rows have no column {', '.join(missing)}")

@@ -12,6 +12,7 @@ from engine import logging as omnilog
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
 from engine.specfile.interpolate import Interpolator
+from engine.specfile.paths import reject_path
 from engine.specfile.schema import compose_schema
 from engine.specfile.validate import format_issues, schema_issues
 from engine.specfile.yaml_loader import LocatedDocument, load_yaml
@@ -184,11 +185,6 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
         delivery = dict(raw.get("delivery", {}))
         delivery["rate_limit"] = parse_rate(delivery.get("rate_limit"))
         reject_file = raw.get("reject_file") or data.get("reject_file")
-        reject_path = (
-            directory / reject_file.replace("{sync}", raw["name"])
-            if reject_file
-            else directory / ".omnisync" / f"rejects-{raw['name']}.jsonl"
-        )
         syncs.append(
             SyncSpec(
                 index=i,
@@ -203,7 +199,7 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 min_rows_for_reject_ratio=int(
                     raw.get("min_rows_for_reject_ratio", default_min_rows)
                 ),
-                reject_file=reject_path,
+                reject_file=reject_path(directory, reject_file, raw["name"]),
                 cursor=raw.get("incremental", {}).get("cursor"),
                 enabled=raw.get("enabled", True),
                 filter=raw.get("filter"),

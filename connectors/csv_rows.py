@@ -88,18 +88,9 @@ def read_csv(
     """Records numbered by the line they start on; those at or before `skip_to` are not yielded."""
     lines = _Lines(universal_lines(stream), options.encoding)
     reader = _reader(lines, options)
-    columns = list(options.columns) if options.columns else None
-    if options.header:
-        header = next(reader, None)
-        if header is None:
-            return
-        if lines.bad:
-            raise FormatError(f"header: {lines.problems(1, reader.line_num)[0]}")
-        header = _trimmed(header, note)
-        columns = columns or header
-    assert columns is not None  # the schema asks for `columns` when header is false
-    columns = _renamed(columns, options.rename)
-    lines.taken.clear()
+    columns = _columns(reader, lines, options, note)
+    if columns is None:
+        return
     while True:
         leftover = yield from _records(reader, lines, columns, skip_to)
         if not leftover:
@@ -107,6 +98,29 @@ def read_csv(
         # an unclosed quote at the first of these lines: read the others again as records
         lines = _Lines(leftover[1:], options.encoding, first=lines.count - len(leftover) + 2)
         reader = _reader(lines, options)
+
+
+def csv_columns(stream: IO[bytes], options: Any) -> list[str]:
+    """The column names records will have (the header trimmed and renamed), [] for an empty file."""
+    lines = _Lines(universal_lines(stream), options.encoding)
+    return _columns(_reader(lines, options), lines, options, None) or []
+
+
+def _columns(
+    reader: Any, lines: _Lines, options: Any, note: Callable[[str], None] | None
+) -> list[str] | None:
+    columns = list(options.columns) if options.columns else None
+    if options.header:
+        header = next(reader, None)
+        if header is None:
+            return None
+        if lines.bad:
+            raise FormatError(f"header: {lines.problems(1, lines.count)[0]}")
+        header = _trimmed(header, note)
+        columns = columns or header
+    assert columns is not None  # the schema asks for `columns` when header is false
+    lines.taken.clear()
+    return _renamed(columns, options.rename)
 
 
 def _reader(lines: _Lines, options: Any) -> Any:

@@ -18,7 +18,7 @@ import structlog
 
 from connectors._threaded import iterate_in_thread
 from connectors.file_identity import FileIdentity, still_same
-from connectors.readers import CsvOptions, FormatError, read_records
+from connectors.readers import CsvOptions, FormatError, columns_of, read_records
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.records import Position, Row
@@ -70,6 +70,19 @@ class FileSource:
     def locate(self, position: Position) -> str:
         name, number = position[:2]
         return f"{name}:{number}"
+
+    def columns(self) -> list[tuple[str, list[str]]]:
+        """Each file's columns (header, schema, or the first objects' keys); see engine.columns."""
+        parts = []
+        for name in self.files:
+            with self._path(name).open("rb") as stream:
+                try:
+                    parts.append((name, columns_of(self.format, stream, name, self.options)))
+                except FormatError as exc:
+                    raise FormatError(f"{name}: {exc}") from None
+                except (OSError, EOFError) as exc:
+                    raise OmnisyncError(f"{name}: cannot be read ({exc})") from None
+        return parts
 
     def note(self, text: str) -> None:
         log.warning("source_note", message=text)

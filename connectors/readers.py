@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +18,7 @@ from typing import IO, Any
 
 import orjson
 
-from connectors.csv_rows import FormatError, Parsed, read_csv
+from connectors.csv_rows import FormatError, Parsed, csv_columns, read_csv
 from connectors.json_safe import json_safe
 from connectors.lines import universal_lines
 from engine.errors import OmnisyncError
@@ -182,3 +183,26 @@ def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) ->
 
 def buffered(raw: io.RawIOBase, size: int = 1 << 20) -> io.BufferedReader:
     return io.BufferedReader(raw, buffer_size=size)
+
+
+JSONL_SAMPLE = 1000  # rows of a JSON Lines file whose keys stand for its columns
+
+
+def columns_of(fmt: str, stream: IO[bytes], name: str, options: CsvOptions) -> list[str]:
+    """The columns a file offers: the CSV header (trimmed, renamed), the Parquet schema, or the
+    keys of the first JSONL_SAMPLE objects of a JSON Lines file."""
+    if fmt == "csv":
+        return csv_columns(decompressed(stream, name), options)
+    if fmt == "jsonl":
+        keys: dict[str, None] = {}
+        for _number, values, _error in itertools.islice(
+            read_jsonl(decompressed(stream, name)), JSONL_SAMPLE
+        ):
+            keys.update(dict.fromkeys(values or ()))
+        return list(keys)
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.ParquetFile(stream).schema_arrow.names)
+    except Exception as exc:  # pyarrow's ArrowInvalid and friends
+        raise FormatError(f"not a readable Parquet file ({exc})") from None

@@ -18,11 +18,12 @@ import datetime as dt
 import fnmatch
 import io
 import re
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import boto3
+import structlog
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -33,6 +34,7 @@ from connectors.readers import (
     CsvOptions,
     FormatError,
     buffered,
+    columns_of,
     format_of,
     read_records,
 )
@@ -40,6 +42,8 @@ from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.logging import register_secrets
 from engine.records import Position, Row
+
+log = structlog.get_logger("omnisync.s3")
 
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 _GLOB = re.compile(r"[*?\[]")
@@ -104,10 +108,31 @@ class S3Source:
             if config.get(k)
         )
         self.sync = context.sync_name
+        self.notes: list[str] = []  # for the run report: what the reading changed or found
 
     def locate(self, position: Position) -> str:
         key, number = position[-2], position[-1]
         return f"s3://{self.bucket}/{key}:{number}"
+
+    def columns(self) -> list[tuple[str, list[str]]]:
+        """The first object's columns (header, schema or first objects' keys): one GET, not one per object."""
+        client = self._client()
+        try:
+            for obj in self._objects(client)[:1]:
+                with self._stream(client, obj) as stream:
+                    where = f"s3://{self.bucket}/{obj.key}"
+                    try:
+                        fmt = format_of(obj.key, self.format)
+                        return [(where, columns_of(fmt, stream, obj.key, self.options))]
+                    except FormatError as exc:
+                        raise FormatError(f"{where}: {exc}") from None
+                    except (OSError, EOFError) as exc:
+                        raise OmnisyncError(f"{where}: cannot be read ({exc})") from None
+            return []
+        except (BotoCoreError, ClientError) as exc:
+            raise OmnisyncError(f"{self.sync}: s3://{self.bucket}/{self.prefix}: {exc}") from None
+        finally:
+            client.close()
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         return iterate_in_thread(lambda: self._rows(resume))
@@ -160,20 +185,33 @@ class S3Source:
         self, client: Any, obj: S3Object, skip_to: int
     ) -> Generator[tuple[int, dict[str, Any] | None, str | None], None, None]:
         fmt = format_of(obj.key, self.format)
-        if fmt == "parquet":
-            stream: io.BufferedReader = buffered(RangedObject(client, self.bucket, obj))
-        else:
-            body = client.get_object(Bucket=self.bucket, Key=obj.key)["Body"]
-            stream = buffered(StreamingRaw(body))
-        with stream:
+        where = f"s3://{self.bucket}/{obj.key}"
+        number = skip_to
+        with self._stream(client, obj) as stream:
             try:
-                yield from read_records(fmt, stream, obj.key, self.options, skip_to)
+                for record in read_records(
+                    fmt, stream, obj.key, self.options, skip_to, self._noter(where)
+                ):
+                    number = record[0]
+                    yield record
             except FormatError as exc:
-                raise FormatError(f"s3://{self.bucket}/{obj.key}: {exc}") from None
-            except (OSError, EOFError) as exc:
-                raise OmnisyncError(
-                    f"s3://{self.bucket}/{obj.key}: cannot be read ({exc})"
-                ) from None
+                raise FormatError(f"{where}: {exc}") from None
+            except (OSError, EOFError) as exc:  # a gzip stream cut short: the rest is missing
+                yield number + 1, None, f"{where}: cannot be read past record {number} ({exc})"
+
+    def _noter(self, where: str) -> Callable[[str], None]:
+        def note(text: str) -> None:
+            log.warning("source_note", message=f"{where}: {text}")
+            self.notes.append(f"{where}: {text}")
+
+        return note
+
+    def _stream(self, client: Any, obj: S3Object) -> io.BufferedReader:
+        """Parquet through ranged GETs (footer first), anything else as one streamed GET."""
+        if format_of(obj.key, self.format) == "parquet":
+            return buffered(RangedObject(client, self.bucket, obj))
+        body = client.get_object(Bucket=self.bucket, Key=obj.key)["Body"]
+        return buffered(StreamingRaw(body))
 
 
 class StreamingRaw(io.RawIOBase):

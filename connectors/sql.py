@@ -75,7 +75,7 @@ class SqlSource:
         self.table: str | None = config.get("table")
         self.query: str | None = config.get("query")
         self.params: dict[str, Any] = dict(config.get("params", {}))
-        self.columns: list[str] | None = config.get("columns")
+        self.selected: list[str] | None = config.get("columns")
         self.key: list[str] | None = config.get("key")
         self.cursor = context.cursor
         self.chunk = int(config.get("chunk_size", 1000))
@@ -86,6 +86,31 @@ class SqlSource:
         names = self._order_columns() if self.key else [*self._order_columns(), "row"]
         pairs = ", ".join(f"{n}={json_safe(v)}" for n, v in zip(names, position, strict=False))
         return f"{what}[{pairs}]"
+
+    def columns(self) -> list[tuple[str, list[str]]]:
+        """The columns the rows will have, from the table or the query itself (no row is read)."""
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                if self.query is not None:
+                    stmt = sa.text(self.query).bindparams(**self.params)
+                    inner = stmt.columns().subquery("omnisync_q")
+                    query: sa.Select[Any] = (
+                        sa.select(sa.literal_column("*")).select_from(inner).limit(0)
+                    )
+                    names = [str(n) for n in conn.execute(query).keys()]  # noqa: SIM118
+                    return [("the query's result", names)]
+                table = self._selectable(conn)
+                names = [str(c.name) for c in table.columns]
+                if self.selected:
+                    names = [n for n in names if n in self.selected]
+                return [(f"table {self.table}", names)]
+        except ArgumentError as exc:
+            raise OmnisyncError(f"{self.sync}: query params: {exc}") from None
+        except SQLAlchemyError as exc:
+            raise OmnisyncError(f"{self.sync}: {self.safe_url}: {_short(exc)}") from None
+        finally:
+            engine.dispose()
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         return iterate_in_thread(lambda: self._rows(resume), self.chunk)
@@ -156,7 +181,7 @@ class SqlSource:
         resume: Position | None,
     ) -> sa.Select[Any]:
         if isinstance(selectable, sa.Table):
-            columns = [selectable.c[n] for n in self.columns] if self.columns else [selectable]
+            columns = [selectable.c[n] for n in self.selected] if self.selected else [selectable]
             stmt = sa.select(*columns)
         else:
             stmt = sa.select(sa.literal_column("*"))

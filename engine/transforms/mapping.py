@@ -10,7 +10,8 @@ Field forms (any of them may add `transforms: [...]` and `on_error: reject | nul
   {object: {key: field, ...}}  a nested object; empty sub-fields are left out
   {list: [{key: field}, ...]}  a list of objects; objects that end empty are left out
 A field whose value ends empty (None, OMIT, text that is empty or only whitespace) is left out of
-the record, so a blank cell never clears data and a key of spaces is never sent as a key; `{empty: null}` sends null, `{empty: none}` sends "none".
+the record, so a blank cell never clears data and a key of spaces is never sent as a key;
+`{empty: null}` sends null, `{empty: none}` sends "none".
 """
 
 from __future__ import annotations

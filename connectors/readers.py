@@ -20,7 +20,7 @@ import orjson
 
 from connectors.csv_rows import FormatError, Parsed, csv_columns, read_csv
 from connectors.json_safe import json_safe
-from connectors.lines import universal_lines
+from connectors.lines import UTF8_BOM, universal_lines
 from engine.errors import OmnisyncError
 
 __all__ = ["FormatError", "Parsed", "read_csv"]
@@ -131,6 +131,8 @@ def read_jsonl(stream: IO[bytes], skip_to: int = 0) -> Iterator[Parsed]:
     for number, raw in enumerate(universal_lines(stream), start=1):
         if number <= skip_to or not raw.strip():
             continue
+        if number == 1 and raw.startswith(UTF8_BOM):
+            raw = raw[3:]
         try:
             value = (
                 json.loads(raw, parse_constant=_no_constant)
@@ -175,10 +177,31 @@ def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) ->
         if not groups:
             return
         for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=groups):
-            for values in batch.to_pylist():
+            for values in _pylist(batch):
                 number += 1
-                if number > skip_to:
+                if number <= skip_to:
+                    continue
+                if isinstance(values, str):
+                    yield number, None, f"row {number}: {values}"
+                else:
                     yield number, {k: json_safe(v) for k, v in values.items()}, None
+
+
+def _pylist(batch: Any) -> list[dict[str, Any] | str]:
+    """The batch's rows; a row holding a value Python cannot represent (a nanosecond timestamp past
+    year 9999, ...) becomes the reason, so only that row is rejected."""
+    try:
+        rows: list[dict[str, Any] | str] = batch.to_pylist()
+        return rows
+    except (ValueError, OverflowError, ArithmeticError):
+        pass
+    rows = []
+    for i in range(batch.num_rows):
+        try:
+            rows.append(batch.slice(i, 1).to_pylist()[0])
+        except (ValueError, OverflowError, ArithmeticError) as exc:
+            rows.append(f"a value cannot be read ({exc})")
+    return rows
 
 
 def buffered(raw: io.RawIOBase, size: int = 1 << 20) -> io.BufferedReader:

@@ -71,7 +71,11 @@ def assert_accounted(
     for stats in result.syncs:
         data = stats.as_dict()
         finished = (
-            data["delivered"] + data["filtered"] + data["rejected"] + data["unsent"] + data["failed"]
+            data["delivered"]
+            + data["filtered"]
+            + data["rejected"]
+            + data["unsent"]
+            + data["failed"]
         )
         assert data["rows_read"] == finished, data
         assert min(data[k] for k in ("delivered", "filtered", "rejected", "unsent")) >= 0, data

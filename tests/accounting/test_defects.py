@@ -80,7 +80,8 @@ async def test_d1_sql_table_source_rejects_a_row_and_delivers_the_others(
     assert sorted(sandbox.records("audience")) == ["M1", "M2", "M4", "M5"]
     (line,) = reject_lines(tmp_path)
     assert (line["field"], line["key"]) == ("email", "M3")
-    assert line["run"] and line["position"] == f"{table}[id=3]"
+    assert line["run"]
+    assert line["position"] == f"{table}[id=3]"
     assert_accounted(result, sandbox, tmp_path)
 
 
@@ -91,7 +92,9 @@ async def test_d6_an_integer_past_64_bits_rejects_its_row_not_the_batch(
     lines = ["member_sn,points"] + [f"M{i},{i}" for i in range(1, 10)]
     lines[5] = "M5,123456789012345678901234567890"
     (tmp_path / "m.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    mapping = "      member_sn: member_sn\n      points: {from: points, transforms: [{cast: int}]}\n"
+    mapping = (
+        "      member_sn: member_sn\n      points: {from: points, transforms: [{cast: int}]}\n"
+    )
     sync = members_sync({"csv": {"path": "m.csv"}}, mapping=mapping, extra=CUSTOM_POINTS)
 
     result = await run(tmp_path, sandbox_env, sync)
@@ -116,7 +119,8 @@ def test_d6_jsonl_integers_past_64_bits_stay_integers() -> None:
     rows = list(read_jsonl(io.BytesIO(data)))
 
     assert rows[0] == (1, {"n": 123456789012345678901234567890, "s": "12345678901234567890"}, None)
-    assert rows[1][1] is None and "line 2: not valid JSON" in str(rows[1][2])
+    assert rows[1][1] is None
+    assert "line 2: not valid JSON" in str(rows[1][2])
 
 
 @pytest.mark.parametrize(
@@ -206,7 +210,8 @@ async def test_d3_a_file_replaced_since_the_stored_position_is_read_from_the_sta
     rows = await collect(source.read(stored))
 
     assert len(rows) == 1500
-    assert source.notes and "m.csv changed since the stored position" in source.notes[0]
+    assert source.notes
+    assert "m.csv changed since the stored position" in source.notes[0]
 
 
 async def test_d3_a_file_that_only_grew_resumes_after_the_stored_line(tmp_path: Path) -> None:
@@ -219,4 +224,5 @@ async def test_d3_a_file_that_only_grew_resumes_after_the_stored_line(tmp_path: 
 
     rows = await collect(source.read(stored))
 
-    assert len(rows) == 410 and not source.notes
+    assert len(rows) == 410
+    assert not source.notes

@@ -30,6 +30,17 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class EarlyStop:
+    """Stop a sync at once when, past `after` rows read, more than `ratio` of them were rejected.
+
+    Separate from max_reject_ratio, which only decides the exit code once every good row is sent:
+    a nightly run with 1% bad rows delivers the 99%, a mapping that rejects half stops early."""
+
+    ratio: float = 0.5
+    after: int = 1000
+
+
+@dataclass(frozen=True)
 class SyncSpec:
     index: int
     name: str
@@ -45,7 +56,11 @@ class SyncSpec:
     enabled: bool
     filter: str | None = None
     dedupe_key: str | None = None
-    min_rows_for_reject_ratio: int = 1000  # rows read before max_reject_ratio stops a sync early
+    early_stop: EarlyStop = EarlyStop()
+
+    @property
+    def min_rows_for_reject_ratio(self) -> int:
+        return self.early_stop.after
 
 
 @dataclass(frozen=True)
@@ -163,6 +178,13 @@ def _semantic_issues(
     return issues
 
 
+def _early_stop(block: Mapping[str, Any], default: EarlyStop) -> EarlyStop:
+    """`early_stop: {ratio, after}`; the older `min_rows_for_reject_ratio` still sets `after`."""
+    given = dict(block.get("early_stop") or {})
+    after = given.get("after", block.get("min_rows_for_reject_ratio", default.after))
+    return EarlyStop(float(given.get("ratio", default.ratio)), int(after))
+
+
 def parse_rate(value: float | str | None) -> float | None:
     """'10/s' -> 10.0, '600/min' -> 10.0; numbers are requests per second."""
     if value is None or isinstance(value, int | float):
@@ -178,7 +200,7 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
     data = doc.data
     directory = path.parent
     default_ratio = float(data.get("max_reject_ratio", 0.0))
-    default_min_rows = int(data.get("min_rows_for_reject_ratio", 1000))
+    default_stop = _early_stop(data, EarlyStop())
     syncs = []
     for i, raw in enumerate(data["syncs"]):
         ((source_type, source_block),) = raw["source"].items()
@@ -196,9 +218,7 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 mapping=raw["mapping"],
                 delivery=Delivery(**delivery),
                 max_reject_ratio=float(raw.get("max_reject_ratio", default_ratio)),
-                min_rows_for_reject_ratio=int(
-                    raw.get("min_rows_for_reject_ratio", default_min_rows)
-                ),
+                early_stop=_early_stop(raw, default_stop),
                 reject_file=reject_path(directory, reject_file, raw["name"]),
                 cursor=raw.get("incremental", {}).get("cursor"),
                 enabled=raw.get("enabled", True),

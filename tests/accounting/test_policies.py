@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from engine.errors import ExitCode, SpecError
 from tests.accounting.harness import (
-    HEAD,
     assert_accounted,
     members_sync,
     reject_lines,
@@ -247,6 +246,3 @@ async def test_d11_under_a_thousand_rows_the_message_still_names_the_sync(
     assert result.exit_code == ExitCode.REJECTS_EXCEEDED
     assert "members" in str(result.error)
     assert "max_reject_ratio" in str(result.error)
-
-
-_ = HEAD

@@ -7,9 +7,10 @@ object flows through gzip and the csv module in 1 MiB reads, and Parquet is read
 bridge from async reads back to those same synchronous readers, for no gain: the whole read runs
 in one thread, a chunk of rows per hop, and the event loop stays free.
 
-Position: (key, number) in key order, or (last_modified, key, number) with `order: last_modified`
-(last_modified as ISO 8601 UTC). A resumed read skips objects before the stored one and the
-records of that object up to the stored number.
+Position: (key, number, etag) in key order, or (last_modified, key, number, etag) with
+`order: last_modified` (last_modified as ISO 8601 UTC). A resumed read skips objects before the
+stored one and the records of that object up to the stored number; when that object was replaced
+(another ETag) every object is read again from the beginning, with a note.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class S3Object:
     key: str
     size: int
     last_modified: str  # ISO 8601, UTC
+    etag: str = ""  # the object's identity: another upload under the same key has another
 
 
 class S3Source:
@@ -111,7 +113,8 @@ class S3Source:
         self.notes: list[str] = []  # for the run report: what the reading changed or found
 
     def locate(self, position: Position) -> str:
-        key, number = position[-2], position[-1]
+        at = 1 if self.order == "key" else 2  # where the line number sits, after the place
+        key, number = position[at - 1], position[at]
         return f"s3://{self.bucket}/{key}:{number}"
 
     def columns(self) -> list[tuple[str, list[str]]]:
@@ -145,19 +148,37 @@ class S3Source:
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
         client = self._client()
         try:
-            for obj in self._objects(client):
+            objects = self._objects(client)
+            resume = self._checked(objects, resume)
+            width = 1 if self.order == "key" else 2
+            after = tuple(resume[:width]) if resume is not None else None
+            for obj in objects:
                 place = self._place(obj)
-                if resume is not None and place < tuple(resume[:-1]):
+                if after is not None and place < after:
                     continue
-                skip_to = (
-                    int(resume[-1]) if resume is not None and place == tuple(resume[:-1]) else 0
-                )
+                skip_to = int(resume[width]) if resume is not None and place == after else 0
                 for number, values, error in self._records(client, obj, skip_to):
-                    yield Row(values, (*place, number), error)
+                    yield Row(values, (*place, number, obj.etag), error)
         except (BotoCoreError, ClientError) as exc:
             raise OmnisyncError(f"{self.sync}: s3://{self.bucket}/{self.prefix}: {exc}") from None
         finally:
             client.close()
+
+    def _checked(self, objects: list[S3Object], resume: Position | None) -> Position | None:
+        """The resume position, or None when its object was replaced since (another ETag)."""
+        width = 1 if self.order == "key" else 2
+        if resume is None or len(resume) < width + 2:  # stored before positions held the ETag
+            return resume
+        place, etag = tuple(resume[:width]), resume[width + 1]
+        same = [o for o in objects if self._place(o) == place and o.etag == etag]
+        if same:
+            return resume
+        where = f"s3://{self.bucket}/{resume[width - 1]}"
+        self._noter(where)(
+            "changed since the stored position (another ETag, or gone): "
+            "reading every object from the beginning"
+        )
+        return None
 
     def _place(self, obj: S3Object) -> tuple[str, ...]:
         return (obj.last_modified, obj.key) if self.order == "last_modified" else (obj.key,)
@@ -176,7 +197,8 @@ class S3Source:
                 ):
                     continue
                 modified = item["LastModified"].astimezone(dt.UTC).isoformat()
-                objects.append(S3Object(key, int(item["Size"]), modified))
+                etag = str(item.get("ETag", "")).strip('"')
+                objects.append(S3Object(key, int(item["Size"]), modified, etag))
         if self.order == "last_modified":
             objects.sort(key=lambda o: (o.last_modified, o.key))
         return objects

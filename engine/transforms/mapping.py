@@ -101,8 +101,10 @@ class CompiledMapping:
         columns: frozenset[str],
         keep: Callable[[Mapping[str, Any]], bool] | None,
         dedupe_key: str | None,
+        fields: list[_Field] | None = None,
     ) -> None:
         self._build = build
+        self._fields = fields or []
         self._keep = keep
         self._dedupe_key = dedupe_key
         self._seen: set[int] = set()
@@ -127,6 +129,19 @@ class CompiledMapping:
         return payload
 
 
+    def partial(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields that can be produced, the failing ones left out: for the key of a reject."""
+        out: dict[str, Any] = {}
+        for field in self._fields:
+            try:
+                value = field.getter(values)
+            except (TransformError, FieldError):
+                continue
+            if value is not None and value is not OMIT and not _blank(value):
+                out[field.name] = value
+        return out
+
+
 def compile_mapping(
     mapping: Mapping[str, Any],
     registry: Registry,
@@ -145,7 +160,7 @@ def compile_mapping(
         def keep(values: Mapping[str, Any]) -> bool:
             return bool(evaluator(values))
 
-    return CompiledMapping(_build_object(fields), frozenset(columns), keep, dedupe_key)
+    return CompiledMapping(_build_object(fields), frozenset(columns), keep, dedupe_key, fields)
 
 
 class _Compiler:

@@ -204,3 +204,34 @@ async def test_s3_object(
 
     check(result, sandbox, tmp_path, f"s3-{case.id}")
     assert SECRET not in str(result.error)
+
+
+async def test_d3_an_s3_object_replaced_since_the_stored_position_is_read_again(
+    s3_url: str, tmp_path: Path
+) -> None:
+    """Defect 3 for S3: an object uploaded again under the same key is not resumed by line."""
+    from connectors.s3 import S3Source
+    from engine.contracts import SourceContext
+    from tests.integration._sources import collect
+
+    key = f"{uuid.uuid4().hex[:10]}/m.csv"
+    client = _client(s3_url)
+    client.put_object(Bucket=BUCKET, Key=key, Body=b"member_sn\n" + b"M1\n" * 1000)
+    config = {
+        "url": f"s3://{BUCKET}/{key}",
+        "endpoint_url": s3_url,
+        "region": "us-east-1",
+        "access_key_id": KEY_ID,
+        "secret_access_key": SECRET,
+    }
+    source = S3Source(config, SourceContext(tmp_path, "members"))
+    stored = (await collect(source.read(None)))[599].position
+    assert len(await collect(source.read(stored))) == 400
+
+    client.put_object(Bucket=BUCKET, Key=key, Body=b"member_sn\n" + b"N1\n" * 500 + b"M1\n" * 1000)
+    client.close()
+    source = S3Source(config, SourceContext(tmp_path, "members"))
+    rows = await collect(source.read(stored))
+
+    assert len(rows) == 1500
+    assert "changed since the stored position" in source.notes[0]

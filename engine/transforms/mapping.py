@@ -128,7 +128,6 @@ class CompiledMapping:
             self._seen.add(marker)
         return payload
 
-
     def partial(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The fields that can be produced, the failing ones left out: for the key of a reject."""
         out: dict[str, Any] = {}

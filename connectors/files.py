@@ -68,6 +68,7 @@ class FileSource:
         return path if path.is_absolute() else self.base / path
 
     def locate(self, position: Position) -> str:
+        """Where a position points, as the user finds it: path:line (or path:row)."""
         name, number = position[:2]
         return f"{name}:{number}"
 
@@ -89,6 +90,7 @@ class FileSource:
         self.notes.append(text)
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
+        """Rows after `resume`, parsed in a thread so the event loop stays free."""
         return iterate_in_thread(lambda: self._rows(self._checked(resume)))
 
     def _checked(self, resume: Position | None) -> Position | None:

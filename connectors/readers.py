@@ -65,6 +65,8 @@ CSV_OPTIONS_SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class CsvOptions:
+    """How to decode and split CSV bytes; shared by local files and S3 objects."""
+
     delimiter: str = ","
     quotechar: str = '"'
     encoding: str = "utf-8"
@@ -74,6 +76,7 @@ class CsvOptions:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CsvOptions:
+        """The CSV options of a source block, defaults filled in."""
         columns = config.get("columns")
         return cls(
             delimiter=config.get("delimiter", ","),
@@ -159,7 +162,8 @@ def _no_constant(name: str) -> Any:
 
 def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) -> Iterator[Parsed]:
     """Row group by row group, a batch at a time; groups wholly before `skip_to` are not read."""
-    import pyarrow.parquet as pq  # heavy import, only for Parquet reads
+    # heavy, so imported only for Parquet reads; pyarrow ships no type information
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     try:
         parquet = pq.ParquetFile(stream)
@@ -205,6 +209,7 @@ def _pylist(batch: Any) -> list[dict[str, Any] | str]:
 
 
 def buffered(raw: io.RawIOBase, size: int = 1 << 20) -> io.BufferedReader:
+    """A buffered reader with 1 MiB reads, so S3 bodies are not fetched a few bytes at a time."""
     return io.BufferedReader(raw, buffer_size=size)
 
 

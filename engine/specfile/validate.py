@@ -44,7 +44,7 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
 def _describe(error: ValidationError) -> list[SpecIssue]:
     path: JsonPath = tuple(error.absolute_path)
     kind = error.validator
-    value = error.instance
+    value: Any = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     if kind == "additionalProperties" and isinstance(value, dict):
         known = list(schema.get("properties", {}))
@@ -59,7 +59,8 @@ def _describe(error: ValidationError) -> list[SpecIssue]:
             for k in extras
         ]
     if kind == "required":
-        missing = [r for r in error.validator_value if r not in value]
+        required: list[str] = error.validator_value  # type: ignore[assignment]  # a list for "required"
+        missing = [r for r in required if r not in value]
         return [SpecIssue(path, f"missing required key '{m}'") for m in missing]
     if kind in ("oneOf", "anyOf") and error.context:
         return _describe(_closest(error))
@@ -74,7 +75,7 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
     if kind == "const":
         return f"must be {expected!r}, got {value!r}"
     if kind == "type":
-        names = expected if isinstance(expected, list) else [expected]
+        names: list[str] = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
         return f"expected {wanted}, got {_kind_of(value)} {_short(value)}"
     if kind == "minItems":
@@ -107,8 +108,10 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
 
 def _closest(error: ValidationError) -> ValidationError:
     """Of a oneOf's branches, the one whose type fits the value explains the failure best."""
-    same_type = [e for e in error.context if e.validator != "type"]
-    return best_match(same_type or error.context)
+    branches = error.context or []
+    same_type = [e for e in branches if e.validator != "type"]
+    closest: ValidationError = best_match(same_type or branches)
+    return closest
 
 
 def _is_source_block(schema: dict[str, Any]) -> bool:

@@ -1,4 +1,9 @@
-"""A whole run: open the destinations and the HTTP session once, run the selected syncs in order."""
+"""A whole run: open the destinations and the HTTP session once, run the selected syncs in order.
+
+Every column the syncs name is checked against their sources first (a spec error sends nothing);
+then each sync runs even when an earlier one failed, unless `fail_fast`; the result lists every
+selected sync, with why it stopped or did not run.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +19,18 @@ import structlog
 
 from engine import progress
 from engine.clock import Clock, SystemClock
+from engine.columns import column_errors
 from engine.contracts import Destination, Source, SourceContext, estimated_total
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
-from engine.errors import ExitCode, OmnisyncError
-from engine.pipeline import DEFAULT_CONCURRENCY, RejectBudget, SyncPlan, SyncRun
+from engine.errors import ExitCode, OmnisyncError, SpecError
+from engine.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
 from engine.plugins import Registry, load_registry
+from engine.reject_policy import RejectPolicy
+from engine.rejects import new_run_id
 from engine.report import RejectFile, SyncStats
 from engine.specfile import Spec, SyncSpec
-from engine.state.session import run_state
+from engine.state.session import RunState, run_state
 from engine.stop import StopRequest
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
@@ -38,13 +46,18 @@ class RunOptions:
     stop: StopRequest = field(default_factory=StopRequest)
     progress: bool = False  # draw a progress line on stderr
     full_refresh: bool = False  # ignore and clear the stored positions of the selected syncs
+    fail_fast: bool = False  # stop at the first failing sync (the others are reported not run)
 
 
 @dataclass
 class RunResult:
     syncs: list[SyncStats] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
-    error: str | None = None
+    errors: list[str] = field(default_factory=list)  # one line each, naming its sync
+
+    @property
+    def error(self) -> str | None:
+        return "\n".join(self.errors) if self.errors else None
 
 
 def selected(spec: Spec, names: Sequence[str]) -> list[SyncSpec]:
@@ -63,10 +76,12 @@ async def run_spec(
     registry: Registry | None = None,
     clock: Clock | None = None,
 ) -> RunResult:
+    """Every selected sync runs, even after one failed (unless `fail_fast`); each is reported."""
     registry = registry or load_registry()
     clock = clock or SystemClock()
     syncs = selected(spec, options.select)
     result = RunResult()
+    run_id = new_run_id()
     async with contextlib.AsyncExitStack() as stack:
         destinations = await open_destinations(stack, spec, syncs, registry)
         session = await stack.enter_async_context(_session(syncs))
@@ -74,38 +89,120 @@ async def run_spec(
         state = stack.enter_context(
             run_state(spec, registry, options.dry_run, options.full_refresh)
         )
+        plans: dict[str, SyncPlan | OmnisyncError] = {}
         for sync in syncs:
-            plan = _plan(spec, sync, registry, destinations[sync.destination_type], sender, options)
-            structlog.contextvars.bind_contextvars(sync=sync.name)
-            tracked = state.begin(sync, plan.source)
-            plan = dataclasses.replace(
-                plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint
-            )
-            run = SyncRun(plan, sender)
-            tracked.report(run.stats)
-            log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
-            clean = False
             try:
-                stats = await _run_sync(run, options.progress)
-                clean = not (options.stop.requested or stats.unsent or stats.failed)
-            except OmnisyncError as exc:
-                result.syncs.append(run.stats)
-                result.exit_code = exc.exit_code
-                result.error = str(exc)
-                log.error("sync_failed", error=str(exc), **run.stats.as_dict())
-                break
-            finally:
-                tracked.end(clean)
-                structlog.contextvars.unbind_contextvars("sync")
-            result.syncs.append(stats)
-            log.info("sync_finished", **stats.as_dict())
-            if options.stop.requested:
-                result.exit_code = options.stop.exit_code
-                result.error = f"{options.stop.reason}: stopped after the requests in flight"
-                break
-            if stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
-                result.exit_code = max(result.exit_code, ExitCode.REJECTS_EXCEEDED)
+                destination = destinations[sync.destination_type]
+                plans[sync.name] = _plan(spec, sync, registry, destination, sender, options, run_id)
+            except OmnisyncError as exc:  # a source that cannot be opened fails its sync only
+                plans[sync.name] = exc
+        await _check_columns(spec, syncs, plans)
+        for sync in syncs:
+            planned = plans[sync.name]
+            why_not = _why_not_run(options, result)
+            if why_not is not None:
+                result.syncs.append(_not_run(sync.name, why_not))
+            elif isinstance(planned, OmnisyncError):
+                _failed(result, SyncStats(sync.name), planned)
+            else:
+                await _run_one(result, sync, planned, state, sender, options)
     return result
+
+
+async def _check_columns(
+    spec: Spec, syncs: Sequence[SyncSpec], plans: dict[str, SyncPlan | OmnisyncError]
+) -> None:
+    """Every column the syncs name exists in their sources, or SpecError before anything is sent."""
+    lines: list[str] = []
+    for sync in syncs:
+        plan = plans[sync.name]
+        if isinstance(plan, SyncPlan):
+            try:
+                lines += await asyncio.to_thread(column_errors, spec, sync, plan.source)
+            except OmnisyncError as exc:  # cannot even read the header: that sync fails
+                plans[sync.name] = exc
+    if lines:
+        raise SpecError(lines)
+
+
+async def _run_one(
+    result: RunResult,
+    sync: SyncSpec,
+    plan: SyncPlan,
+    state: RunState,
+    sender: Sender,
+    options: RunOptions,
+) -> None:
+    structlog.contextvars.bind_contextvars(sync=sync.name)
+    run = SyncRun(plan, sender)
+    tracked = None
+    clean = False
+    try:
+        tracked = state.begin(sync, plan.source)
+        tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
+        if tracked.resume is not None and tracked.resumed_saved_at is not None:
+            plan.rejects.resuming(tracked.resumed_saved_at)
+        plan = dataclasses.replace(plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint)
+        run = SyncRun(plan, sender)
+        tracked.report(run.stats)
+        log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
+        stats = await _run_sync(run, options.progress)
+        clean = not (options.stop.requested or stats.unsent or stats.failed)
+    except OmnisyncError as exc:
+        _failed(result, run.stats, exc)
+        return
+    finally:
+        if tracked is not None:
+            tracked.end(clean)
+        plan.rejects.close()  # after the last save: rows past the mark are written after it
+        structlog.contextvars.unbind_contextvars("sync")
+    result.syncs.append(stats)
+    log.info("sync_finished", **stats.as_dict())
+    if options.stop.requested:
+        result.exit_code = options.stop.exit_code
+        result.errors.append(f"{options.stop.reason}: stopped after the requests in flight")
+        return
+    exceeded = (
+        plan.reject_policy.exceeded(stats.rejected, stats.read) if plan.reject_policy else None
+    )
+    if exceeded is not None:
+        result.exit_code = _worse(result.exit_code, ExitCode.REJECTS_EXCEEDED)
+        result.errors.append(exceeded)
+
+
+def _failed(result: RunResult, stats: SyncStats, exc: OmnisyncError) -> None:
+    stats.stopped = stats.stopped or str(exc)
+    result.syncs.append(stats)
+    result.exit_code = _worse(result.exit_code, exc.exit_code)
+    message = str(exc) if str(exc).startswith(f"{stats.sync}:") else f"{stats.sync}: {exc}"
+    result.errors.append(message)
+    log.error("sync_failed", error=message, **stats.as_dict())
+
+
+def _why_not_run(options: RunOptions, result: RunResult) -> str | None:
+    if options.stop.requested:
+        return f"not run: {options.stop.reason} came first"
+    if options.fail_fast and result.exit_code not in (ExitCode.OK, ExitCode.REJECTS_EXCEEDED):
+        return "not run: an earlier sync failed and --fail-fast stops at the first failure"
+    return None
+
+
+def _not_run(name: str, why: str) -> SyncStats:
+    stats = SyncStats(name, stopped=why)
+    stats.finished = stats.started
+    return stats
+
+
+_SEVERITY = [ExitCode.OK, ExitCode.REJECTS_EXCEEDED, ExitCode.SPEC_INVALID]
+
+
+def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
+    """The exit code of a run: a failure outranks rejects, a signal or a bug outranks both."""
+
+    def rank(code: ExitCode) -> int:
+        return _SEVERITY.index(code) if code in _SEVERITY else len(_SEVERITY) + int(code)
+
+    return new if rank(new) > rank(current) else current
 
 
 async def open_destinations(
@@ -171,6 +268,7 @@ def _plan(
     destination: Destination,
     sender: Sender,
     options: RunOptions,
+    run_id: str,
 ) -> SyncPlan:
     source = open_source(spec, sync, registry)
     endpoint = destination.endpoint(sync.destination)
@@ -186,9 +284,20 @@ def _plan(
         limiter=sender.limiter(endpoint, sync.delivery.rate_limit),
         policy=RetryPolicy.from_spec(sync.delivery.retry),
         rejects=RejectFile(
-            sync.reject_file, sync.name, endpoint.personal_fields, options.reveal_pii
+            sync.reject_file,
+            sync.name,
+            endpoint.personal_fields,
+            options.reveal_pii,
+            run_id=run_id,
+            dry_run=options.dry_run,
         ),
         dry_run=options.dry_run,
-        budget=RejectBudget(sync.max_reject_ratio, sync.min_rows_for_reject_ratio),
+        reject_policy=RejectPolicy(
+            sync.name,
+            sync.reject_file,
+            sync.max_reject_ratio,
+            sync.early_stop.ratio,
+            sync.early_stop.after,
+        ),
         stop=options.stop,
     )

@@ -12,9 +12,9 @@ import structlog
 from engine import logging as omnilog
 from engine import progress, signals
 from engine.cli._params import SPEC_FILE
-from engine.errors import ExitCode
-from engine.report import write_report
-from engine.runner import RunOptions, RunResult, run_spec
+from engine.errors import ExitCode, OmnisyncError
+from engine.report import SyncStats, write_report
+from engine.runner import RunOptions, RunResult, run_spec, selected
 from engine.specfile import Spec, load_spec_hiding_secrets
 from engine.stop import StopRequest
 
@@ -37,6 +37,11 @@ log = structlog.get_logger("omnisync")
     help="Ignore and clear the stored positions of the selected syncs; read from the start.",
 )
 @click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Stop at the first failing sync (default: run every sync, report each).",
+)
+@click.option(
     "--grace",
     type=float,
     default=10.0,
@@ -50,6 +55,7 @@ def run(
     report: Path | None,
     reveal_pii: bool,
     full_refresh: bool,
+    fail_fast: bool,
     grace: float,
 ) -> None:
     """Run the syncs of a spec. Exit: 0 ok, 1 delivery failed, 2 spec invalid, 3 too many
@@ -62,8 +68,16 @@ def run(
         stop=StopRequest(grace),
         progress=progress.wanted(),
         full_refresh=full_refresh,
+        fail_fast=fail_fast,
     )
-    result = asyncio.run(_run_with_signals(spec, options))
+    try:
+        result = asyncio.run(_run_with_signals(spec, options))
+    except OmnisyncError as exc:  # before any sync ran (a column missing, a destination down)
+        if report is not None:
+            why = f"not run: {str(exc).splitlines()[0]}"
+            syncs = [SyncStats(s.name, stopped=why) for s in selected(spec, select)]
+            write_report(report, syncs, int(exc.exit_code))
+        raise
     if report is not None:
         write_report(report, result.syncs, int(result.exit_code))
     _summarise(result, dry_run)
@@ -89,6 +103,9 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             click.echo(f"{data['sync']}: {note}")
         if stats.resumed_from is not None:
             click.echo(f"{data['sync']}: resumed after {stats.resumed_from}")
+        if data["stopped"] and str(data["stopped"]).startswith("not run"):
+            click.echo(f"{data['sync']}: {data['stopped']}")
+            continue
         click.echo(
             f"{data['sync']}: read {data['rows_read']}, delivered {data['delivered']}, "
             f"rejected {data['rejected']}, filtered {data['filtered']}, "
@@ -105,7 +122,5 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
         records_per_s=round(totals["delivered"] / elapsed, 1) if elapsed else 0.0,
         exit_code=int(result.exit_code),
     )
-    if result.error:
-        click.echo(f"error: {omnilog.redact(result.error)}", err=True)
-    elif result.exit_code is ExitCode.REJECTS_EXCEEDED:
-        click.echo("error: rejected rows exceed max_reject_ratio; see the reject file", err=True)
+    for error in result.errors:
+        click.echo(f"error: {omnilog.redact(error)}", err=True)

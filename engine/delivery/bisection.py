@@ -8,6 +8,7 @@ from typing import Protocol
 
 from engine.contracts import Endpoint, Verdict
 from engine.delivery.breaker import RejectBreaker
+from engine.delivery.encoding import Unencodable
 from engine.delivery.limiter import RateLimiter
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import STOPPED, RequestStats, Sender
@@ -47,16 +48,28 @@ class Bisector:
         self.stopped = stopped
         self.breaker = RejectBreaker()
 
+    async def _split(self, batch: list[Record], reason: str) -> None:
+        if len(batch) == 1:
+            self.receipts.refused(batch[0], reason)
+            return
+        middle = len(batch) // 2
+        await self.deliver(batch[:middle])
+        await self.deliver(batch[middle:])
+
     async def deliver(self, batch: list[Record]) -> None:
         """Raises DeliveryError when the sync must stop (credentials, retries spent, breaker)."""
-        answer = await self.sender.send(
-            self.endpoint,
-            [record.payload for record in batch],
-            self.limiter,
-            self.policy,
-            self.requests,
-            stopped=self.stopped,
-        )
+        try:
+            answer = await self.sender.send(
+                self.endpoint,
+                [record.payload for record in batch],
+                self.limiter,
+                self.policy,
+                self.requests,
+                stopped=self.stopped,
+            )
+        except Unencodable as exc:  # a value JSON cannot carry: split until it stands alone
+            await self._split(batch, exc.reason)
+            return
         verdict = answer.verdict
         if verdict is Verdict.FAILED and answer.message == STOPPED:
             return  # the run is stopping: these records stay unsent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import structlog
 
 from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
+from engine.delivery.encoding import build_request
 from engine.delivery.limiter import RateLimiter
 from engine.delivery.retry import RetryPolicy
 
@@ -65,7 +67,7 @@ class Sender:
         """The final answer for this request: accepted, rejected, auth, or failed after retries.
 
         `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED."""
-        request = endpoint.build_request(payloads)
+        request = build_request(endpoint, payloads)  # raises Unencodable: the caller splits
         attempt = 0
         while True:
             attempt += 1
@@ -109,7 +111,7 @@ class Sender:
     async def _post(self, endpoint: Endpoint, request: HttpRequest) -> tuple[Answer, str]:
         try:
             async with self.session.post(
-                request.url, data=request.body, headers=request.headers
+                request.url, data=_body(request.body), headers=request.headers
             ) as response:
                 content = await response.read()
                 answer = endpoint.judge(response.status, content, response.headers)
@@ -118,3 +120,11 @@ class Sender:
             return Answer(Verdict.FAILED, "request timed out"), "timeout"
         except aiohttp.ClientError as exc:
             return Answer(Verdict.FAILED, f"connection error: {type(exc).__name__}"), "connection"
+
+
+LARGE_BODY = 1 << 20  # aiohttp warns (and blocks the loop writing) bytes bodies above 1 MiB
+
+
+def _body(body: bytes) -> bytes | io.BytesIO:
+    """A large body (a record with a 10 MB field) goes as a stream, a fresh one per attempt."""
+    return io.BytesIO(body) if len(body) > LARGE_BODY else body

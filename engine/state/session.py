@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -128,7 +129,9 @@ class SyncState:
         self._saved_at = clock()
         self._broken = False  # a position that cannot be stored: stop trying
         self.resumed_from: str | None = None
+        self.resumed_saved_at: dt.datetime | None = None  # when the resumed position was saved
         self.notes: list[str] = []
+        self.before_save: Callable[[], None] | None = None  # the reject file's commit
 
     def start(self, stored: StoredPosition | None, full_refresh: bool) -> Position | None:
         if stored is None:
@@ -146,6 +149,7 @@ class SyncState:
         # their key columns once they ran their query
         self.resumed_from = stored.where or locate(self.source, stored.position)
         log.info("sync_resumed", after=self.resumed_from, saved_at=stored.saved_at.isoformat())
+        self.resumed_saved_at = stored.saved_at
         return stored.position
 
     def report(self, stats: SyncStats) -> None:
@@ -172,6 +176,8 @@ class SyncState:
     def flush(self) -> None:
         if self.dry_run or self._broken or not self._pending or self.latest is None:
             return
+        if self.before_save is not None:
+            self.before_save()
         try:
             self.store.save(
                 self.key, self.latest, self.fingerprint, locate(self.source, self.latest)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -53,6 +54,18 @@ def write_members(path: Path, rows: int) -> set[str]:
     return bad
 
 
+def received_count(sandbox: RunningSandbox) -> int:
+    return int(sandbox.stats()["received"].get("audience", 0))
+
+
+def wait_for_progress(sandbox: RunningSandbox, before: int, process: subprocess.Popen[str]) -> None:
+    """Until the run delivered something (bounded: 60 s), so the kill lands mid-run."""
+    for _ in range(600):
+        if received_count(sandbox) > before or process.poll() is not None:
+            return
+        time.sleep(0.1)
+
+
 def kill_cycles(
     tmp_path: Path, sandbox: RunningSandbox, env: dict[str, str], rows: int, kills: int
 ) -> None:
@@ -62,8 +75,10 @@ def kill_cycles(
     rng = random.Random(rows + kills)
     runs = []
     for _ in range(kills):
+        before = received_count(sandbox)
         process = start(spec, env)
-        time.sleep(rng.uniform(1.0, 3.5))
+        wait_for_progress(sandbox, before, process)
+        time.sleep(rng.uniform(0.0, 1.5))  # a random moment once it is sending
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)

@@ -140,7 +140,7 @@ async def _run_one(
     try:
         tracked = state.begin(sync, plan.source)
         tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
-        if tracked.resume is not None and tracked.resumed_saved_at is not None:
+        if tracked.resumed_saved_at is not None:  # rows the interrupted run already rejected
             plan.rejects.resuming(tracked.resumed_saved_at)
         plan = dataclasses.replace(plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint)
         run = SyncRun(plan, sender)

@@ -58,6 +58,13 @@ class OmniSegmentDestination:
                 "list: gift vouchers as a list on /api/import-gift-voucher/.",
             },
             "options": {"type": "object"},
+            "custom_fields": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "uniqueItems": True,
+                "description": "Mapped fields the endpoint does not document, sent as custom "
+                "fields; any other undocumented field is refused (a typo is not a custom field).",
+            },
         },
         "additionalProperties": False,
     }
@@ -158,7 +165,10 @@ def check_destination(
         return issues
     mode = mode or choose_mode(definition, options)
     issues.extend(_option_issues(definition, mode, options))
-    issues.extend(_mapping_issues(definition, options, mapped, check_identity=not issues))
+    custom = frozenset(block.get("custom_fields") or ())
+    issues.extend(
+        _mapping_issues(definition, options, mapped, check_identity=not issues, custom=custom)
+    )
     return issues
 
 
@@ -227,8 +237,10 @@ def _mapping_issues(
     options: Mapping[str, Any],
     mapped: frozenset[str],
     check_identity: bool,
+    custom: frozenset[str] = frozenset(),
 ) -> list[SpecIssue]:
-    """Required fields left out of the mapping; the member key only when the options are sound."""
+    """Required fields left out of the mapping; the member key only when the options are sound;
+    undocumented fields not declared as custom fields."""
     issues = []
     if options.get("merge_key") == "source_id" and not set(SOURCE_PAIR) <= mapped:
         missing = " and ".join(f for f in SOURCE_PAIR if f not in mapped)
@@ -254,12 +266,34 @@ def _mapping_issues(
         if "identifier_field" in options:
             message += f" (identifier_field is {options['identifier_field']})"
         issues.append(SpecIssue(("endpoint",), message))
+    issues.extend(_undocumented(definition, mapped, custom))
+    return issues
+
+
+def _undocumented(
+    definition: EndpointDef, mapped: frozenset[str], custom: frozenset[str]
+) -> list[SpecIssue]:
+    """Mapped fields the endpoint does not document: refused, unless declared in custom_fields
+    where the endpoint takes custom fields (a misspelt `store_name` must not go out as one)."""
     schema = data_schema(definition.schema)
-    if schema.get("additionalProperties") is False:
-        for name in sorted(mapped - set(schema.get("properties", {}))):
-            known = sorted(schema.get("properties", {}))
-            message = f"'{name}' is not a field of {definition.name}{suggest(name, known)}"
-            issues.append(SpecIssue(("endpoint",), message))
+    known = sorted(schema.get("properties", {}))
+    takes_custom = schema.get("additionalProperties") is not False
+    issues = []
+    for name in sorted(mapped - set(known)):
+        if takes_custom and name in custom:
+            continue
+        hint = suggest(name, known)
+        if takes_custom:
+            message = (
+                f"'{name}' is not a documented {definition.name} field{hint}; "
+                "if it is a custom field, list it in custom_fields"
+            )
+        else:
+            message = f"'{name}' is not a field of {definition.name}{hint}"
+        issues.append(SpecIssue(("endpoint",), message))
+    if custom and not takes_custom:
+        message = f"{definition.name} takes no custom fields"
+        issues.append(SpecIssue(("custom_fields",), message))
     return issues
 
 

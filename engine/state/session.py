@@ -35,6 +35,7 @@ log = structlog.get_logger("omnisync.state")
 DEFAULT_BACKEND = "sqlite"
 SAVE_INTERVAL = 1.0  # seconds between saves at most, while the mark moves
 SAVE_EVERY = 8  # ... or this many advances of the mark (one per finished batch at most)
+START: Position = ()  # "before the first row": stored when a run starts from the beginning
 STALE = "source changed since the stored position: starting from the beginning"
 
 
@@ -98,6 +99,8 @@ class RunState:
             dry_run=self.dry_run,
         )
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
+        if tracked.resume is None:
+            tracked.mark_start()
         return tracked
 
 
@@ -139,6 +142,10 @@ class SyncState:
         if full_refresh:
             self._forget("full_refresh", "full refresh: the stored position was ignored")
             return None
+        if stored.position == START and stored.fingerprint == self.fingerprint:
+            # a run from the beginning that ended before it saved a mark: start there again
+            self.resumed_saved_at = stored.saved_at
+            return None
         if stored.position is None:
             self._forget("state_unreadable", "the stored position is unreadable: " + STALE)
             return None
@@ -151,6 +158,17 @@ class SyncState:
         log.info("sync_resumed", after=self.resumed_from, saved_at=stored.saved_at.isoformat())
         self.resumed_saved_at = stored.saved_at
         return stored.position
+
+    def mark_start(self) -> None:
+        """Store "the beginning" (the empty position) before a run from the start writes any
+        reject: if it is killed before its first mark, its rerun knows which reject lines it
+        already wrote (those written after this save) and does not write them twice."""
+        if self.dry_run:
+            return
+        try:
+            self.store.save(self.key, START, self.fingerprint, "the beginning")
+        except PositionCodecError:  # a store that cannot hold it: rejects may then repeat
+            log.warning("state_not_saved", message="the start of the run could not be stored")
 
     def report(self, stats: SyncStats) -> None:
         stats.resumed_from = self.resumed_from

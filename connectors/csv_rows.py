@@ -100,10 +100,11 @@ def read_csv(
         reader = _reader(lines, options)
 
 
-def csv_columns(stream: IO[bytes], options: Any) -> list[str]:
-    """The column names records will have (the header trimmed and renamed), [] for an empty file."""
+def csv_columns(stream: IO[bytes], options: Any) -> list[str] | None:
+    """The column names records will have (the header trimmed and renamed); None for an empty
+    file (no header: nothing to check, and nothing will be read)."""
     lines = _Lines(universal_lines(stream), options.encoding)
-    return _columns(_reader(lines, options), lines, options, None) or []
+    return _columns(_reader(lines, options), lines, options, None)
 
 
 def _columns(

@@ -78,11 +78,13 @@ class FileSource:
         for name in self.files:
             with self._path(name).open("rb") as stream:
                 try:
-                    parts.append((name, columns_of(self.format, stream, name, self.options)))
+                    columns = columns_of(self.format, stream, name, self.options)
                 except FormatError as exc:
                     raise FormatError(f"{name}: {exc}") from None
                 except (OSError, EOFError) as exc:
                     raise OmnisyncError(f"{name}: cannot be read ({exc})") from None
+            if columns is not None:  # an empty file has no columns to check, and no rows
+                parts.append((name, columns))
         return parts
 
     def note(self, text: str) -> None:

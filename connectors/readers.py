@@ -216,9 +216,9 @@ def buffered(raw: io.RawIOBase, size: int = 1 << 20) -> io.BufferedReader:
 JSONL_SAMPLE = 1000  # rows of a JSON Lines file whose keys stand for its columns
 
 
-def columns_of(fmt: str, stream: IO[bytes], name: str, options: CsvOptions) -> list[str]:
+def columns_of(fmt: str, stream: IO[bytes], name: str, options: CsvOptions) -> list[str] | None:
     """The columns a file offers: the CSV header (trimmed, renamed), the Parquet schema, or the
-    keys of the first JSONL_SAMPLE objects of a JSON Lines file."""
+    keys of the first JSONL_SAMPLE objects of a JSON Lines file; None when the file is empty."""
     if fmt == "csv":
         return csv_columns(decompressed(stream, name), options)
     if fmt == "jsonl":
@@ -227,7 +227,7 @@ def columns_of(fmt: str, stream: IO[bytes], name: str, options: CsvOptions) -> l
             read_jsonl(decompressed(stream, name)), JSONL_SAMPLE
         ):
             keys.update(dict.fromkeys(values or ()))
-        return list(keys)
+        return list(keys) or None
     import pyarrow.parquet as pq
 
     try:

@@ -135,7 +135,8 @@ class S3Source:
                     where = f"s3://{self.bucket}/{obj.key}"
                     try:
                         fmt = format_of(obj.key, self.format)
-                        return [(where, columns_of(fmt, stream, obj.key, self.options))]
+                        columns = columns_of(fmt, stream, obj.key, self.options)
+                        return [(where, columns)] if columns is not None else []
                     except FormatError as exc:
                         raise FormatError(f"{where}: {exc}") from None
                     except (OSError, EOFError) as exc:

@@ -226,3 +226,17 @@ async def test_d3_a_file_that_only_grew_resumes_after_the_stored_line(tmp_path: 
 
     assert len(rows) == 410
     assert not source.notes
+
+
+async def test_d7_padded_header_names_are_trimmed_with_a_note_in_the_report(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """Defect 7: ` member_sn ` rejected every row as 'member_sn is required'."""
+    (tmp_path / "m.csv").write_bytes(b"\xef\xbb\xbf member_sn , name\rM1,a\rM2,b\r")
+
+    result = await run(tmp_path, sandbox_env, members_sync({"csv": {"path": "m.csv"}}))
+
+    stats = result.syncs[0]
+    assert (stats.delivered, stats.rejected) == (2, 0)
+    assert any("header names trimmed of spaces: ' member_sn '" in note for note in stats.notes)
+    assert_accounted(result, sandbox, tmp_path)

@@ -59,6 +59,10 @@ class RunResult:
     def error(self) -> str | None:
         return "\n".join(self.errors) if self.errors else None
 
+    @error.setter
+    def error(self, value: str | None) -> None:
+        self.errors = [value] if value else []
+
 
 def selected(spec: Spec, names: Sequence[str]) -> list[SyncSpec]:
     known = {s.name for s in spec.syncs}

@@ -218,15 +218,24 @@ JSONL_SAMPLE = 1000  # rows of a JSON Lines file whose keys stand for its column
 
 def columns_of(fmt: str, stream: IO[bytes], name: str, options: CsvOptions) -> list[str] | None:
     """The columns a file offers: the CSV header (trimmed, renamed), the Parquet schema, or the
-    keys of the first JSONL_SAMPLE objects of a JSON Lines file; None when the file is empty."""
+    keys of the first JSONL_SAMPLE objects of a JSON Lines file; None when the file is empty.
+
+    A gzip stream cut short yields what was read before the cut (the read itself then rejects
+    one row where it breaks)."""
     if fmt == "csv":
-        return csv_columns(decompressed(stream, name), options)
+        try:
+            return csv_columns(decompressed(stream, name), options)
+        except (OSError, EOFError):
+            return None
     if fmt == "jsonl":
         keys: dict[str, None] = {}
-        for _number, values, _error in itertools.islice(
-            read_jsonl(decompressed(stream, name)), JSONL_SAMPLE
-        ):
-            keys.update(dict.fromkeys(values or ()))
+        try:
+            for _number, values, _error in itertools.islice(
+                read_jsonl(decompressed(stream, name)), JSONL_SAMPLE
+            ):
+                keys.update(dict.fromkeys(values or ()))
+        except (OSError, EOFError):
+            pass
         return list(keys) or None
     import pyarrow.parquet as pq
 

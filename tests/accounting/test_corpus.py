@@ -18,6 +18,7 @@ import boto3
 import pytest
 import sqlalchemy as sa
 from moto.server import ThreadedMotoServer
+from sqlalchemy.dialects import mysql
 
 from engine.errors import SpecError
 from engine.runner import RunResult
@@ -102,7 +103,7 @@ def database(request: pytest.FixtureRequest) -> str:
 
 
 _SQL_TYPES = {
-    "text": sa.Text,
+    "text": lambda: sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"),
     "numeric": lambda: sa.Numeric(40, 0),
     "bigint": sa.BigInteger,
     "binary": sa.LargeBinary,

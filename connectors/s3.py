@@ -23,10 +23,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import boto3
 import structlog
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from connectors._threaded import iterate_in_thread
 from connectors.readers import (
@@ -41,8 +38,18 @@ from connectors.readers import (
 )
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
+from engine.lazy import lazy_module
 from engine.logging import register_secrets
 from engine.records import Position, Row
+
+if TYPE_CHECKING:
+    import boto3
+    import botocore.config as botocore_config
+    import botocore.exceptions as botocore_errors
+else:  # boto3 is imported when a spec reads from S3, not when the CLI starts
+    boto3 = lazy_module("boto3")
+    botocore_config = lazy_module("botocore.config")
+    botocore_errors = lazy_module("botocore.exceptions")
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -142,7 +149,7 @@ class S3Source:
                     except (OSError, EOFError) as exc:
                         raise OmnisyncError(f"{where}: cannot be read ({exc})") from None
             return []
-        except (BotoCoreError, ClientError) as exc:
+        except (botocore_errors.BotoCoreError, botocore_errors.ClientError) as exc:
             raise OmnisyncError(f"{self.sync}: s3://{self.bucket}/{self.prefix}: {exc}") from None
         finally:
             client.close()
@@ -153,7 +160,7 @@ class S3Source:
 
     def _client(self) -> S3Client:
         args = {k: v for k, v in self.client_args.items() if v is not None}
-        config = Config(retries={"max_attempts": 5, "mode": "standard"})
+        config = botocore_config.Config(retries={"max_attempts": 5, "mode": "standard"})
         return boto3.session.Session().client("s3", config=config, **args)
 
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
@@ -170,7 +177,7 @@ class S3Source:
                 skip_to = int(resume[width]) if resume is not None and place == after else 0
                 for number, values, error in self._records(client, obj, skip_to):
                     yield Row(values, (*place, number, obj.etag), error)
-        except (BotoCoreError, ClientError) as exc:
+        except (botocore_errors.BotoCoreError, botocore_errors.ClientError) as exc:
             raise OmnisyncError(f"{self.sync}: s3://{self.bucket}/{self.prefix}: {exc}") from None
         finally:
             client.close()

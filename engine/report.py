@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from engine.delivery.sender import RequestStats
+from engine.delivery.counts import RequestStats
 from engine.rejects import RejectFile, mask, mask_fields
 
 

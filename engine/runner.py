@@ -1,8 +1,10 @@
-"""A whole run: open the destinations and the HTTP session once, run the selected syncs in order.
+"""A whole run: open the destinations and the HTTP session once, run the selected syncs together.
 
-Every column the syncs name is checked against their sources first (a spec error sends nothing);
-then each sync runs even when an earlier one failed, unless `fail_fast`; the result lists every
-selected sync, with why it stopped or did not run.
+Syncs start at the same time (engine/schedule.py) except where `depends_on` orders them; one
+sync's failure does not stop the others (`fail_fast` runs them one at a time and stops at the
+first failure), and a sync whose dependency did not finish cleanly is skipped with the reason.
+Each sync keeps its own stats, reject file, state and log binding. Before any sync starts, every
+column the syncs name is looked up in their sources: a missing one is a spec error, nothing sent.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from engine.clock import Clock, SystemClock
 from engine.columns import column_errors
 from engine.contracts import Destination, Source, SourceContext, estimated_total
 from engine.delivery.retry import RetryPolicy
-from engine.delivery.sender import Sender
+from engine.delivery.sender import Sender, departures
 from engine.errors import ExitCode, OmnisyncError, SpecError
 from engine.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
 from engine.plugins import Registry, load_registry
 from engine.reject_policy import RejectPolicy
 from engine.rejects import new_run_id
 from engine.report import RejectFile, SyncStats
+from engine.schedule import Finished, run_syncs
 from engine.specfile import Spec, SyncSpec
 from engine.state.session import RunState, run_state
 from engine.stop import StopRequest
@@ -46,22 +49,14 @@ class RunOptions:
     stop: StopRequest = field(default_factory=StopRequest)
     progress: bool = False  # draw a progress line on stderr
     full_refresh: bool = False  # ignore and clear the stored positions of the selected syncs
-    fail_fast: bool = False  # stop at the first failing sync (the others are reported not run)
+    fail_fast: bool = False  # one sync at a time, in the spec's order; stop at the first failure
 
 
 @dataclass
 class RunResult:
     syncs: list[SyncStats] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
-    errors: list[str] = field(default_factory=list)  # one line each, naming its sync
-
-    @property
-    def error(self) -> str | None:
-        return "\n".join(self.errors) if self.errors else None
-
-    @error.setter
-    def error(self, value: str | None) -> None:
-        self.errors = [value] if value else []
+    error: str | None = None
 
 
 def selected(spec: Spec, names: Sequence[str]) -> list[SyncSpec]:
@@ -80,133 +75,161 @@ async def run_spec(
     registry: Registry | None = None,
     clock: Clock | None = None,
 ) -> RunResult:
-    """Every selected sync runs, even after one failed (unless `fail_fast`); each is reported."""
     registry = registry or load_registry()
     clock = clock or SystemClock()
     syncs = selected(spec, options.select)
     result = RunResult()
-    run_id = new_run_id()
+    failures: dict[str, OmnisyncError] = {}
+    run_id = new_run_id()  # on every reject line of this run
+    await _check_columns(spec, syncs, registry)
+    one_at_a_time = asyncio.Lock() if options.fail_fast else None
     async with contextlib.AsyncExitStack() as stack:
         destinations = await open_destinations(stack, spec, syncs, registry)
-        session = await stack.enter_async_context(_session(syncs))
+        session = await stack.enter_async_context(_session(syncs, clock))
         sender = Sender(session, clock)
         state = stack.enter_context(
             run_state(spec, registry, options.dry_run, options.full_refresh)
         )
-        plans: dict[str, SyncPlan | OmnisyncError] = {}
-        for sync in syncs:
-            try:
+        board = progress.Board()
+        display = asyncio.create_task(progress.show(board)) if options.progress else None
+
+        async def run(sync: SyncSpec) -> Finished[SyncStats]:
+            async with one_at_a_time or contextlib.nullcontext():  # FIFO: the spec's order
+                if options.stop.requested:
+                    why = f"not run: {options.stop.reason} came first"
+                    return Finished(_not_run(sync, why), False)
+                if one_at_a_time is not None and failures:
+                    why = (
+                        "not run: an earlier sync failed and --fail-fast stops at the first failure"
+                    )
+                    return Finished(_not_run(sync, why), False)
                 destination = destinations[sync.destination_type]
-                plans[sync.name] = _plan(spec, sync, registry, destination, sender, options, run_id)
-            except OmnisyncError as exc:  # a source that cannot be opened fails its sync only
-                plans[sync.name] = exc
-        await _check_columns(spec, syncs, plans)
-        for sync in syncs:
-            planned = plans[sync.name]
-            why_not = _why_not_run(options, result)
-            if why_not is not None:
-                result.syncs.append(_not_run(sync.name, why_not))
-            elif isinstance(planned, OmnisyncError):
-                _failed(result, SyncStats(sync.name), planned)
-            else:
-                await _run_one(result, sync, planned, state, sender, options)
+                try:
+                    stats, clean = await _run_one(
+                        spec, sync, registry, destination, sender, state, options, board, run_id
+                    )
+                except SyncFailed as failed:
+                    failures[sync.name] = failed.error
+                    return Finished(failed.stats, False)
+                return Finished(stats, clean)  # rejects over the ratio still let dependants run
+
+        try:
+            result.syncs = await run_syncs(syncs, run, _not_run)
+        finally:
+            if display is not None:
+                display.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await display
+    failed = [failures[sync.name] for sync in syncs if sync.name in failures]
+    exceeded = [
+        message
+        for sync, stats in zip(syncs, result.syncs, strict=True)
+        if (message := _policy(sync).exceeded(stats.rejected, stats.read)) is not None
+    ]
+    messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
+    result.error = "\n".join([*messages, *exceeded]) or None
+    if failed:  # a failure outranks rejects; the first in the spec's order gives the code
+        result.exit_code = failed[0].exit_code
+    elif exceeded:
+        result.exit_code = ExitCode.REJECTS_EXCEEDED
+    if options.stop.requested:
+        result.exit_code = options.stop.exit_code
+        result.error = f"{options.stop.reason}: stopped after the requests in flight"
     return result
 
 
-async def _check_columns(
-    spec: Spec, syncs: Sequence[SyncSpec], plans: dict[str, SyncPlan | OmnisyncError]
-) -> None:
-    """Every column the syncs name exists in their sources, or SpecError before anything is sent."""
+async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Registry) -> None:
+    """Every column the syncs name exists in their sources, or SpecError before anything is sent.
+
+    A source that cannot be opened here is left to its sync, which then fails on its own."""
     lines: list[str] = []
     for sync in syncs:
-        plan = plans[sync.name]
-        if isinstance(plan, SyncPlan):
-            try:
-                lines += await asyncio.to_thread(column_errors, spec, sync, plan.source)
-            except OmnisyncError as exc:  # cannot even read the header: that sync fails
-                plans[sync.name] = exc
+        try:
+            source = open_source(spec, sync, registry)
+            lines += await asyncio.to_thread(column_errors, spec, sync, source)
+        except OmnisyncError:
+            continue
     if lines:
         raise SpecError(lines)
 
 
+def _policy(sync: SyncSpec) -> RejectPolicy:
+    return RejectPolicy(
+        sync.name,
+        sync.reject_file,
+        sync.max_reject_ratio,
+        sync.early_stop.ratio,
+        sync.early_stop.after,
+    )
+
+
+def _named(name: str, error: OmnisyncError) -> str:
+    text = str(error)
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+
+
+class SyncFailed(Exception):
+    """One sync failed; the run goes on with the others."""
+
+    def __init__(self, stats: SyncStats, error: OmnisyncError) -> None:
+        super().__init__(str(error))
+        self.stats = stats
+        self.error = error
+
+
 async def _run_one(
-    result: RunResult,
+    spec: Spec,
     sync: SyncSpec,
-    plan: SyncPlan,
-    state: RunState,
+    registry: Registry,
+    destination: Destination,
     sender: Sender,
+    state: RunState,
     options: RunOptions,
-) -> None:
-    structlog.contextvars.bind_contextvars(sync=sync.name)
-    run = SyncRun(plan, sender)
+    board: progress.Board,
+    run_id: str,
+) -> tuple[SyncStats, bool]:
+    """One sync from plan to report, in its own task: (stats, finished cleanly)."""
+    structlog.contextvars.bind_contextvars(sync=sync.name)  # this task's context only
+    stats = SyncStats(sync.name)
     tracked = None
+    plan = None
     clean = False
     try:
+        plan = _plan(spec, sync, registry, destination, sender, options, run_id)
         tracked = state.begin(sync, plan.source)
         tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
         if tracked.resumed_saved_at is not None:  # rows the interrupted run already rejected
             plan.rejects.resuming(tracked.resumed_saved_at)
         plan = dataclasses.replace(plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint)
         run = SyncRun(plan, sender)
-        tracked.report(run.stats)
+        stats = run.stats
+        tracked.report(stats)
         log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
-        stats = await _run_sync(run, options.progress)
+        board.add(stats, estimated_total(plan.source) if options.progress else None)
+        try:
+            stats = await run.run()
+        finally:
+            board.remove(stats)
         clean = not (options.stop.requested or stats.unsent or stats.failed)
     except OmnisyncError as exc:
-        _failed(result, run.stats, exc)
-        return
+        stats.stopped = stats.stopped or str(exc)
+        log.error("sync_failed", error=str(exc), **stats.as_dict())
+        raise SyncFailed(stats, exc) from None
     finally:
         if tracked is not None:
             tracked.end(clean)
-        plan.rejects.close()  # after the last save: rows past the mark are written after it
-        structlog.contextvars.unbind_contextvars("sync")
-    result.syncs.append(stats)
+        if plan is not None:
+            plan.rejects.close()  # after the last save: rows past the mark are written after it
     log.info("sync_finished", **stats.as_dict())
-    if options.stop.requested:
-        result.exit_code = options.stop.exit_code
-        result.errors.append(f"{options.stop.reason}: stopped after the requests in flight")
-        return
-    exceeded = (
-        plan.reject_policy.exceeded(stats.rejected, stats.read) if plan.reject_policy else None
-    )
-    if exceeded is not None:
-        result.exit_code = _worse(result.exit_code, ExitCode.REJECTS_EXCEEDED)
-        result.errors.append(exceeded)
+    return stats, clean
 
 
-def _failed(result: RunResult, stats: SyncStats, exc: OmnisyncError) -> None:
-    stats.stopped = stats.stopped or str(exc)
-    result.syncs.append(stats)
-    result.exit_code = _worse(result.exit_code, exc.exit_code)
-    message = str(exc) if str(exc).startswith(f"{stats.sync}:") else f"{stats.sync}: {exc}"
-    result.errors.append(message)
-    log.error("sync_failed", error=message, **stats.as_dict())
-
-
-def _why_not_run(options: RunOptions, result: RunResult) -> str | None:
-    if options.stop.requested:
-        return f"not run: {options.stop.reason} came first"
-    if options.fail_fast and result.exit_code not in (ExitCode.OK, ExitCode.REJECTS_EXCEEDED):
-        return "not run: an earlier sync failed and --fail-fast stops at the first failure"
-    return None
-
-
-def _not_run(name: str, why: str) -> SyncStats:
-    stats = SyncStats(name, stopped=why)
+def _not_run(sync: SyncSpec, why: str) -> SyncStats:
+    """A sync that did not start: nothing read, and the reason in the report."""
+    stats = SyncStats(sync.name, stopped=why)
     stats.finished = stats.started
+    log.warning("sync_not_run", sync=sync.name, reason=why)
     return stats
-
-
-_SEVERITY = [ExitCode.OK, ExitCode.REJECTS_EXCEEDED, ExitCode.SPEC_INVALID]
-
-
-def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
-    """The exit code of a run: a failure outranks rejects, a signal or a bug outranks both."""
-
-    def rank(code: ExitCode) -> int:
-        return _SEVERITY.index(code) if code in _SEVERITY else len(_SEVERITY) + int(code)
-
-    return new if rank(new) > rank(current) else current
 
 
 async def open_destinations(
@@ -241,19 +264,7 @@ def compile_sync_mapping(
     )
 
 
-async def _run_sync(run: SyncRun, show_progress: bool) -> SyncStats:
-    if not show_progress:
-        return await run.run()
-    display = asyncio.create_task(progress.show(run.stats, estimated_total(run.plan.source)))
-    try:
-        return await run.run()
-    finally:
-        display.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await display
-
-
-def _session(syncs: list[SyncSpec]) -> aiohttp.ClientSession:
+def _session(syncs: list[SyncSpec], clock: Clock) -> aiohttp.ClientSession:
     timeout = max((s.delivery.timeout for s in syncs), default=60.0)
     # One pooled, keep-alive session for the whole run; TLS verified with the system's CAs.
     connector = aiohttp.TCPConnector(limit=64, ssl=ssl.create_default_context())
@@ -262,6 +273,7 @@ def _session(syncs: list[SyncSpec]) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout)),
         skip_auto_headers=("User-Agent",),
         headers={"User-Agent": "omnisync"},
+        trace_configs=[departures(clock)],  # a request's window slot is when it really left
     )
 
 
@@ -285,7 +297,7 @@ def _plan(
         endpoint=endpoint,
         batch_size=batch_size,
         concurrency=sync.delivery.concurrency or DEFAULT_CONCURRENCY,
-        limiter=sender.limiter(endpoint, sync.delivery.rate_limit),
+        limiter=sender.limiter(endpoint, sync.delivery.rate_limit, owner=sync.name),
         policy=RetryPolicy.from_spec(sync.delivery.retry),
         rejects=RejectFile(
             sync.reject_file,
@@ -296,12 +308,6 @@ def _plan(
             dry_run=options.dry_run,
         ),
         dry_run=options.dry_run,
-        reject_policy=RejectPolicy(
-            sync.name,
-            sync.reject_file,
-            sync.max_reject_ratio,
-            sync.early_stop.ratio,
-            sync.early_stop.after,
-        ),
+        reject_policy=_policy(sync),
         stop=options.stop,
     )

@@ -12,10 +12,7 @@ import click
 import structlog
 
 from engine.cli._params import SPEC_FILE
-from engine.columns import column_errors
 from engine.errors import OmnisyncError, SpecError
-from engine.plugins import load_registry
-from engine.runner import open_source
 from engine.specfile import Spec, load_spec_hiding_secrets
 
 log = structlog.get_logger("omnisync")
@@ -46,6 +43,10 @@ def validate(files: tuple[Path, ...], offline: bool) -> None:
 
 def _column_problems(spec: Spec) -> list[str]:
     """Missing columns; a source that cannot be opened is skipped with a warning, not an error."""
+    from engine.columns import column_errors  # the sources are imported when they are opened
+    from engine.plugins import load_registry
+    from engine.runner import open_source
+
     registry = load_registry()
     lines: list[str] = []
     for sync in spec.syncs:

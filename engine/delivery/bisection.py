@@ -9,7 +9,7 @@ from typing import Protocol
 from engine.contracts import Endpoint, Verdict
 from engine.delivery.breaker import RejectBreaker
 from engine.delivery.encoding import Unencodable
-from engine.delivery.limiter import RateLimiter
+from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import STOPPED, RequestStats, Sender
 from engine.errors import DeliveryError
@@ -32,7 +32,7 @@ class Bisector:
         name: str,
         sender: Sender,
         endpoint: Endpoint,
-        limiter: RateLimiter,
+        limiter: Pacer,
         policy: RetryPolicy,
         requests: RequestStats,
         receipts: Receipts,

@@ -14,7 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from engine.contracts import Source, SourceContext
 from engine.errors import SpecIssue
+from engine.plugins import Registry
 from engine.specfile import Spec, SyncSpec
 from engine.specfile.validate import format_issues
 from engine.suggest import suggest
@@ -103,6 +105,13 @@ def missing(sync: SyncSpec, parts: Sequence[tuple[str, Sequence[str]]]) -> list[
             )
             break
     return issues
+
+
+def source_of(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
+    """The sync's source, built as a run builds it (without the delivery stack: `validate`)."""
+    context = SourceContext(spec.directory, sync.name, sync.cursor)
+    source: Source = registry.sources[sync.source_type](sync.source, context)
+    return source
 
 
 def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:

@@ -21,8 +21,8 @@ import structlog
 
 from engine import progress
 from engine.clock import Clock, SystemClock
-from engine.columns import column_errors
-from engine.contracts import Destination, Source, SourceContext, estimated_total
+from engine.columns import column_errors, source_of
+from engine.contracts import Destination, Source, estimated_total
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender, departures
 from engine.errors import ExitCode, OmnisyncError, SpecError
@@ -247,9 +247,7 @@ async def open_destinations(
 
 
 def open_source(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
-    context = SourceContext(spec.directory, sync.name, sync.cursor)
-    source: Source = registry.sources[sync.source_type](sync.source, context)
-    return source
+    return source_of(spec, sync, registry)
 
 
 def compile_sync_mapping(

@@ -43,15 +43,14 @@ def validate(files: tuple[Path, ...], offline: bool) -> None:
 
 def _column_problems(spec: Spec) -> list[str]:
     """Missing columns; a source that cannot be opened is skipped with a warning, not an error."""
-    from engine.columns import column_errors  # the sources are imported when they are opened
+    from engine.columns import column_errors, source_of  # sources load when they are opened
     from engine.plugins import load_registry
-    from engine.runner import open_source
 
     registry = load_registry()
     lines: list[str] = []
     for sync in spec.syncs:
         try:
-            lines += column_errors(spec, sync, open_source(spec, sync, registry))
+            lines += column_errors(spec, sync, source_of(spec, sync, registry))
         except OmnisyncError as exc:
             click.echo(
                 f"{sync.name}: columns not checked, the source cannot be opened: {exc}", err=True

@@ -6,20 +6,16 @@ catalogue, each problem as a SpecIssue pointing into the block.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 from jsonschema import Draft202012Validator
 
-from connectors.omnisegment.catalogue import (
-    CATALOGUE,
-    ENVIRONMENTS,
-    SOURCE_PAIR,
-    EndpointDef,
-    Route,
-)
+from connectors.omnisegment.catalogue import CATALOGUE, SOURCE_PAIR, EndpointDef, Route
 from connectors.omnisegment.endpoint import OmniSegmentEndpoint, data_schema, required_fields
+from connectors.omnisegment.hosts import ENVIRONMENTS, override_issues, route_base, utc_offset
 from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
 from connectors.omnisegment.sandbox.cli import sandbox as sandbox_command
 from engine.errors import OmnisyncError, SpecIssue
@@ -65,6 +61,14 @@ class OmniSegmentDestination:
                 "description": "Mapped fields the endpoint does not document, sent as custom "
                 "fields; any other undocumented field is refused (a typo is not a custom field).",
             },
+            "path": {
+                "type": "string",
+                "description": "Override the route's path (only where the reference is unsure).",
+            },
+            "host": {
+                "type": "string",
+                "description": "Override the route's host (only where the reference is unsure).",
+            },
         },
         "additionalProperties": False,
     }
@@ -84,10 +88,6 @@ class OmniSegmentDestination:
     def check_connection(self) -> list[SpecIssue]:
         """Problems of the connection block that its schema cannot say (host, credentials)."""
         env = self.environment
-        undocumented = env not in (None, "sandbox") and ENVIRONMENTS[env][0] is None
-        if self.base_url is None and undocumented:
-            message = f"no host is documented for '{env}': set omnisegment.base_url"
-            return [SpecIssue(("environment",), message)]
         if env != "sandbox" and not (self.connection.get("tid") and self.connection.get("api_key")):
             message = "tid and api_key are required (e.g. api_key: ${OMNISEGMENT_API_KEY})"
             return [SpecIssue((), message)]
@@ -96,13 +96,9 @@ class OmniSegmentDestination:
     # -- running -----------------------------------------------------------------------------
 
     def default_utc_offset(self) -> str:
-        """The offset given to naive datetimes: the block's utc_offset, else the environment's."""
-        offset = self.connection.get("utc_offset")
-        return (
-            str(offset)
-            if offset
-            else ENVIRONMENTS.get(self.environment or "tw", ENVIRONMENTS["tw"])[1]
-        )
+        """The offset given to naive datetimes: the block's utc_offset, else the environment's
+        (named, or the one whose host base_url names)."""
+        return utc_offset(self.connection)
 
     async def __aenter__(self) -> OmniSegmentDestination:
         if self.base_url is None and self.environment == "sandbox":
@@ -131,8 +127,10 @@ class OmniSegmentDestination:
         route = route_for(definition, block)
         tid = self.connection.get("tid", SANDBOX_TID if self._sandbox else "")
         api_key = self.connection.get("api_key", SANDBOX_API_KEY if self._sandbox else "")
+        base = route_base(self.connection, self.base_url, route, block)
+        options = block.get("options", {})
         return OmniSegmentEndpoint(
-            definition, route, self.base_url.rstrip("/"), tid, api_key, block.get("options", {})
+            definition, route, base, tid, api_key, options, block.get("path")
         )
 
 
@@ -164,6 +162,7 @@ def check_destination(
     if issues:
         return issues
     mode = mode or choose_mode(definition, options)
+    issues.extend(override_issues(definition.name, definition.routes[mode], block))
     issues.extend(_option_issues(definition, mode, options))
     custom = frozenset(block.get("custom_fields") or ())
     issues.extend(
@@ -256,8 +255,12 @@ def _mapping_issues(
         required, identity = required_fields(definition, options)
     except (KeyError, TypeError):  # options already reported as invalid
         return issues
+    schema = data_schema(definition.schema)
+    known = sorted(schema.get("properties", {}))
+    closed = schema.get("additionalProperties") is False
+    misspelt = _misspellings([n for n in required if n not in mapped], mapped, known)
     for name in required:
-        if name not in mapped:
+        if name not in mapped and name not in misspelt.values():
             message = f"{definition.name} requires '{name}': map it (it is not in the mapping)"
             issues.append(SpecIssue(("endpoint",), message))
     if check_identity and identity and not any(set(group) <= mapped for group in identity):
@@ -266,35 +269,35 @@ def _mapping_issues(
         if "identifier_field" in options:
             message += f" (identifier_field is {options['identifier_field']})"
         issues.append(SpecIssue(("endpoint",), message))
-    issues.extend(_undocumented(definition, mapped, custom))
-    return issues
-
-
-def _undocumented(
-    definition: EndpointDef, mapped: frozenset[str], custom: frozenset[str]
-) -> list[SpecIssue]:
-    """Mapped fields the endpoint does not document: refused, unless declared in custom_fields
-    where the endpoint takes custom fields (a misspelt `store_name` must not go out as one)."""
-    schema = data_schema(definition.schema)
-    known = sorted(schema.get("properties", {}))
-    takes_custom = schema.get("additionalProperties") is not False
-    issues = []
-    for name in sorted(mapped - set(known)):
-        if takes_custom and name in custom:
-            continue
+    for name in sorted(misspelt):
+        message = (
+            f"'{name}' looks like a misspelling of '{misspelt[name]}', which {definition.name} "
+            f"requires: rename the mapping key to '{misspelt[name]}'"
+        )
+        issues.append(SpecIssue(("mapping", name), message, at_key=True, in_sync=True))
+    for name in sorted(mapped - set(known) - set(misspelt) - (set() if closed else custom)):
+        # an open record takes custom fields, but only declared ones: a typo is not a field
         hint = suggest(name, known)
-        if takes_custom:
-            message = (
-                f"'{name}' is not a documented {definition.name} field{hint}; "
-                "if it is a custom field, list it in custom_fields"
-            )
-        else:
-            message = f"'{name}' is not a field of {definition.name}{hint}"
-        issues.append(SpecIssue(("endpoint",), message))
-    if custom and not takes_custom:
-        message = f"{definition.name} takes no custom fields"
-        issues.append(SpecIssue(("custom_fields",), message))
+        message = (
+            f"'{name}' is not a field of {definition.name}{hint}"
+            if closed
+            else f"'{name}' is not a documented {definition.name} field{hint}; "
+            "if it is a custom field, list it in custom_fields"
+        )
+        issues.append(SpecIssue(("mapping", name), message, at_key=True, in_sync=True))
+    if custom and closed:
+        issues.append(SpecIssue(("custom_fields",), f"{definition.name} takes no custom fields"))
     return issues
+
+
+def _misspellings(missing: list[str], mapped: frozenset[str], known: list[str]) -> dict[str, str]:
+    """Mapped names that are not fields but near misses of a missing required one (valid_until)."""
+    found = {}
+    for name in sorted(mapped - set(known)):
+        match = difflib.get_close_matches(name, missing, n=1, cutoff=0.75)
+        if match:
+            found[name] = match[0]
+    return found
 
 
 def route_for(definition: EndpointDef, block: Mapping[str, Any]) -> Route:

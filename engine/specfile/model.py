@@ -175,7 +175,11 @@ def _semantic_issues(
             )
         mapped = frozenset(sync.get("mapping") or ())
         issues.extend(
-            SpecIssue((*here, "destination", *issue.path), issue.message, issue.at_key)
+            SpecIssue(
+                (*here, *(() if issue.in_sync else ("destination",)), *issue.path),
+                issue.message,
+                issue.at_key,
+            )
             for issue in destination.check_sync(sync["destination"], mapped)
         )
     return issues

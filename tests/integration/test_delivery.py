@@ -179,7 +179,7 @@ def test_max_reject_ratio_decides_the_exit_code_once_every_good_row_is_delivered
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
     """20% rejects over max_reject_ratio 0.05: exit 3, but only after the other 80% arrived."""
-    rows = [(f"M{i:06d}" if i % 5 else "", "n", "e") for i in range(5_000)]
+    rows = [(f"M{i:06d}" if i % 5 else "", "n", f"m{i}@example.com") for i in range(5_000)]
     write_rows(tmp_path / "members.csv", rows)
     spec = write_spec(tmp_path, top="max_reject_ratio: 0.05")
 

@@ -1,13 +1,15 @@
 """Local files matched by a glob, read in name order through the shared format readers.
 
-The position is (path, number): the path as matched (relative to the spec's directory when the
-pattern is), and the record's line (CSV, JSON Lines) or row (Parquet). Ordering by path rather than
-by an index keeps a stored position meaningful when new files join the glob between runs.
+The position is (path, number, size, mtime_ns, digest): the path as matched (relative to the spec's
+directory when the pattern is), the record's line (CSV, JSON Lines) or row (Parquet), and the
+identity of the file it was read from (connectors.file_identity). Ordering by path rather than by
+an index keeps a stored position meaningful when new files join the glob between runs; the
+identity makes a file replaced since the position was stored read again from the beginning.
 
 Incremental (`incremental: {cursor: modified}`, the only cursor a file has): files are read in
-(modification time, path) order and the position is (mtime in ns, path, number), so the next run
-reads only files added or rewritten since the last one (a rewritten file from its first line;
-change detection then skips its rows that did not change).
+(modification time, path) order and the position starts with the mtime in ns, (mtime_ns, path,
+number, size, mtime_ns, digest), so the next run reads only files added or rewritten since the last
+one (a rewritten file from its first line; change detection then skips its rows that did not change).
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+import structlog
+
 from connectors._threaded import iterate_in_thread
-from connectors.readers import CsvOptions, FormatError, read_records
+from connectors.file_identity import FileIdentity, still_same
+from connectors.readers import CsvOptions, FormatError, columns_of, read_records
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.records import Position, Row
+
+log = structlog.get_logger("omnisync.files")
 
 PATH_SCHEMA: dict[str, Any] = {
     "type": "string",
@@ -58,6 +65,7 @@ class FileSource:
             )
         self.incremental = context.cursor == MODIFIED
         self.files = self._files()
+        self.notes: list[str] = []  # for the run report: what the reading changed or found
 
     def _files(self) -> list[str]:
         absolute = Path(self.pattern).is_absolute()
@@ -74,17 +82,56 @@ class FileSource:
         path = Path(name)
         return path if path.is_absolute() else self.base / path
 
+    def _split(self, position: Position) -> tuple[tuple[Any, ...], int, tuple[Any, ...]]:
+        """(place, number, identity): place is (name,), or (mtime_ns, name) when incremental."""
+        width = 2 if self.incremental else 1
+        return tuple(position[:width]), int(position[width]), tuple(position[width + 1 :])
+
     def locate(self, position: Position) -> str:
         """Where a position points, as the user finds it: path:line (or path:row)."""
-        *place, number = position
-        if len(place) == 2:  # incremental: (mtime_ns, name)
+        place, number, _identity = self._split(position)
+        if self.incremental:
             modified = dt.datetime.fromtimestamp(place[0] / 1e9, dt.UTC)
             return f"{place[1]}:{number} (modified {modified.isoformat(timespec='seconds')})"
         return f"{place[0]}:{number}"
 
+    def columns(self) -> list[tuple[str, list[str]]]:
+        """Each file's columns (header, schema, or the first objects' keys); see engine.columns."""
+        parts = []
+        for name in self.files:
+            with self._path(name).open("rb") as stream:
+                try:
+                    columns = columns_of(self.format, stream, name, self.options)
+                except FormatError as exc:
+                    raise FormatError(f"{name}: {exc}") from None
+                except (OSError, EOFError) as exc:
+                    raise OmnisyncError(f"{name}: cannot be read ({exc})") from None
+            if columns is not None:  # an empty file has no columns to check, and no rows
+                parts.append((name, columns))
+        return parts
+
+    def note(self, text: str) -> None:
+        log.warning("source_note", message=text)
+        self.notes.append(text)
+
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, parsed in a thread so the event loop stays free."""
-        return iterate_in_thread(lambda: self._rows(resume))
+        return iterate_in_thread(lambda: self._rows(self._checked(resume)))
+
+    def _checked(self, resume: Position | None) -> Position | None:
+        """The resume position, or None when the file it was counted in is not that file anymore."""
+        if resume is None:
+            return None
+        place, _number, identity = self._split(resume)
+        name = str(place[-1])
+        changed = still_same(self._path(name), identity)
+        if changed is None:
+            return resume
+        self.note(
+            f"{name} changed since the stored position ({changed}): "
+            "reading every file from the beginning"
+        )
+        return None
 
     def _places(self) -> list[tuple[Any, ...]]:
         """(name,) per file, or (mtime_ns, name) in that order when incremental."""
@@ -93,19 +140,26 @@ class FileSource:
         return sorted((os.stat(self._path(name)).st_mtime_ns, name) for name in self.files)
 
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
-        start = tuple(resume[:-1]) if resume is not None else None
+        start, resume_at = (None, 0) if resume is None else self._split(resume)[:2]
         for place in self._places():
             if start is not None and place < start:
                 continue
-            skip_to = int(resume[-1]) if resume is not None and place == start else 0
+            skip_to = resume_at if place == start else 0
             name = place[-1]
-            with self._path(name).open("rb") as stream:
+            path = self._path(name)
+            identity = FileIdentity.of(path).as_position()
+            number = skip_to
+            with path.open("rb") as stream:
                 try:
                     for number, values, error in read_records(
-                        self.format, stream, name, self.options, skip_to
+                        self.format, stream, name, self.options, skip_to, self._noter(name)
                     ):
-                        yield Row(values, (*place, number), error)
+                        yield Row(values, (*place, number, *identity), error)
                 except FormatError as exc:
                     raise FormatError(f"{name}: {exc}") from None
                 except (OSError, EOFError) as exc:  # a truncated or corrupt gzip member
-                    raise OmnisyncError(f"{name}: cannot be read ({exc})") from None
+                    reason = f"{name}: cannot be read past record {number} ({exc})"
+                    yield Row(None, (*place, number + 1, *identity), reason)
+
+    def _noter(self, name: str) -> Callable[[str], None]:
+        return lambda text: self.note(f"{name}: {text}")

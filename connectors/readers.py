@@ -7,19 +7,23 @@ when that record cannot be read. A bad record never stops the stream.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
-from collections.abc import Iterator, Mapping
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import orjson
 
+from connectors.csv_rows import FormatError, Parsed, csv_columns, read_csv
 from connectors.json_safe import json_safe
+from connectors.lines import UTF8_BOM, universal_lines
 from engine.errors import OmnisyncError
 
-Parsed = tuple[int, dict[str, Any] | None, str | None]
+__all__ = ["FormatError", "Parsed", "read_csv"]
 
 FORMATS = ("csv", "jsonl", "parquet")
 ENCODINGS = (
@@ -57,10 +61,6 @@ CSV_OPTIONS_SCHEMA: dict[str, Any] = {
         "description": "Header renaming: {old: new}",
     },
 }
-
-
-class FormatError(OmnisyncError):
-    """A file cannot be read at all (its header, its footer); the message names the line."""
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,18 @@ def decompressed(stream: IO[bytes], name: str) -> IO[bytes]:
 
 
 def read_records(
-    fmt: str, stream: IO[bytes], name: str, options: CsvOptions, skip_to: int = 0
+    fmt: str,
+    stream: IO[bytes],
+    name: str,
+    options: CsvOptions,
+    skip_to: int = 0,
+    note: Callable[[str], None] | None = None,
 ) -> Iterator[Parsed]:
-    """Records numbered above `skip_to` (lines or rows already read are parsed, not yielded)."""
+    """Records numbered above `skip_to` (lines or rows already read are parsed, not yielded).
+
+    `note` receives what the reader changed on the way (trimmed header names)."""
     if fmt == "csv":
-        return read_csv(decompressed(stream, name), options, skip_to)
+        return read_csv(decompressed(stream, name), options, skip_to, note)
     if fmt == "jsonl":
         return read_jsonl(decompressed(stream, name), skip_to)
     if fmt == "parquet":
@@ -119,101 +126,25 @@ def read_records(
     raise OmnisyncError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
-class _Lines:
-    """Decodes one physical line at a time; a line that does not decode is remembered, not fatal.
-
-    The csv module pulls as many lines as a record needs (quoted fields span lines), so a bad
-    line is charged to the record that consumed it.
-    """
-
-    def __init__(self, stream: IO[bytes], encoding: str) -> None:
-        self.stream = stream
-        self.codec = "utf-8" if encoding == "utf-8-sig" else encoding
-        self.strip_bom = encoding == "utf-8-sig"
-        self.encoding = encoding
-        self.count = 0
-        self.bad: dict[int, str] = {}
-
-    def __iter__(self) -> Iterator[str]:
-        for raw in self.stream:
-            self.count += 1
-            if self.count == 1 and self.strip_bom and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                yield raw.decode(self.codec)
-            except UnicodeDecodeError as exc:
-                self.bad[self.count] = (
-                    f"line {self.count}: not valid {self.encoding} "
-                    f"(byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
-                )
-                yield raw.decode(self.codec, errors="replace")
-
-    def problems(self, first: int, last: int) -> list[str]:
-        """The decoding errors of lines first..last, each handed out once."""
-        return [self.bad.pop(n) for n in range(first, last + 1) if n in self.bad]
-
-
-def read_csv(stream: IO[bytes], options: CsvOptions, skip_to: int = 0) -> Iterator[Parsed]:
-    """CSV records with their first line; a bad record becomes an error, never a stop."""
-    lines = _Lines(stream, options.encoding)
-    reader = csv.reader(iter(lines), delimiter=options.delimiter, quotechar=options.quotechar)
-    columns = list(options.columns) if options.columns else None
-    if options.header:
-        header = next(reader, None)
-        if header is None:
-            return
-        if lines.bad:
-            raise FormatError(f"header: {lines.problems(1, reader.line_num)[0]}")
-        columns = columns or header
-    assert columns is not None  # the schema asks for `columns` when header is false
-    columns = _renamed(columns, options.rename)
-    width = len(columns)
-    last = reader.line_num
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            first, last = last + 1, reader.line_num
-            if first > skip_to:
-                yield first, None, f"line {first}: {exc}"
-            continue
-        first, last = last + 1, reader.line_num
-        problems = lines.problems(first, last)
-        if first <= skip_to or not cells:
-            continue
-        if problems:
-            yield first, None, "; ".join(problems)
-        elif len(cells) != width:
-            yield first, None, f"line {first}: expected {width} columns, found {len(cells)}"
-        else:
-            yield first, dict(zip(columns, cells, strict=True)), None
-
-
-def _renamed(columns: list[str], rename: Mapping[str, str]) -> list[str]:
-    missing = sorted(set(rename) - set(columns))
-    if missing:
-        raise FormatError(
-            f"rename: no column named {', '.join(map(repr, missing))} in the header "
-            f"(columns: {', '.join(columns)})"
-        )
-    renamed = [rename.get(c, c) for c in columns]
-    duplicated = sorted({c for c in renamed if renamed.count(c) > 1})
-    if duplicated:
-        raise FormatError(f"header: column {', '.join(map(repr, duplicated))} appears twice")
-    return renamed
+_BIG_INT = re.compile(rb"\d{19}")  # 19 digits may not fit 64 bits: orjson would make a float
 
 
 def read_jsonl(stream: IO[bytes], skip_to: int = 0) -> Iterator[Parsed]:
-    """One JSON object per line; blank lines skipped, anything else rejected with its line."""
-    for number, raw in enumerate(stream, start=1):
+    """One object per line (LF, CRLF or CR); integers of any size stay integers."""
+    for number, raw in enumerate(universal_lines(stream), start=1):
         if number <= skip_to or not raw.strip():
             continue
+        if number == 1 and raw.startswith(UTF8_BOM):
+            raw = raw[3:]
         try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            yield number, None, f"line {number}: not valid JSON ({exc.msg})"
+            value = (
+                json.loads(raw, parse_constant=_no_constant)
+                if _BIG_INT.search(raw)
+                else orjson.loads(raw)
+            )
+        except ValueError as exc:  # orjson's and json's JSONDecodeError, bad UTF-8, NaN
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            yield number, None, f"line {number}: not valid JSON ({reason})"
             continue
         if not isinstance(value, dict):
             yield (
@@ -223,6 +154,10 @@ def read_jsonl(stream: IO[bytes], skip_to: int = 0) -> Iterator[Parsed]:
             )
             continue
         yield number, value, None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) -> Iterator[Parsed]:
@@ -246,12 +181,65 @@ def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) ->
         if not groups:
             return
         for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=groups):
-            for values in batch.to_pylist():
+            for values in _pylist(batch):
                 number += 1
-                if number > skip_to:
+                if number <= skip_to:
+                    continue
+                if isinstance(values, str):
+                    yield number, None, f"row {number}: {values}"
+                else:
                     yield number, {k: json_safe(v) for k, v in values.items()}, None
+
+
+def _pylist(batch: Any) -> list[dict[str, Any] | str]:
+    """The batch's rows; a row holding a value Python cannot represent (a nanosecond timestamp past
+    year 9999, ...) becomes the reason, so only that row is rejected."""
+    try:
+        rows: list[dict[str, Any] | str] = batch.to_pylist()
+        return rows
+    except (ValueError, OverflowError, ArithmeticError):
+        pass
+    rows = []
+    for i in range(batch.num_rows):
+        try:
+            rows.append(batch.slice(i, 1).to_pylist()[0])
+        except (ValueError, OverflowError, ArithmeticError) as exc:
+            rows.append(f"a value cannot be read ({exc})")
+    return rows
 
 
 def buffered(raw: io.RawIOBase, size: int = 1 << 20) -> io.BufferedReader:
     """A buffered reader with 1 MiB reads, so S3 bodies are not fetched a few bytes at a time."""
     return io.BufferedReader(raw, buffer_size=size)
+
+
+JSONL_SAMPLE = 1000  # rows of a JSON Lines file whose keys stand for its columns
+
+
+def columns_of(fmt: str, stream: IO[bytes], name: str, options: CsvOptions) -> list[str] | None:
+    """The columns a file offers: the CSV header (trimmed, renamed), the Parquet schema, or the
+    keys of the first JSONL_SAMPLE objects of a JSON Lines file; None when the file is empty.
+
+    A gzip stream cut short yields what was read before the cut (the read itself then rejects
+    one row where it breaks)."""
+    if fmt == "csv":
+        try:
+            return csv_columns(decompressed(stream, name), options)
+        except (OSError, EOFError):
+            return None
+    if fmt == "jsonl":
+        keys: dict[str, None] = {}
+        try:
+            for _number, values, _error in itertools.islice(
+                read_jsonl(decompressed(stream, name)), JSONL_SAMPLE
+            ):
+                keys.update(dict.fromkeys(values or ()))
+        except (OSError, EOFError):
+            pass
+        return list(keys) or None
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.ParquetFile(stream).schema_arrow.names)
+    except Exception as exc:  # pyarrow's ArrowInvalid and friends
+        raise FormatError(f"not a readable Parquet file ({exc})") from None

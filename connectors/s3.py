@@ -7,9 +7,10 @@ object flows through gzip and the csv module in 1 MiB reads, and Parquet is read
 bridge from async reads back to those same synchronous readers, for no gain: the whole read runs
 in one thread, a chunk of rows per hop, and the event loop stays free.
 
-Position: (key, number) in key order, or (last_modified, key, number) with `order: last_modified`
-(last_modified as ISO 8601 UTC). A resumed read skips objects before the stored one and the
-records of that object up to the stored number.
+Position: (key, number, etag) in key order, or (last_modified, key, number, etag) with
+`order: last_modified` (last_modified as ISO 8601 UTC). A resumed read skips objects before the
+stored one and the records of that object up to the stored number; when that object was replaced
+(another ETag) every object is read again from the beginning, with a note.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import datetime as dt
 import fnmatch
 import io
 import re
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import structlog
 
 from connectors._threaded import iterate_in_thread
 from connectors.readers import (
@@ -29,6 +32,7 @@ from connectors.readers import (
     CsvOptions,
     FormatError,
     buffered,
+    columns_of,
     format_of,
     read_records,
 )
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
     from botocore.response import StreamingBody
     from mypy_boto3_s3 import S3Client
 
+log = structlog.get_logger("omnisync.s3")
+
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 _GLOB = re.compile(r"[*?\[]")
 
@@ -62,6 +68,7 @@ class S3Object:
     key: str
     size: int
     last_modified: str  # ISO 8601, UTC
+    etag: str = ""  # the object's identity: another upload under the same key has another
 
 
 class S3Source:
@@ -119,10 +126,12 @@ class S3Source:
             if config.get(k)
         )
         self.sync = context.sync_name
+        self.notes: list[str] = []  # for the run report: what the reading changed or found
 
     def locate(self, position: Position) -> str:
         """Where a position points: s3://bucket/key:number."""
-        key, number = position[-2], position[-1]
+        at = 1 if self.order == "key" else 2  # where the line number sits, after the place
+        key, number = position[at - 1], position[at]
         return f"s3://{self.bucket}/{key}:{number}"
 
     def estimate_total(self) -> int | None:
@@ -151,6 +160,27 @@ class S3Source:
         header = len(objects) if format_of(first.key, self.format) == "csv" else 0
         return max(0, round(size * lines / len(sample)) - header)
 
+    def columns(self) -> list[tuple[str, list[str]]]:
+        """The first object's columns (header, schema or first objects' keys): one GET, not one per object."""
+        client = self._client()
+        try:
+            for obj in self._objects(client)[:1]:
+                with self._stream(client, obj) as stream:
+                    where = f"s3://{self.bucket}/{obj.key}"
+                    try:
+                        fmt = format_of(obj.key, self.format)
+                        columns = columns_of(fmt, stream, obj.key, self.options)
+                        return [(where, columns)] if columns is not None else []
+                    except FormatError as exc:
+                        raise FormatError(f"{where}: {exc}") from None
+                    except (OSError, EOFError) as exc:
+                        raise OmnisyncError(f"{where}: cannot be read ({exc})") from None
+            return []
+        except (botocore_errors.BotoCoreError, botocore_errors.ClientError) as exc:
+            raise OmnisyncError(f"{self.sync}: s3://{self.bucket}/{self.prefix}: {exc}") from None
+        finally:
+            client.close()
+
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, read with boto3 in a thread so the event loop stays free."""
         return iterate_in_thread(lambda: self._rows(resume))
@@ -163,19 +193,37 @@ class S3Source:
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
         client = self._client()
         try:
-            for obj in self._objects(client):
+            objects = self._objects(client)
+            resume = self._checked(objects, resume)
+            width = 1 if self.order == "key" else 2
+            after = tuple(resume[:width]) if resume is not None else None
+            for obj in objects:
                 place = self._place(obj)
-                if resume is not None and place < tuple(resume[:-1]):
+                if after is not None and place < after:
                     continue
-                skip_to = (
-                    int(resume[-1]) if resume is not None and place == tuple(resume[:-1]) else 0
-                )
+                skip_to = int(resume[width]) if resume is not None and place == after else 0
                 for number, values, error in self._records(client, obj, skip_to):
-                    yield Row(values, (*place, number), error)
+                    yield Row(values, (*place, number, obj.etag), error)
         except (botocore_errors.BotoCoreError, botocore_errors.ClientError) as exc:
             raise OmnisyncError(f"{self.sync}: s3://{self.bucket}/{self.prefix}: {exc}") from None
         finally:
             client.close()
+
+    def _checked(self, objects: list[S3Object], resume: Position | None) -> Position | None:
+        """The resume position, or None when its object was replaced since (another ETag)."""
+        width = 1 if self.order == "key" else 2
+        if resume is None or len(resume) < width + 2:  # stored before positions held the ETag
+            return resume
+        place, etag = tuple(resume[:width]), resume[width + 1]
+        same = [o for o in objects if self._place(o) == place and o.etag == etag]
+        if same:
+            return resume
+        where = f"s3://{self.bucket}/{resume[width - 1]}"
+        self._noter(where)(
+            "changed since the stored position (another ETag, or gone): "
+            "reading every object from the beginning"
+        )
+        return None
 
     def _place(self, obj: S3Object) -> tuple[str, ...]:
         return (obj.last_modified, obj.key) if self.order == "last_modified" else (obj.key,)
@@ -194,7 +242,8 @@ class S3Source:
                 ):
                     continue
                 modified = item["LastModified"].astimezone(dt.UTC).isoformat()
-                objects.append(S3Object(key, int(item["Size"]), modified))
+                etag = str(item.get("ETag", "")).strip('"')
+                objects.append(S3Object(key, int(item["Size"]), modified, etag))
         if self.order == "last_modified":
             objects.sort(key=lambda o: (o.last_modified, o.key))
         return objects
@@ -203,20 +252,33 @@ class S3Source:
         self, client: S3Client, obj: S3Object, skip_to: int
     ) -> Generator[tuple[int, dict[str, Any] | None, str | None], None, None]:
         fmt = format_of(obj.key, self.format)
-        if fmt == "parquet":
-            stream: io.BufferedReader = buffered(RangedObject(client, self.bucket, obj))
-        else:
-            body = client.get_object(Bucket=self.bucket, Key=obj.key)["Body"]
-            stream = buffered(StreamingRaw(body))
-        with stream:
+        where = f"s3://{self.bucket}/{obj.key}"
+        number = skip_to
+        with self._stream(client, obj) as stream:
             try:
-                yield from read_records(fmt, stream, obj.key, self.options, skip_to)
+                for record in read_records(
+                    fmt, stream, obj.key, self.options, skip_to, self._noter(where)
+                ):
+                    number = record[0]
+                    yield record
             except FormatError as exc:
-                raise FormatError(f"s3://{self.bucket}/{obj.key}: {exc}") from None
-            except (OSError, EOFError) as exc:
-                raise OmnisyncError(
-                    f"s3://{self.bucket}/{obj.key}: cannot be read ({exc})"
-                ) from None
+                raise FormatError(f"{where}: {exc}") from None
+            except (OSError, EOFError) as exc:  # a gzip stream cut short: the rest is missing
+                yield number + 1, None, f"{where}: cannot be read past record {number} ({exc})"
+
+    def _noter(self, where: str) -> Callable[[str], None]:
+        def note(text: str) -> None:
+            log.warning("source_note", message=f"{where}: {text}")
+            self.notes.append(f"{where}: {text}")
+
+        return note
+
+    def _stream(self, client: Any, obj: S3Object) -> io.BufferedReader:
+        """Parquet through ranged GETs (footer first), anything else as one streamed GET."""
+        if format_of(obj.key, self.format) == "parquet":
+            return buffered(RangedObject(client, self.bucket, obj))
+        body = client.get_object(Bucket=self.bucket, Key=obj.key)["Body"]
+        return buffered(StreamingRaw(body))
 
 
 _SAMPLE = 65536

@@ -85,7 +85,7 @@ class SqlSource:
         self.table: str | None = config.get("table")
         self.query: str | None = config.get("query")
         self.params: dict[str, Any] = dict(config.get("params", {}))
-        self.columns: list[str] | None = config.get("columns")
+        self.selected: list[str] | None = config.get("columns")
         self.key: list[str] | None = config.get("key")
         self.cursor = context.cursor
         self.lookback = context.lookback
@@ -133,6 +133,31 @@ class SqlSource:
             engine.dispose()
         return int(value) if value is not None and int(value) >= 0 else None
 
+    def columns(self) -> list[tuple[str, list[str]]]:
+        """The columns the rows will have, from the table or the query itself (no row is read)."""
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                if self.query is not None:
+                    stmt = sa.text(self.query).bindparams(**self.params)
+                    inner = stmt.columns().subquery("omnisync_q")
+                    query: sa.Select[Any] = (
+                        sa.select(sa.literal_column("*")).select_from(inner).limit(0)
+                    )
+                    names = [str(n) for n in conn.execute(query).keys()]  # noqa: SIM118
+                    return [("the query's result", names)]
+                table = self._selectable(conn)
+                names = [str(c.name) for c in table.columns]
+                if self.selected:
+                    names = [n for n in names if n in self.selected]
+                return [(f"table {self.table}", names)]
+        except sa.exc.ArgumentError as exc:
+            raise OmnisyncError(f"{self.sync}: query params: {exc}") from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise OmnisyncError(f"{self.sync}: {self.safe_url}: {_short(exc)}") from None
+        finally:
+            engine.dispose()
+
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, fetched `chunk_size` at a time in a thread."""
         return iterate_in_thread(lambda: self._rows(resume), self.chunk)
@@ -156,7 +181,9 @@ class SqlSource:
     def _convert(
         self, result: sa.CursorResult[Any], order: Sequence[str], resume: Position | None
     ) -> Generator[Row, None, None]:
-        names = list(result.keys())
+        # plain str: a table's reflected names are SQLAlchemy quoted_name, which JSON encoders
+        # (orjson, for the reject file and the request body) refuse as object keys
+        names = [str(n) for n in result.keys()]  # noqa: SIM118 (a Result, not a dict)
         missing = [n for n in order if n not in names]
         if missing:
             raise OmnisyncError(f"{self.sync}: the rows have no column {', '.join(missing)}")
@@ -201,7 +228,7 @@ class SqlSource:
         resume: Position | None,
     ) -> sa.Select[Any]:
         if isinstance(selectable, sa.Table):
-            columns = [selectable.c[n] for n in self.columns] if self.columns else [selectable]
+            columns = [selectable.c[n] for n in self.selected] if self.selected else [selectable]
             stmt = sa.select(*columns)
         else:
             stmt = sa.select(sa.literal_column("*"))

@@ -61,6 +61,11 @@ class Checkpointer:
             self._advanced.set()
 
     @property
+    def finished_below(self) -> int:
+        """Every row with a lower sequence number is finished (the mark's sequence, plus one)."""
+        return self._base
+
+    @property
     def in_flight(self) -> int:
         """Rows read and not yet finished: what a crash would make the next run read again."""
         return len(self._positions)

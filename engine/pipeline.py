@@ -22,8 +22,9 @@ from engine.delivery.bisection import Bisector
 from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
-from engine.errors import OmnisyncError, RejectBudgetExceeded
+from engine.errors import OmnisyncError
 from engine.records import Position, Record, Rejection
+from engine.reject_policy import RejectPolicy
 from engine.report import RejectFile, SyncStats
 from engine.state.digests import ChangeDetector
 from engine.stop import StopRequest
@@ -34,17 +35,6 @@ log = structlog.get_logger("omnisync.pipeline")
 DEFAULT_CONCURRENCY = 8
 SCREEN = 1000  # records compared with the stored digests per store lookup
 WINDOW_BATCHES = 64  # read-ahead: open rows at most this many batches (bounds memory on stalls)
-
-
-@dataclass
-class RejectBudget:
-    """Stop once `min_rows` were read and more than `max_ratio` of them were rejected."""
-
-    max_ratio: float = 0.0
-    min_rows: int = 1000
-
-    def exceeded(self, rejected: int, read: int) -> bool:
-        return read >= self.min_rows and rejected > self.max_ratio * read
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,7 @@ class SyncPlan:
     rejects: RejectFile
     dry_run: bool = False
     resume: Position | None = None
-    budget: RejectBudget = field(default_factory=RejectBudget)
+    reject_policy: RejectPolicy | None = None  # default: max_reject_ratio 0, early_stop defaults
     stop: StopRequest = field(default_factory=StopRequest)
     on_checkpoint: Callable[[Position], None] | None = None  # the low-water mark moved
     changes: ChangeDetector | None = None  # skips the records the API already has
@@ -72,7 +62,8 @@ class SyncRun:
     def __init__(self, plan: SyncPlan, sender: Sender) -> None:
         self.plan = plan
         self.stats = SyncStats(plan.name)
-        self.checkpoint = Checkpointer(plan.on_checkpoint)
+        self.checkpoint = Checkpointer(self._advanced)
+        self.reject_policy = plan.reject_policy or RejectPolicy(plan.name, plan.rejects.path)
         self.bisector = Bisector(
             plan.name,
             sender,
@@ -105,8 +96,9 @@ class SyncRun:
             self.stats.stopped = f"unexpected {type(error).__name__}: {error}"
             raise OmnisyncError(f"{plan.name}: stopped by an {self.stats.stopped}") from None
         finally:
-            plan.rejects.close()
+            plan.rejects.commit()  # what the mark passed; the rest once the state saved it
             stats = self.stats
+            stats.notes.extend(getattr(plan.source, "notes", ()))
             stats.finished = stats.started + stats.elapsed
             finished = stats.delivered + stats.unchanged + stats.rejected + stats.filtered
             stats.unsent = stats.read - finished - stats.failed
@@ -119,7 +111,7 @@ class SyncRun:
         stop = plan.stop
         decide, size = compile_decide(plan.mapping, plan.endpoint), plan.batch_size
         window = size * max(WINDOW_BATCHES, plan.concurrency * 4)
-        budget_from = plan.budget.min_rows
+        early_from = self.reject_policy.early_after
         screen = max(SCREEN, size) if plan.changes is not None else 0
         pending: list[Record] = []  # waiting for the change screen
         batch: list[Record] = []
@@ -128,8 +120,8 @@ class SyncRun:
                 break
             seq = checkpoint.issue(row.position)
             stats.read += 1
-            if stats.read == budget_from:
-                self._check_budget()
+            if stats.read == early_from:
+                self.reject_policy.check_early(stats.rejected, stats.read)
             decision = decide(row)
             if isinstance(decision, dict):
                 record = Record(decision, row.position, seq)
@@ -187,19 +179,29 @@ class SyncRun:
     def failed(self, records: list[Record]) -> None:
         self.stats.failed += len(records)
 
+    def _advanced(self, position: Position) -> None:
+        """The low-water mark moved: the rejects below it may be written, then the state saves."""
+        self.plan.rejects.release(self.checkpoint.finished_below)
+        if self.plan.on_checkpoint is not None:
+            self.plan.on_checkpoint(position)
+
     def _reject(self, seq: int, rejection: Rejection) -> None:
         plan = self.plan
-        key = plan.endpoint.key(rejection.payload) if rejection.payload is not None else None
-        plan.rejects.write(rejection, plan.source.locate(rejection.position), key)
+        plan.rejects.write(
+            rejection, plan.source.locate(rejection.position), self._key(rejection), seq
+        )
         self.stats.rejected += 1
         self.checkpoint.finish(seq)
-        self._check_budget()
+        self.reject_policy.check_early(self.stats.rejected, self.stats.read)
 
-    def _check_budget(self) -> None:
-        stats, budget = self.stats, self.plan.budget
-        if budget.exceeded(stats.rejected, stats.read):
-            raise RejectBudgetExceeded(
-                f"{self.plan.name}: {stats.rejected} of the first {stats.read} rows rejected, "
-                f"more than max_reject_ratio {budget.max_ratio:g}; stopped early "
-                f"(see {self.plan.rejects.path})"
-            )
+    def _key(self, rejection: Rejection) -> str | None:
+        """The record's key, also for a row the mapping rejected (from the fields that did map)."""
+        key = self.plan.endpoint.key
+        try:
+            if rejection.payload is not None:
+                return key(rejection.payload)
+            if rejection.values is not None:
+                return key(self.plan.mapping.partial(rejection.values))
+        except Exception:  # a key that cannot be told from a broken record: the line says null
+            log.debug("reject_key_unknown", exc_info=True)
+        return None

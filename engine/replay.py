@@ -24,10 +24,11 @@ from engine.clock import Clock, SystemClock
 from engine.contracts import Source
 from engine.delivery.sender import Sender
 from engine.errors import OmnisyncError
-from engine.pipeline import RejectBudget, SyncRun
+from engine.pipeline import SyncRun
 from engine.plugins import Registry, load_registry
 from engine.records import Position, Row
-from engine.report import RejectFile
+from engine.reject_policy import RejectPolicy
+from engine.rejects import RejectFile, new_run_id
 from engine.runner import RunOptions, build_plan, http_session, open_destinations, selected
 from engine.specfile import Spec
 
@@ -98,7 +99,13 @@ async def replay_spec(
             if not wanted:
                 continue
             plan = build_plan(
-                spec, sync, registry, destinations[sync.destination_type], sender, RunOptions()
+                spec,
+                sync,
+                registry,
+                destinations[sync.destination_type],
+                sender,
+                RunOptions(),
+                new_run_id(),
             )
             source = OnlyListed(plan.source, wanted)
             again = sync.reject_file.with_name(sync.reject_file.name + ".replay")
@@ -106,7 +113,7 @@ async def replay_spec(
                 plan,
                 source=source,
                 rejects=RejectFile(again, sync.name, plan.endpoint.personal_fields, False),
-                budget=RejectBudget(1.0, 0),
+                reject_policy=RejectPolicy(sync.name, again, max_ratio=1.0, early_ratio=1.0),
             )
             stats = await SyncRun(plan, sender).run()
             refused = {str(e["position"]): e for e in read_entries(again)}

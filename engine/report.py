@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
-import structlog
 
-from engine.crashpoints import crash_point
 from engine.delivery.counts import RequestStats
-from engine.logging import redact
-from engine.records import Rejection
-
-_PERSONAL_KEY = re.compile(r"name|mail|phone|mobile|tel|address|birth|dob|line_id", re.IGNORECASE)
+from engine.rejects import RejectFile, mask, mask_fields
 
 
 @dataclass
@@ -70,74 +64,6 @@ class SyncStats:
             "notes": list(self.notes),
             "warnings": list(self.warnings),
         }
-
-
-def mask(value: Any) -> Any:
-    """Keep enough to recognise a value, not enough to use it: e***@example.com, +88691*****78.
-
-    Objects and lists (a shipping address) are masked value by value."""
-    if isinstance(value, dict):
-        return {key: mask(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [mask(item) for item in value]
-    if not isinstance(value, str) or not value:
-        return value
-    if "@" in value:
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    if len(value) <= 2:
-        return "*" * len(value)
-    if len(value) <= 6:
-        return value[0] + "*" * (len(value) - 1)
-    return value[:2] + "*" * (len(value) - 4) + value[-2:]
-
-
-def mask_fields(record: Any, personal: frozenset[str]) -> Any:
-    """Personal fields of an object masked; a bare value (a blacklist entry) is an identifier."""
-    if not isinstance(record, dict):
-        return mask(record)
-    return {
-        key: mask(value) if key in personal or _PERSONAL_KEY.search(key) else value
-        for key, value in record.items()
-    }
-
-
-class RejectFile:
-    """JSON Lines, one rejected row each; opened lazily so a clean run leaves no empty file."""
-
-    def __init__(self, path: Path, sync: str, personal: frozenset[str], reveal: bool) -> None:
-        self.path = path
-        self.sync = sync
-        self.personal = personal
-        self.reveal = reveal
-        self._handle: IO[bytes] | None = None
-        self.count = 0
-
-    def write(self, rejection: Rejection, where: str, key: str | None) -> None:
-        if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("wb")
-        data = rejection.payload if rejection.payload is not None else rejection.values
-        entry = {
-            "run_id": structlog.contextvars.get_contextvars().get("run_id"),
-            "sync": self.sync,
-            "position": where,
-            "key": key,
-            "field": rejection.field,
-            "reason": redact(rejection.reason),
-            "record": data if self.reveal else mask_fields(data, self.personal),
-        }
-        line = redact(orjson.dumps(entry, default=str).decode()).encode() + b"\n"
-        middle = len(line) // 2
-        self._handle.write(line[:middle])
-        crash_point("reject_append", self._handle.flush)
-        self._handle.write(line[middle:])
-        self.count += 1
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
 
 
 def write_report(

@@ -1,8 +1,10 @@
 """A whole run: open the destinations and the HTTP session once, run the selected syncs together.
 
 Syncs start at the same time (engine/schedule.py) except where `depends_on` orders them; one
-sync's failure does not stop the others, and a sync whose dependency did not finish cleanly is
-skipped with the reason. Each sync keeps its own stats, reject file, state and log binding.
+sync's failure does not stop the others (`fail_fast` runs them one at a time and stops at the
+first failure), and a sync whose dependency did not finish cleanly is skipped with the reason.
+Each sync keeps its own stats, reject file, state and log binding. Before any sync starts, every
+column the syncs name is looked up in their sources: a missing one is a spec error, nothing sent.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import structlog
 
 from engine import preflight, progress
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, Source, SourceContext, estimated_total, keeps_records
+from engine.columns import column_errors, source_of
+from engine.contracts import Destination, Source, estimated_total, keeps_records
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender, departures
-from engine.errors import ExitCode, OmnisyncError
-from engine.pipeline import DEFAULT_CONCURRENCY, RejectBudget, SyncPlan, SyncRun
+from engine.errors import ExitCode, OmnisyncError, SpecError
+from engine.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
 from engine.plugins import Registry, load_registry
+from engine.reject_policy import RejectPolicy
+from engine.rejects import new_run_id
 from engine.report import RejectFile, SyncStats
 from engine.schedule import Finished, run_syncs
 from engine.specfile import Spec, SyncSpec
@@ -45,6 +50,7 @@ class RunOptions:
     progress: bool = False  # draw a progress line on stderr
     heartbeat: float | None = None  # off a terminal: a JSON heartbeat event every N seconds
     full_refresh: bool = False  # ignore and clear the stored positions of the selected syncs
+    fail_fast: bool = False  # one sync at a time, in the spec's order; stop at the first failure
 
 
 @dataclass
@@ -75,6 +81,10 @@ async def run_spec(
     syncs = selected(spec, options.select)
     result = RunResult()
     failures: dict[str, OmnisyncError] = {}
+    # on every reject line of this run: the CLI's run id (in every log line) when it bound one
+    run_id = structlog.contextvars.get_contextvars().get("run_id") or new_run_id()
+    await _check_columns(spec, syncs, registry)
+    one_at_a_time = asyncio.Lock() if options.fail_fast else None
     async with contextlib.AsyncExitStack() as stack:
         destinations = await open_destinations(stack, spec, syncs, registry)
         session = await stack.enter_async_context(http_session(syncs, clock))
@@ -86,17 +96,24 @@ async def run_spec(
         display = asyncio.create_task(progress.show(board)) if options.progress else None
 
         async def run(sync: SyncSpec) -> Finished[SyncStats]:
-            if options.stop.requested:
-                return Finished(_not_run(sync, f"not run: {options.stop.reason} came first"), False)
-            destination = destinations[sync.destination_type]
-            try:
-                stats, clean = await _run_one(
-                    spec, sync, registry, destination, sender, state, options, board
-                )
-            except SyncFailed as failed:
-                failures[sync.name] = failed.error
-                return Finished(failed.stats, False)
-            return Finished(stats, clean)  # rejects over the ratio still let dependants run
+            async with one_at_a_time or contextlib.nullcontext():  # FIFO: the spec's order
+                if options.stop.requested:
+                    why = f"not run: {options.stop.reason} came first"
+                    return Finished(_not_run(sync, why), False)
+                if one_at_a_time is not None and failures:
+                    why = (
+                        "not run: an earlier sync failed and --fail-fast stops at the first failure"
+                    )
+                    return Finished(_not_run(sync, why), False)
+                destination = destinations[sync.destination_type]
+                try:
+                    stats, clean = await _run_one(
+                        spec, sync, registry, destination, sender, state, options, board, run_id
+                    )
+                except SyncFailed as failed:
+                    failures[sync.name] = failed.error
+                    return Finished(failed.stats, False)
+                return Finished(stats, clean)  # rejects over the ratio still let dependants run
 
         try:
             result.syncs = await run_syncs(syncs, run, _not_run)
@@ -106,18 +123,51 @@ async def run_spec(
                 with contextlib.suppress(asyncio.CancelledError):
                     await display
     failed = [failures[sync.name] for sync in syncs if sync.name in failures]
+    exceeded = [
+        message
+        for sync, stats in zip(syncs, result.syncs, strict=True)
+        if (message := _policy(sync).exceeded(stats.rejected, stats.read)) is not None
+    ]
+    messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
+    result.error = "\n".join([*messages, *exceeded]) or None
     if failed:  # a failure outranks rejects; the first in the spec's order gives the code
         result.exit_code = failed[0].exit_code
-        result.error = "\n".join(str(error) for error in failed)
-    elif any(
-        stats.read and stats.rejected / stats.read > sync.max_reject_ratio
-        for sync, stats in zip(syncs, result.syncs, strict=True)
-    ):
+    elif exceeded:
         result.exit_code = ExitCode.REJECTS_EXCEEDED
     if options.stop.requested:
         result.exit_code = options.stop.exit_code
         result.error = f"{options.stop.reason}: stopped after the requests in flight"
     return result
+
+
+async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Registry) -> None:
+    """Every column the syncs name exists in their sources, or SpecError before anything is sent.
+
+    A source that cannot be opened here is left to its sync, which then fails on its own."""
+    lines: list[str] = []
+    for sync in syncs:
+        try:
+            source = open_source(spec, sync, registry)
+            lines += await asyncio.to_thread(column_errors, spec, sync, source)
+        except OmnisyncError:
+            continue
+    if lines:
+        raise SpecError(lines)
+
+
+def _policy(sync: SyncSpec) -> RejectPolicy:
+    return RejectPolicy(
+        sync.name,
+        sync.reject_file,
+        sync.max_reject_ratio,
+        sync.early_stop.ratio,
+        sync.early_stop.after,
+    )
+
+
+def _named(name: str, error: OmnisyncError) -> str:
+    text = str(error)
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"
 
 
 class SyncFailed(Exception):
@@ -138,17 +188,22 @@ async def _run_one(
     state: RunState,
     options: RunOptions,
     board: progress.Board,
+    run_id: str,
 ) -> tuple[SyncStats, bool]:
     """One sync from plan to report, in its own task: (stats, finished cleanly)."""
     structlog.contextvars.bind_contextvars(sync=sync.name)  # this task's context only
     stats = SyncStats(sync.name)
     tracked = None
+    plan = None
     clean = False
     try:
-        plan = build_plan(spec, sync, registry, destination, sender, options)
+        plan = build_plan(spec, sync, registry, destination, sender, options, run_id)
         tracked = state.begin(
             sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
         )
+        tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
+        if tracked.resumed_saved_at is not None:  # rows the interrupted run already rejected
+            plan.rejects.resuming(tracked.resumed_saved_at)
         plan = dataclasses.replace(
             plan,
             resume=tracked.resume,
@@ -187,6 +242,8 @@ async def _run_one(
         if tracked is not None:
             tracked.end(clean)
             stats.stored_position = tracked.stored_after(clean)
+        if plan is not None:
+            plan.rejects.close()  # after the last save: rows past the mark are written after it
     log.info("sync_finished", **stats.as_dict())
     return stats, clean
 
@@ -214,9 +271,7 @@ async def open_destinations(
 
 
 def open_source(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
-    context = SourceContext(spec.directory, sync.name, sync.cursor, sync.lookback)
-    source: Source = registry.sources[sync.source_type](sync.source, context)
-    return source
+    return source_of(spec, sync, registry)
 
 
 def compile_sync_mapping(
@@ -251,6 +306,7 @@ def build_plan(
     destination: Destination,
     sender: Sender,
     options: RunOptions,
+    run_id: str,
 ) -> SyncPlan:
     source = open_source(spec, sync, registry)
     endpoint = destination.endpoint(sync.destination)
@@ -266,9 +322,14 @@ def build_plan(
         limiter=sender.limiter(endpoint, sync.delivery.rate_limit, owner=sync.name),
         policy=RetryPolicy.from_spec(sync.delivery.retry),
         rejects=RejectFile(
-            sync.reject_file, sync.name, endpoint.personal_fields, options.reveal_pii
+            sync.reject_file,
+            sync.name,
+            endpoint.personal_fields,
+            options.reveal_pii,
+            run_id=run_id,
+            dry_run=options.dry_run,
         ),
         dry_run=options.dry_run,
-        budget=RejectBudget(sync.max_reject_ratio, sync.min_rows_for_reject_ratio),
+        reject_policy=_policy(sync),
         stop=options.stop,
     )

@@ -56,6 +56,13 @@ class OmniSegmentDestination:
                 "list: gift vouchers as a list on /api/import-gift-voucher/.",
             },
             "options": {"type": "object"},
+            "custom_fields": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "uniqueItems": True,
+                "description": "Mapped fields the endpoint does not document, sent as custom "
+                "fields; any other undocumented field is refused (a typo is not a custom field).",
+            },
             "path": {
                 "type": "string",
                 "description": "Override the route's path (only where the reference is unsure).",
@@ -171,7 +178,10 @@ def check_destination(
     mode = mode or choose_mode(definition, options)
     issues.extend(override_issues(definition.name, definition.routes[mode], block))
     issues.extend(_option_issues(definition, mode, options))
-    issues.extend(_mapping_issues(definition, options, mapped, check_identity=not issues))
+    custom = frozenset(block.get("custom_fields") or ())
+    issues.extend(
+        _mapping_issues(definition, options, mapped, check_identity=not issues, custom=custom)
+    )
     return issues
 
 
@@ -240,8 +250,10 @@ def _mapping_issues(
     options: Mapping[str, Any],
     mapped: frozenset[str],
     check_identity: bool,
+    custom: frozenset[str] = frozenset(),
 ) -> list[SpecIssue]:
-    """Required fields left out of the mapping; the member key only when the options are sound."""
+    """Required fields left out of the mapping; the member key only when the options are sound;
+    undocumented fields not declared as custom fields."""
     issues = []
     if options.get("merge_key") == "source_id" and not set(SOURCE_PAIR) <= mapped:
         missing = " and ".join(f for f in SOURCE_PAIR if f not in mapped)
@@ -277,9 +289,18 @@ def _mapping_issues(
             f"requires: rename the mapping key to '{misspelt[name]}'"
         )
         issues.append(SpecIssue(("mapping", name), message, at_key=True, in_sync=True))
-    for name in sorted(mapped - set(known) - set(misspelt)) if closed else ():
-        message = f"'{name}' is not a field of {definition.name}{suggest(name, known)}"
+    for name in sorted(mapped - set(known) - set(misspelt) - (set() if closed else custom)):
+        # an open record takes custom fields, but only declared ones: a typo is not a field
+        hint = suggest(name, known)
+        message = (
+            f"'{name}' is not a field of {definition.name}{hint}"
+            if closed
+            else f"'{name}' is not a documented {definition.name} field{hint}; "
+            "if it is a custom field, list it in custom_fields"
+        )
         issues.append(SpecIssue(("mapping", name), message, at_key=True, in_sync=True))
+    if custom and closed:
+        issues.append(SpecIssue(("custom_fields",), f"{definition.name} takes no custom fields"))
     return issues
 
 

@@ -64,6 +64,12 @@ log = structlog.get_logger("omnisync")
     "send every record, unchanged or not.",
 )
 @click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Run the syncs one after the other and stop at the first failure (default: run every "
+    "sync, report each).",
+)
+@click.option(
     "--grace",
     type=float,
     default=10.0,
@@ -80,6 +86,7 @@ def run(
     notify_webhook: str | None,
     reveal_pii: bool,
     full_refresh: bool,
+    fail_fast: bool,
     grace: float,
 ) -> None:
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
@@ -108,9 +115,10 @@ def run(
         progress=progress.wanted(),
         heartbeat=heartbeat or None,
         full_refresh=full_refresh,
+        fail_fast=fail_fast,
     )
     try:
-        outcomes, exit_code, error = asyncio.run(_run_all(specs, options))
+        outcomes, exit_code, error, failure = asyncio.run(_run_all(specs, options))
     finally:
         structlog.contextvars.unbind_contextvars("run_id")
     meta = {
@@ -130,6 +138,8 @@ def run(
     summary.write(summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file)
     if notify_webhook and exit_code is not ExitCode.OK:
         notify.send(notify_webhook, notify.failure_text(outcomes, int(exit_code), error, run_id))
+    if failure is not None:  # a spec stopped before its syncs ran: its message, its exit code
+        raise failure
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
 
@@ -164,11 +174,14 @@ def _outcomes(spec: Spec, result: RunResult) -> list[SyncOutcome]:
 
 async def _run_all(
     specs: list[Spec], options: RunOptions
-) -> tuple[list[SyncOutcome], ExitCode, str | None]:
+) -> tuple[list[SyncOutcome], ExitCode, str | None, OmnisyncError | None]:
     """The specs in order, in one event loop (the stop request belongs to it); a failed delivery
-    or a signal stops the run before the next spec."""
+    or a signal stops the run before the next spec. A spec that stops before any of its syncs
+    ran (a column missing, a destination down) is returned last, its syncs reported as not run."""
     from engine import signals
-    from engine.runner import run_spec
+    from engine.report import SyncStats
+    from engine.runner import run_spec, selected
+    from engine.summary import SyncOutcome
 
     outcomes: list[SyncOutcome] = []
     exit_code, error = ExitCode.OK, None
@@ -178,7 +191,16 @@ async def _run_all(
             mine = tuple(n for n in options.select if _has(spec, n))
             if options.select and not mine:
                 continue  # --select names syncs of the other specs
-            result = await run_spec(spec, dataclasses.replace(options, select=mine))
+            try:
+                result = await run_spec(spec, dataclasses.replace(options, select=mine))
+            except OmnisyncError as exc:
+                why = f"not run: {str(exc).splitlines()[0]}"
+                code = int(exc.exit_code)
+                outcomes += [
+                    SyncOutcome(str(spec.file), SyncStats(s.name, stopped=why), code)
+                    for s in selected(spec, mine)
+                ]
+                return outcomes, _worse(exit_code, exc.exit_code), error or str(exc), exc
             outcomes += _outcomes(spec, result)
             _summarise(result, options.dry_run)
             exit_code = _worse(exit_code, result.exit_code)
@@ -187,7 +209,7 @@ async def _run_all(
                 break
     finally:
         restore()
-    return outcomes, exit_code, error
+    return outcomes, exit_code, error, None
 
 
 def _summarise(result: RunResult, dry_run: bool) -> None:
@@ -202,6 +224,9 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             click.echo(f"{data['sync']}: warning: {warning}")
         if stats.resumed_from is not None:
             click.echo(f"{data['sync']}: resumed after {stats.resumed_from}")
+        if str(data["stopped"] or "").startswith("not run"):
+            click.echo(f"{data['sync']}: {data['stopped']}")
+            continue
         click.echo(
             f"{data['sync']}: read {data['rows_read']}, delivered {data['delivered']}, "
             + (f"unchanged {data['unchanged']}, " if data["unchanged"] else "")
@@ -225,7 +250,5 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
         records_per_s=round(totals["delivered"] / elapsed, 1) if elapsed else 0.0,
         exit_code=int(result.exit_code),
     )
-    if result.error:
-        click.echo(f"error: {omnilog.redact(result.error)}", err=True)
-    elif result.exit_code is ExitCode.REJECTS_EXCEEDED:
-        click.echo("error: rejected rows exceed max_reject_ratio; see the reject file", err=True)
+    for error in (result.error or "").splitlines():
+        click.echo(f"error: {omnilog.redact(error)}", err=True)

@@ -1,7 +1,10 @@
-"""`omnisync validate FILE...`: every problem of every spec at once, without reading a row.
+"""`omnisync validate FILE...`: every problem of every spec at once, without sending anything.
 
-Unset ${VAR}s are notes (a pull request from a fork has no secrets); `--require-env` makes them
-errors, for a scheduled job that checks its secrets before it runs."""
+Besides the spec itself, every column a sync names is looked up in its source (a CSV header, a
+table's columns...) when the source can be opened; `--offline` leaves the sources alone. Unset
+${VAR}s are notes (a pull request from a fork has no secrets); `--require-env` makes them errors,
+for a scheduled job that checks its secrets before it runs.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ import click
 from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE
 from engine.cli.findings import FileResult, as_json, finding, github
-from engine.errors import SpecError
-from engine.specfile import load_spec_hiding_secrets
+from engine.errors import OmnisyncError, SpecError
+from engine.specfile import Spec, load_spec_hiding_secrets
 
 
 @click.command()
@@ -27,9 +30,12 @@ from engine.specfile import load_spec_hiding_secrets
     help="github: workflow commands that annotate the pull request's diff.",
 )
 @click.option("--require-env", is_flag=True, help="An unset ${VAR} is an error, not a note.")
-def validate(files: tuple[Path, ...], output: str, require_env: bool) -> None:
-    """Check spec files without reading any row or sending anything."""
-    results = [_check(file, require_env) for file in files]
+@click.option(
+    "--offline", is_flag=True, help="Check the spec alone; do not open its sources for columns."
+)
+def validate(files: tuple[Path, ...], output: str, require_env: bool, offline: bool) -> None:
+    """Check spec files (and the columns they name, in their sources) without sending anything."""
+    results = [_check(file, require_env, offline) for file in files]
     if output == "json":
         click.echo(as_json(results))
     elif output == "github":
@@ -41,7 +47,7 @@ def validate(files: tuple[Path, ...], output: str, require_env: bool) -> None:
         raise click.exceptions.Exit(int(SpecError.exit_code))
 
 
-def _check(file: Path, require_env: bool) -> FileResult:
+def _check(file: Path, require_env: bool, offline: bool) -> FileResult:
     name = str(file)
     try:
         spec = load_spec_hiding_secrets(file, allow_unset=not require_env)
@@ -49,6 +55,10 @@ def _check(file: Path, require_env: bool) -> FileResult:
         errors = [finding(name, "error", line) for line in exc.lines]
         return FileResult(name, None, [*errors, *(finding(name, "notice", n) for n in exc.notes)])
     notes = [finding(name, "notice", line) for line in spec.notes]
+    if not offline and not spec.notes:  # a source named through an unset ${VAR} is not opened
+        missing, skipped = _column_problems(spec)
+        notes += [finding(name, "error", line) for line in missing]
+        notes += [finding(name, "notice", line) for line in skipped]
     return FileResult(name, len(spec.syncs), notes)
 
 
@@ -59,3 +69,19 @@ def _text(results: list[FileResult]) -> None:
         if result.ok:
             count = f"{result.syncs} sync{'s' if result.syncs != 1 else ''}"
             click.echo(f"{result.file}: ok ({count})")
+
+
+def _column_problems(spec: Spec) -> tuple[list[str], list[str]]:
+    """Missing columns (errors), and the syncs whose source cannot be opened (notes, not errors)."""
+    from engine.columns import column_errors, source_of  # sources load when they are opened
+    from engine.plugins import load_registry
+
+    registry = load_registry()
+    lines: list[str] = []
+    skipped: list[str] = []
+    for sync in spec.syncs:
+        try:
+            lines += column_errors(spec, sync, source_of(spec, sync, registry))
+        except OmnisyncError as exc:
+            skipped.append(f"{sync.name}: columns not checked, the source cannot be opened: {exc}")
+    return lines, skipped

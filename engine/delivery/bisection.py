@@ -16,6 +16,7 @@ from typing import Protocol
 from engine.contracts import Endpoint, Verdict
 from engine.crashpoints import crash_point
 from engine.delivery.breaker import RejectBreaker
+from engine.delivery.encoding import Unencodable
 from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import STOPPED, RequestStats, Sender
@@ -60,6 +61,14 @@ class Bisector:
         self.sent = 0  # records handed to deliver() as batches
         self.spent = 0  # requests bisection added
 
+    async def _split(self, batch: list[Record], reason: str) -> None:
+        if len(batch) == 1:
+            self.receipts.refused(batch[0], reason)
+            return
+        middle = len(batch) // 2
+        await self._send(batch[:middle])
+        await self._send(batch[middle:])
+
     async def deliver(self, batch: list[Record]) -> None:
         """Raises DeliveryError when the sync must stop (credentials, retries spent, breaker,
         bisection budget)."""
@@ -71,14 +80,18 @@ class Bisector:
 
     async def _send(self, batch: list[Record]) -> None:
         crash_point("before_send")
-        answer = await self.sender.send(
-            self.endpoint,
-            [record.payload for record in batch],
-            self.limiter,
-            self.policy,
-            self.requests,
-            stopped=self.stopped,
-        )
+        try:
+            answer = await self.sender.send(
+                self.endpoint,
+                [record.payload for record in batch],
+                self.limiter,
+                self.policy,
+                self.requests,
+                stopped=self.stopped,
+            )
+        except Unencodable as exc:  # a value JSON cannot carry: split until it stands alone
+            await self._split(batch, exc.reason)
+            return
         verdict = answer.verdict
         crash_point("after_answer")
         if verdict is Verdict.FAILED and answer.message == STOPPED:

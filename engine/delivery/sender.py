@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
 from engine.crashpoints import crash_point
 from engine.delivery.counts import RequestStats, Wait
+from engine.delivery.encoding import build_request
 from engine.delivery.limiter import Lane, Pacer, RateLimiter
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.window import Ticket
@@ -61,7 +63,7 @@ class Sender:
         """The final answer for this request: accepted, rejected, auth, or failed after retries.
 
         `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED."""
-        request = endpoint.build_request(payloads)
+        request = build_request(endpoint, payloads)  # raises Unencodable: the caller splits
         attempt = 0
         while True:
             attempt += 1
@@ -111,7 +113,10 @@ class Sender:
     ) -> tuple[Answer, str]:
         try:
             async with self.session.post(
-                request.url, data=request.body, headers=request.headers, trace_request_ctx=ticket
+                request.url,
+                data=_body(request.body),
+                headers=request.headers,
+                trace_request_ctx=ticket,
             ) as response:
                 crash_point("after_send")  # the request went out; its answer is not read
                 content = await response.read()
@@ -121,6 +126,14 @@ class Sender:
             return Answer(Verdict.FAILED, "request timed out"), "timeout"
         except aiohttp.ClientError as exc:
             return Answer(Verdict.FAILED, f"connection error: {type(exc).__name__}"), "connection"
+
+
+LARGE_BODY = 1 << 20  # aiohttp warns (and blocks the loop writing) bytes bodies above 1 MiB
+
+
+def _body(body: bytes) -> bytes | io.BytesIO:
+    """A large body (a record with a 10 MB field) goes as a stream, a fresh one per attempt."""
+    return io.BytesIO(body) if len(body) > LARGE_BODY else body
 
 
 def departures(clock: Clock) -> aiohttp.TraceConfig:

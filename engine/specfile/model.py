@@ -16,6 +16,7 @@ from engine.plugins import Registry, load_registry
 from engine.specfile import defaults
 from engine.specfile.depends import depends_issues
 from engine.specfile.interpolate import Interpolator
+from engine.specfile.paths import reject_path
 from engine.specfile.schema import compose_schema
 from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted, load_yaml
@@ -30,6 +31,17 @@ class Delivery:
     concurrency: int | None = None
     timeout: float = 60.0
     retry: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class EarlyStop:
+    """Stop a sync at once when, past `after` rows read, more than `ratio` of them were rejected.
+
+    Separate from max_reject_ratio, which only decides the exit code once every good row is sent:
+    a nightly run with 1% bad rows delivers the 99%, a mapping that rejects half stops early."""
+
+    ratio: float = 0.5
+    after: int = 1000
 
 
 @dataclass(frozen=True)
@@ -48,10 +60,14 @@ class SyncSpec:
     enabled: bool
     filter: str | None = None
     dedupe_key: str | None = None
-    min_rows_for_reject_ratio: int = 1000  # rows read before max_reject_ratio stops a sync early
+    early_stop: EarlyStop = EarlyStop()
     depends_on: tuple[str, ...] = ()  # syncs that must finish first; the others run at once
     change_detection: bool = True  # skip records the API already has, by key and digest
     lookback: float | None = None  # seconds: an incremental sql read starts this much earlier
+
+    @property
+    def min_rows_for_reject_ratio(self) -> int:
+        return self.early_stop.after
 
 
 @dataclass(frozen=True)
@@ -269,6 +285,13 @@ def _lookback(value: Any) -> float | None:
     return None if value is None else parse_duration(value)
 
 
+def _early_stop(block: Mapping[str, Any], default: EarlyStop) -> EarlyStop:
+    """`early_stop: {ratio, after}`; the older `min_rows_for_reject_ratio` still sets `after`."""
+    given = dict(block.get("early_stop") or {})
+    after = given.get("after", block.get("min_rows_for_reject_ratio", default.after))
+    return EarlyStop(float(given.get("ratio", default.ratio)), int(after))
+
+
 def parse_rate(value: float | str | None) -> float | None:
     """'10/s' -> 10.0, '600/min' -> 10.0; numbers are requests per second."""
     if value is None or isinstance(value, int | float):
@@ -285,18 +308,13 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
     defaults.apply(data, registry)
     directory = path.parent
     default_ratio = float(data.get("max_reject_ratio", 0.0))
-    default_min_rows = int(data.get("min_rows_for_reject_ratio", 1000))
+    default_stop = _early_stop(data, EarlyStop())
     syncs = []
     for i, raw in enumerate(data["syncs"]):
         ((source_type, source_block),) = raw["source"].items()
         delivery = dict(raw.get("delivery", {}))
         delivery["rate_limit"] = parse_rate(delivery.get("rate_limit"))
         reject_file = raw.get("reject_file") or data.get("reject_file")
-        reject_path = (
-            directory / reject_file.replace("{sync}", raw["name"])
-            if reject_file
-            else directory / ".omnisync" / f"rejects-{raw['name']}.jsonl"
-        )
         syncs.append(
             SyncSpec(
                 index=i,
@@ -308,10 +326,8 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 mapping=raw["mapping"],
                 delivery=Delivery(**delivery),
                 max_reject_ratio=float(raw.get("max_reject_ratio", default_ratio)),
-                min_rows_for_reject_ratio=int(
-                    raw.get("min_rows_for_reject_ratio", default_min_rows)
-                ),
-                reject_file=reject_path,
+                early_stop=_early_stop(raw, default_stop),
+                reject_file=reject_path(directory, reject_file, raw["name"]),
                 cursor=raw.get("incremental", {}).get("cursor"),
                 enabled=raw.get("enabled", True),
                 filter=raw.get("filter"),

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ log = structlog.get_logger("omnisync.state")
 DEFAULT_BACKEND = "sqlite"
 SAVE_INTERVAL = 1.0  # seconds between saves at most, while the mark moves
 SAVE_EVERY = 8  # ... or this many advances of the mark (one per finished batch at most)
+START: Position = ()  # "before the first row": stored when a run starts from the beginning
 STALE = "source changed since the stored position: starting from the beginning"
 
 
@@ -122,6 +124,8 @@ class RunState:
         )
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
         tracked.changes = self._changes(sync, key, tracked.key) if remembered else None
+        if tracked.resume is None:
+            tracked.mark_start()
         return tracked
 
     def _changes(
@@ -175,14 +179,20 @@ class SyncState:
         self._saved_at = clock()
         self._broken = False  # a position that cannot be stored: stop trying
         self.resumed_from: str | None = None
+        self.resumed_saved_at: dt.datetime | None = None  # when the resumed position was saved
         self.notes: list[str] = []
         self.changes: ChangeDetector | None = None
+        self.before_save: Callable[[], None] | None = None  # the reject file's commit
 
     def start(self, stored: StoredPosition | None, full_refresh: bool) -> Position | None:
         if stored is None:
             return None
         if full_refresh:
             self._forget("full_refresh", "full refresh: the stored position was ignored")
+            return None
+        if stored.position == START and stored.fingerprint == self.fingerprint:
+            # a run from the beginning that ended before it saved a mark: start there again
+            self.resumed_saved_at = stored.saved_at
             return None
         if stored.position is None:
             raise StateError(
@@ -197,7 +207,19 @@ class SyncState:
         # their key columns once they ran their query
         self.resumed_from = stored.where or locate(self.source, stored.position)
         log.info("sync_resumed", after=self.resumed_from, saved_at=stored.saved_at.isoformat())
+        self.resumed_saved_at = stored.saved_at
         return stored.position
+
+    def mark_start(self) -> None:
+        """Store "the beginning" (the empty position) before a run from the start writes any
+        reject: if it is killed before its first mark, its rerun knows which reject lines it
+        already wrote (those written after this save) and does not write them twice."""
+        if self.dry_run:
+            return
+        try:
+            self.store.save(self.key, START, self.fingerprint, "the beginning")
+        except PositionCodecError:  # a store that cannot hold it: rejects may then repeat
+            log.warning("state_not_saved", message="the start of the run could not be stored")
 
     def report(self, stats: SyncStats) -> None:
         stats.resumed_from = self.resumed_from
@@ -223,6 +245,8 @@ class SyncState:
     def flush(self) -> None:
         if self.dry_run or self._broken or not self._pending or self.latest is None:
             return
+        if self.before_save is not None:
+            self.before_save()
         try:
             self.store.save(
                 self.key, self.latest, self.fingerprint, locate(self.source, self.latest)

@@ -9,8 +9,9 @@ Field forms (any of them may add `transforms: [...]` and `on_error: reject | nul
   {expr: "price * qty"}        a safe expression over the row (engine/transforms/expressions.py)
   {object: {key: field, ...}}  a nested object; empty sub-fields are left out
   {list: [{key: field}, ...]}  a list of objects; objects that end empty are left out
-A field whose value ends empty (None, blank text, OMIT) is left out of the record, so a blank cell
-never clears data; `{empty: null}` sends null, `{empty: none}` sends "none".
+A field whose value ends empty (None, OMIT, text that is empty or only whitespace) is left out of
+the record, so a blank cell never clears data and a key of spaces is never sent as a key;
+`{empty: null}` sends null, `{empty: none}` sends "none".
 """
 
 from __future__ import annotations
@@ -79,11 +80,16 @@ def _build_object(fields: list[_Field]) -> Getter:
             if value is None:
                 if field.keep_null:
                     out[field.name] = None
-            elif value is not OMIT and value != "":
+            elif value is not OMIT and not _blank(value):
                 out[field.name] = value
         return out or None
 
     return build
+
+
+def _blank(value: Any) -> bool:
+    """Empty or whitespace-only text: as good as absent (the API trims ids before checking them)."""
+    return type(value) is str and (not value or value.isspace())
 
 
 class CompiledMapping:
@@ -95,8 +101,10 @@ class CompiledMapping:
         columns: frozenset[str],
         keep: Callable[[Mapping[str, Any]], bool] | None,
         dedupe_key: str | None,
+        fields: list[_Field] | None = None,
     ) -> None:
         self._build = build
+        self._fields = fields or []
         self._keep = keep
         self._dedupe_key = dedupe_key
         self._seen: set[int] = set()
@@ -120,6 +128,18 @@ class CompiledMapping:
             self._seen.add(marker)
         return payload
 
+    def partial(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields that can be produced, the failing ones left out: for the key of a reject."""
+        out: dict[str, Any] = {}
+        for field in self._fields:
+            try:
+                value = field.getter(values)
+            except (TransformError, FieldError):
+                continue
+            if value is not None and value is not OMIT and not _blank(value):
+                out[field.name] = value
+        return out
+
 
 def compile_mapping(
     mapping: Mapping[str, Any],
@@ -139,7 +159,7 @@ def compile_mapping(
         def keep(values: Mapping[str, Any]) -> bool:
             return bool(evaluator(values))
 
-    return CompiledMapping(_build_object(fields), frozenset(columns), keep, dedupe_key)
+    return CompiledMapping(_build_object(fields), frozenset(columns), keep, dedupe_key, fields)
 
 
 class _Compiler:
@@ -207,7 +227,7 @@ class _Compiler:
         def first(values: Mapping[str, Any]) -> Any:
             for name in names:
                 value = values.get(name)
-                if value is not None and value != "":
+                if value is not None and not _blank(value):
                     return value
             return None
 

@@ -81,6 +81,7 @@ async def deliver(
             rejects=RejectFile(reject_path, "test", endpoint.personal_fields, reveal),
         )
         stats = await SyncRun(plan, sender).run()
+        plan.rejects.close()  # the runner's part: rows past the last mark are written at close
     return stats, read_rejects(reject_path)
 
 

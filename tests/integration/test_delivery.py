@@ -156,21 +156,39 @@ def test_faults_and_duplicate_keys_deliver_every_record_newest_last(
     assert adds_up(sync)
 
 
-def test_reject_budget_stops_early_with_exit_3(
+def test_early_stop_stops_a_broken_sync_with_exit_3(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
-    """Past min_rows_for_reject_ratio rows, a reject share above max_reject_ratio stops the sync."""
+    """Past early_stop.after rows, a reject share above early_stop.ratio stops the sync."""
     rows = [(f"M{i:06d}" if i % 5 else "", "n", "e") for i in range(20_000)]  # 20% no member_sn
     write_rows(tmp_path / "members.csv", rows)
-    top = "max_reject_ratio: 0.05\nmin_rows_for_reject_ratio: 500"
+    top = "max_reject_ratio: 0.05\nearly_stop: {ratio: 0.1, after: 500}"
     spec = write_spec(tmp_path, top=top)
+
+    result = run_cli("run", str(spec), "--report", str(tmp_path / "r.json"), env=sandbox_env)
+
+    assert result.returncode == 3, result.stderr
+    assert "more than early_stop.ratio 0.1 after 500 rows" in result.stderr
+    assert "rejects-members.jsonl" in result.stderr
+    sync = report_of(tmp_path / "r.json")
+    assert sync["rows_read"] <= 1000
+    assert adds_up(sync)
+
+
+def test_max_reject_ratio_decides_the_exit_code_once_every_good_row_is_delivered(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """20% rejects over max_reject_ratio 0.05: exit 3, but only after the other 80% arrived."""
+    rows = [(f"M{i:06d}" if i % 5 else "", "n", f"m{i}@example.com") for i in range(5_000)]
+    write_rows(tmp_path / "members.csv", rows)
+    spec = write_spec(tmp_path, top="max_reject_ratio: 0.05")
 
     result = run_cli("run", str(spec), "--report", str(tmp_path / "r.json"), env=sandbox_env)
 
     assert result.returncode == 3, result.stderr
     assert "more than max_reject_ratio 0.05" in result.stderr
     sync = report_of(tmp_path / "r.json")
-    assert sync["rows_read"] <= 1000
+    assert (sync["rows_read"], sync["delivered"], sync["rejected"]) == (5_000, 4_000, 1_000)
     assert adds_up(sync)
 
 

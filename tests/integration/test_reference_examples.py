@@ -18,6 +18,7 @@ import pytest
 
 from connectors.omnisegment.catalogue import CATALOGUE
 from connectors.omnisegment.destination import OmniSegmentDestination, check_destination
+from connectors.omnisegment.endpoint import data_schema
 from tests.conftest import ROOT, TEST_API_KEY, TEST_TID, RunningSandbox
 from tests.corpora.reference_examples import extract, load
 
@@ -78,6 +79,9 @@ def local_problems(block: dict[str, Any], records: list[Any], url: str) -> list[
     """What omnisync refuses before sending: the destination block, then each record."""
     definition = CATALOGUE[block["endpoint"]]
     mapped = frozenset(key for record in records for key in record)
+    schema = data_schema(definition.schema)
+    if schema.get("additionalProperties") is not False:  # the example's custom fields, declared
+        block = {**block, "custom_fields": sorted(mapped - set(schema.get("properties", {})))}
     issues = [issue.message for issue in check_destination(definition, block, mapped)]
     if issues:
         return issues

@@ -13,9 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from connectors.csv import CsvSource
+from connectors.file_identity import FileIdentity
 from connectors.jsonl import JsonlSource
 from connectors.parquet import ParquetSource
 from engine.contracts import SourceContext
+from engine.records import Position
 from tests.conftest import RunningSandbox
 from tests.integration._sources import deliver, first_and_count, member, rejects
 
@@ -49,6 +51,11 @@ def context(tmp_path: Path) -> SourceContext:
     return SourceContext(tmp_path, "members")
 
 
+def at(directory: Path, name: str, number: int) -> Position:
+    """A stored position in `name` as the file is now: (path, number, *identity)."""
+    return (name, number, *FileIdentity.of(directory / name).as_position())
+
+
 async def test_csv_gz_glob_delivers_every_row_and_resumes_after_a_position(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
@@ -64,11 +71,13 @@ async def test_csv_gz_glob_delivers_every_row_and_resumes_after_a_position(
     assert stored["M099999"] == {"member_sn": "M099999", "name": "會員99999"}
 
     source = CsvSource({"path": "members-*.csv.gz"}, context(tmp_path))
-    first, count, last = await first_and_count(source.read(("members-1.csv.gz", 59_001)))
+    first, count, last = await first_and_count(
+        source.read(at(tmp_path, "members-1.csv.gz", 59_001))
+    )
     assert first is not None
     assert first.values == {"id": "M059000", "name": "會員59000"}
-    assert first.position == ("members-1.csv.gz", 59_002)
-    assert (count, last) == (41_000, ("members-2.csv.gz", 40_001))
+    assert first.position[:2] == ("members-1.csv.gz", 59_002)
+    assert (count, last[:2]) == (41_000, ("members-2.csv.gz", 40_001))
 
 
 async def test_jsonl_delivers_every_row_and_resumes(
@@ -81,7 +90,7 @@ async def test_jsonl_delivers_every_row_and_resumes(
 
     assert len(sandbox.records("audience")) == ROWS
     source = JsonlSource({"path": "members.jsonl"}, context(tmp_path))
-    first, count, _ = await first_and_count(source.read(("members.jsonl", 70_000)))
+    first, count, _ = await first_and_count(source.read(at(tmp_path, "members.jsonl", 70_000)))
     assert first is not None
     assert first.values == {"id": "M070000", "name": "會員70000", "n": 70_000}
     assert count == 30_000
@@ -97,11 +106,11 @@ async def test_parquet_delivers_every_row_and_resumes_inside_a_row_group(
 
     assert len(sandbox.records("audience")) == ROWS
     source = ParquetSource({"path": "members.parquet"}, context(tmp_path))
-    first, count, last = await first_and_count(source.read(("members.parquet", 25_000)))
+    first, count, last = await first_and_count(source.read(at(tmp_path, "members.parquet", 25_000)))
     assert first is not None
     assert first.values == {"id": "M025000", "name": "會員25000", "n": 25_000}
-    assert first.position == ("members.parquet", 25_001)
-    assert (count, last) == (75_000, ("members.parquet", ROWS))
+    assert first.position[:2] == ("members.parquet", 25_001)
+    assert (count, last[:2]) == (75_000, ("members.parquet", ROWS))
 
 
 @pytest.mark.parametrize(
@@ -172,8 +181,8 @@ async def test_parquet_resume_across_row_groups_of_unequal_size(tmp_path: Path) 
     write_parquet(tmp_path / "m.parquet", 25_000)  # row groups: 10,000, 10,000, 5,000
     source = ParquetSource({"path": "m.parquet"}, context(tmp_path))
 
-    first, count, last = await first_and_count(source.read(("m.parquet", 12_000)))
+    first, count, last = await first_and_count(source.read(at(tmp_path, "m.parquet", 12_000)))
 
     assert first is not None
     assert first.values == {"id": "M012000", "name": "會員12000", "n": 12_000}
-    assert (count, last) == (13_000, ("m.parquet", 25_000))
+    assert (count, last[:2]) == (13_000, ("m.parquet", 25_000))

@@ -137,11 +137,11 @@ async def test_last_modified_order_positions_and_resume(s3_endpoint: str, tmp_pa
     assert first is not None
     assert last is not None
     assert count == ROWS
-    assert len(first.position) == 3
+    assert len(first.position) == 4  # (last_modified, key, line, etag)
     assert source.locate(last).startswith("s3://exports/csv/")
 
-    rows = await collect(source.read((*last[:2], last[2] - 3)))
-    assert [r.position for r in rows] == [(*last[:2], last[2] - n) for n in (2, 1, 0)]
+    rows = await collect(source.read((*last[:2], last[2] - 3, last[3])))
+    assert [r.position for r in rows] == [(*last[:2], last[2] - n, last[3]) for n in (2, 1, 0)]
 
 
 def test_credentials_never_reach_the_output(

@@ -1,0 +1,122 @@
+"""The source columns a sync names, checked against the columns the source has, before any send.
+
+A mapping that reads `item_list` when the table has `items` would send every record without the
+field; a filter on a missing column would keep every row; a cursor that is not a column would fail
+mid-run. Sources that can tell their columns cheaply (a CSV header, a Parquet schema, a query's
+result columns, the first rows of a JSON Lines file) implement `columns()`; every name the sync
+reads is looked up there, and a missing one is a spec error naming the columns and the nearest.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from engine.contracts import Source, SourceContext
+from engine.errors import SpecIssue
+from engine.plugins import Registry
+from engine.specfile import Spec, SyncSpec
+from engine.specfile.validate import format_issues
+from engine.suggest import suggest
+from engine.transforms.expressions import ExpressionError, referenced_columns
+
+Path = tuple[str | int, ...]
+
+
+@runtime_checkable
+class HasColumns(Protocol):
+    def columns(self) -> Sequence[tuple[str, Sequence[str]]]:
+        """(where, column names) for each part of the source (a file, a table); may block."""
+        ...
+
+
+@dataclass(frozen=True)
+class Use:
+    path: Path  # where the spec names the column
+    column: str
+
+
+def uses(sync: SyncSpec) -> list[Use]:
+    """Every column the sync reads: mapping sources, the filter, the cursor, the source's key."""
+    here: Path = ("syncs", sync.index)
+    found: list[Use] = []
+    for target, definition in sync.mapping.items():
+        found.extend(_field_uses((*here, "mapping", target), definition))
+    if sync.filter:
+        found.extend(_expression_uses((*here, "filter"), sync.filter))
+    if sync.cursor:
+        found.append(Use((*here, "incremental", "cursor"), sync.cursor))
+    key = sync.source.get("key")
+    if isinstance(key, list):
+        source_path = (*here, "source", sync.source_type, "key")
+        found.extend(Use((*source_path, i), str(name)) for i, name in enumerate(key))
+    return found
+
+
+def _field_uses(path: Path, definition: Any) -> Iterator[Use]:
+    if isinstance(definition, str):
+        yield Use(path, definition)
+        return
+    if not isinstance(definition, Mapping):
+        return
+    if "from" in definition:
+        yield Use((*path, "from"), str(definition["from"]))
+    elif "template" in definition:
+        for _literal, name, _spec, _conv in string.Formatter().parse(definition["template"]):
+            if name:
+                yield Use((*path, "template"), name)
+    elif "coalesce" in definition:
+        for i, name in enumerate(definition["coalesce"]):
+            yield Use((*path, "coalesce", i), str(name))
+    elif "expr" in definition:
+        yield from _expression_uses((*path, "expr"), definition["expr"])
+    elif "object" in definition:
+        for key, sub in definition["object"].items():
+            yield from _field_uses((*path, "object", key), sub)
+    elif "list" in definition:
+        for i, item in enumerate(definition["list"]):
+            for key, sub in item.items():
+                yield from _field_uses((*path, "list", i, key), sub)
+
+
+def _expression_uses(path: Path, text: str) -> list[Use]:
+    try:
+        return [Use(path, name) for name in sorted(referenced_columns(text))]
+    except ExpressionError:  # already reported by the spec checks
+        return []
+
+
+def missing(sync: SyncSpec, parts: Sequence[tuple[str, Sequence[str]]]) -> list[SpecIssue]:
+    """One issue per column the sync reads that a part of its source lacks."""
+    issues: list[SpecIssue] = []
+    for use in uses(sync):
+        for where, columns in parts:
+            if use.column in columns:
+                continue
+            listed = ", ".join(columns) if columns else "(none)"
+            issues.append(
+                SpecIssue(
+                    use.path,
+                    f"no column '{use.column}' in {where}{suggest(use.column, columns)}; "
+                    f"its columns: {listed}",
+                )
+            )
+            break
+    return issues
+
+
+def source_of(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
+    """The sync's source, built as a run builds it (without the delivery stack: `validate`)."""
+    context = SourceContext(spec.directory, sync.name, sync.cursor, sync.lookback)
+    source: Source = registry.sources[sync.source_type](sync.source, context)
+    return source
+
+
+def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:
+    """The formatted spec errors (file:line:col path: message) for a source that knows its columns."""
+    if not isinstance(source, HasColumns):
+        return []
+    parts = source.columns()
+    return format_issues(spec.document, missing(sync, parts))

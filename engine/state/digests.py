@@ -11,6 +11,7 @@ the record: memory stays flat in the number of keys, and a crash can only cause 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,8 +32,18 @@ def key_hash(namespace: bytes, key: str) -> bytes:
 
 
 def payload_digest(namespace: bytes, payload: Any) -> bytes:
-    body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
-    return hashlib.blake2b(body, digest_size=DIGEST_BYTES, key=namespace).digest()
+    return hashlib.blake2b(_canonical(payload), digest_size=DIGEST_BYTES, key=namespace).digest()
+
+
+def _canonical(payload: Any) -> bytes:
+    """The bytes a record's digest is taken of. What orjson refuses (an integer past 64 bits) is
+    digested through json instead: the record goes on and the sender rejects it alone."""
+    try:
+        return orjson.dumps(
+            payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
+        )
+    except TypeError:
+        return json.dumps(payload, sort_keys=True, default=str).encode()
 
 
 def namespace(sync_key: str, meaning: str) -> bytes:
@@ -75,7 +86,10 @@ class ChangeDetector:
             if key is None:  # no key: nothing to compare with, always sent
                 continue
             hashed = blake2b(key.encode("utf-8"), digest_size=DIGEST_BYTES, key=space).digest()
-            body = dumps(record.payload, option=options, default=str)
+            try:
+                body = dumps(record.payload, option=options, default=str)
+            except TypeError:
+                body = _canonical(record.payload)
             record.mark = (hashed, blake2b(body, digest_size=DIGEST_BYTES, key=space).digest())
             hashes.append(hashed)
         stored = self.store.lookup_digests(self.sync_key, hashes) if hashes and self.skip else {}

@@ -137,8 +137,10 @@ class SyncRun:
                     if len(batch) >= size:
                         await self._dispatch(batches, batch)
                         batch = []
-                        if checkpoint.in_flight >= window:
-                            await checkpoint.wait_below(window, lambda: stop.requested)
+                # only once every screened record is on its way: rows held back here could never
+                # leave the window, and the wait would never end (a screen wider than the window)
+                if checkpoint.in_flight >= window:
+                    await checkpoint.wait_below(window, lambda: stop.requested)
             elif isinstance(decision, Filtered):
                 stats.filtered += 1
                 checkpoint.finish(seq)

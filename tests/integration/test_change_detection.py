@@ -160,3 +160,16 @@ def test_an_embedded_sandbox_gets_every_record_each_run(tmp_path: Path) -> None:
         done = run_cli("run", str(spec))
         assert done.returncode == 0, done.stderr
         assert "members: read 8, delivered 8, rejected 0" in done.stdout
+
+
+def test_small_batches_with_a_screen_wider_than_the_read_ahead_window_still_finish(
+    runner: Runner, sandbox: RunningSandbox
+) -> None:
+    """Batches of 10 make the read-ahead window 640 rows, narrower than the 1,000 records the
+    change screen holds: the reader used to wait for the window with the screened records still
+    in its hands, and the run hung after its first request."""
+    runner.delivery = "{rate_limit: 5000/s, concurrency: 4, batch_size: 10}"
+    runner.rows = members(1500)
+    done = runner.run()
+    assert (done["delivered"], done["unchanged"]) == (1500, 0)
+    assert received(sandbox) == 1500

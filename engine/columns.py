@@ -38,15 +38,16 @@ class Use:
     column: str
 
 
-def uses(sync: SyncSpec) -> list[Use]:
-    """Every column the sync reads: mapping sources, the filter, the cursor, the source's key."""
+def uses(sync: SyncSpec, cursor_is_column: bool = True) -> list[Use]:
+    """Every column the sync reads: mapping sources, the filter, the cursor (unless the source
+    names its cursors itself, as files do with `modified`), the source's key."""
     here: Path = ("syncs", sync.index)
     found: list[Use] = []
     for target, definition in sync.mapping.items():
         found.extend(_field_uses((*here, "mapping", target), definition))
     if sync.filter:
         found.extend(_expression_uses((*here, "filter"), sync.filter))
-    if sync.cursor:
+    if sync.cursor and cursor_is_column:
         found.append(Use((*here, "incremental", "cursor"), sync.cursor))
     key = sync.source.get("key")
     if isinstance(key, list):
@@ -88,10 +89,12 @@ def _expression_uses(path: Path, text: str) -> list[Use]:
         return []
 
 
-def missing(sync: SyncSpec, parts: Sequence[tuple[str, Sequence[str]]]) -> list[SpecIssue]:
+def missing(
+    sync: SyncSpec, parts: Sequence[tuple[str, Sequence[str]]], cursor_is_column: bool = True
+) -> list[SpecIssue]:
     """One issue per column the sync reads that a part of its source lacks."""
     issues: list[SpecIssue] = []
-    for use in uses(sync):
+    for use in uses(sync, cursor_is_column):
         for where, columns in parts:
             if use.column in columns:
                 continue
@@ -119,4 +122,6 @@ def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:
     if not isinstance(source, HasColumns):
         return []
     parts = source.columns()
-    return format_issues(spec.document, missing(sync, parts))
+    # a source with its own cursor names (`cursors`, see docs/plugins.md) has no cursor column
+    cursor_is_column = getattr(source, "cursors", None) is None
+    return format_issues(spec.document, missing(sync, parts, cursor_is_column))

@@ -121,7 +121,7 @@ class RejectFile:
             return
         data = rejection.payload if rejection.payload is not None else rejection.values
         entry = {
-            "run": self.run_id,
+            "run_id": self.run_id,
             "at": "",
             "sync": self.sync,
             "position": where,

@@ -80,7 +80,7 @@ async def test_d1_sql_table_source_rejects_a_row_and_delivers_the_others(
     assert sorted(sandbox.records("audience")) == ["M1", "M2", "M4", "M5"]
     (line,) = reject_lines(tmp_path)
     assert (line["field"], line["key"]) == ("email", "M3")
-    assert line["run"]
+    assert line["run_id"]
     assert line["position"] == f"{table}[id=3]"
     assert_accounted(result, sandbox, tmp_path)
 

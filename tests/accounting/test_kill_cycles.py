@@ -102,7 +102,7 @@ def kill_cycles(
     print(
         f"{rows} rows, {len(bad)} bad, {killed} of {kills} runs killed mid-run, "
         f"{sum(sandbox.stats()['received'].values())} records received for "
-        f"{len(good)} good rows, {len(lines)} reject lines, {len({line['run'] for line in lines})} runs"
+        f"{len(good)} good rows, {len(lines)} reject lines, {len({line['run_id'] for line in lines})} runs"
     )
 
 

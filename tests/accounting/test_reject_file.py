@@ -30,7 +30,7 @@ def test_a_second_run_appends_and_each_line_names_its_run_key_field_and_reason(
         rejects.close()
 
     found = lines(path)
-    assert [(line["run"], line["key"], line["field"]) for line in found] == [
+    assert [(line["run_id"], line["key"], line["field"]) for line in found] == [
         ("run-1", "M3", "email"),
         ("run-2", "M3", "email"),
     ]
@@ -77,13 +77,13 @@ def test_a_resumed_run_does_not_write_again_what_was_written_after_the_saved_mar
 def test_any_record_can_be_written_and_a_torn_line_stays_alone(tmp_path: Path) -> None:
     """An integer past 64 bits in the record made the reject write itself fail."""
     path = tmp_path / "rejects.jsonl"
-    path.write_bytes(b'{"run": "old", "torn')  # a power loss mid-line
+    path.write_bytes(b'{"run_id": "old", "torn')  # a power loss mid-line
     rejects = reject(path, "run-1")
     record = {"member_sn": "M1", "points": 2**70, 3: "a non-text key"}
     rejects.write(Rejection(("m.csv", 2), "cannot be encoded", None, record), "m.csv:2", "M1")
     rejects.close()
 
     raw = path.read_text(encoding="utf-8").splitlines()
-    assert raw[0] == '{"run": "old", "torn'
+    assert raw[0] == '{"run_id": "old", "torn'
     line = json.loads(raw[1])
     assert line["record"] == {"member_sn": "M1", "points": str(2**70), "3": "a non-text key"}

@@ -86,6 +86,9 @@ def test_a_failed_run_posts_a_slack_compatible_message(
     run_id = json.loads((tmp_path / "r.json").read_text("utf-8"))["run_id"]
     assert message["text"].splitlines() == [
         f":rotating_light: omnisync run {run_id} failed (exit 3)",
+        "error: members: 1 of 2 rows rejected (50.00%), more than max_reject_ratio 0; every other "
+        f"row was delivered; the rejected rows are in {tmp_path / 'out' / 'rejects.jsonl'}; raise "
+        "`max_reject_ratio` to accept this many",
         f"• members ({spec}): read 2, delivered 1, filtered 0, rejected 1, exit 3, "
         f"rejects in {tmp_path / 'out' / 'rejects.jsonl'}",
     ]

@@ -37,6 +37,9 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
     for issue in issues:
         mark = doc.locate(issue.path, at_key=issue.at_key)
         text = f"{mark.where(doc.file)} {dotted(issue.path)}: {issue.message}"
+        if not issue.at_key and issue.path in doc.plain:
+            written, read = doc.plain[issue.path]
+            text += f" (YAML reads {written} as {read}; quote it for the text: '{written}')"
         located.append((mark.line, mark.column, text))
     return [text for *_, text in sorted(set(located))]
 
@@ -44,7 +47,7 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
 def _describe(error: ValidationError) -> list[SpecIssue]:
     path: JsonPath = tuple(error.absolute_path)
     kind = error.validator
-    value = error.instance
+    value: Any = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     if kind == "additionalProperties" and isinstance(value, dict):
         known = list(schema.get("properties", {}))
@@ -53,13 +56,14 @@ def _describe(error: ValidationError) -> list[SpecIssue]:
         return [
             SpecIssue(
                 (*path, k),
-                f"unknown {what} '{k}'{suggest(k, known)}" + _choices(known, what),
+                f"unknown {what} {_short(k)}{suggest(k, known)}" + _choices(known, what),
                 at_key=True,
             )
             for k in extras
         ]
     if kind == "required":
-        missing = [r for r in error.validator_value if r not in value]
+        required: Any = error.validator_value
+        missing = [r for r in required if r not in value]
         return [SpecIssue(path, f"missing required key '{m}'") for m in missing]
     if kind in ("oneOf", "anyOf") and error.context:
         return _describe(_closest(error))
@@ -75,7 +79,7 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
         return f"must be {expected!r}, got {value!r}"
     if kind == "type":
         names = expected if isinstance(expected, list) else [expected]
-        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        wanted = " or ".join(str(_TYPE_NAMES.get(n, n)) for n in names)
         return f"expected {wanted}, got {_kind_of(value)} {_short(value)}"
     if kind == "minItems":
         return f"must have at least {expected} item{'s' if expected != 1 else ''}"
@@ -108,7 +112,8 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
 def _closest(error: ValidationError) -> ValidationError:
     """Of a oneOf's branches, the one whose type fits the value explains the failure best."""
     same_type = [e for e in error.context if e.validator != "type"]
-    return best_match(same_type or error.context)
+    closest: ValidationError = best_match(same_type or error.context)
+    return closest
 
 
 def _is_source_block(schema: dict[str, Any]) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +12,8 @@ import orjson
 
 from engine.delivery.sender import RequestStats
 from engine.logging import redact
+from engine.pii import mask, mask_fields, mask_reason
 from engine.records import Rejection
-
-_PERSONAL_KEY = re.compile(r"name|mail|phone|mobile|tel|address|birth|dob|line_id", re.IGNORECASE)
 
 
 @dataclass
@@ -58,36 +57,6 @@ class SyncStats:
         }
 
 
-def mask(value: Any) -> Any:
-    """Keep enough to recognise a value, not enough to use it: e***@example.com, +88691*****78.
-
-    Objects and lists (a shipping address) are masked value by value."""
-    if isinstance(value, dict):
-        return {key: mask(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [mask(item) for item in value]
-    if not isinstance(value, str) or not value:
-        return value
-    if "@" in value:
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    if len(value) <= 2:
-        return "*" * len(value)
-    if len(value) <= 6:
-        return value[0] + "*" * (len(value) - 1)
-    return value[:2] + "*" * (len(value) - 4) + value[-2:]
-
-
-def mask_fields(record: Any, personal: frozenset[str]) -> Any:
-    """Personal fields of an object masked; a bare value (a blacklist entry) is an identifier."""
-    if not isinstance(record, dict):
-        return mask(record)
-    return {
-        key: mask(value) if key in personal or _PERSONAL_KEY.search(key) else value
-        for key, value in record.items()
-    }
-
-
 class RejectFile:
     """JSON Lines, one rejected row each; opened lazily so a clean run leaves no empty file."""
 
@@ -101,15 +70,17 @@ class RejectFile:
 
     def write(self, rejection: Rejection, where: str, key: str | None) -> None:
         if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("wb")
+            self._handle = open_private(self.path)
         data = rejection.payload if rejection.payload is not None else rejection.values
+        reason = rejection.reason
         entry = {
             "sync": self.sync,
             "position": where,
-            "key": key,
+            "key": key if self.reveal or key is None else mask_reason(key, None, frozenset()),
             "field": rejection.field,
-            "reason": redact(rejection.reason),
+            "reason": redact(
+                reason if self.reveal else mask_reason(reason, rejection.field, self.personal)
+            ),
             "record": data if self.reveal else mask_fields(data, self.personal),
         }
         line = orjson.dumps(entry, default=str)
@@ -124,8 +95,16 @@ class RejectFile:
 
 def write_report(path: Path, stats: list[SyncStats], exit_code: int) -> None:
     report = {"exit_code": exit_code, "syncs": [s.as_dict() for s in stats]}
+    with open_private(path) as handle:
+        handle.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def open_private(path: Path) -> IO[bytes]:
+    """Create or truncate a file only its owner can read (0600): it may hold personal data."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its old mode otherwise
+    return os.fdopen(descriptor, "wb")
 
 
-__all__ = ["RejectFile", "SyncStats", "mask", "mask_fields", "write_report"]
+__all__ = ["RejectFile", "SyncStats", "mask", "mask_fields", "open_private", "write_report"]

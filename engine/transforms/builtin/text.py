@@ -173,8 +173,8 @@ DEFINITIONS = [
         build=_build_regex_replace,
         summary=(
             "Replace every match of a regex (Python syntax, run in linear time by RE2, so no "
-            "backreferences or lookaround; `replacement` may use \\1 or \\g<name>; "
-            "`count: 0` means all)."
+            "backreferences or lookaround, and `$` matches only at the very end; `replacement` "
+            "may use \\1 or \\g<name>; `count: 0` means all)."
         ),
         example='{regex_replace: {pattern: "[^0-9]", replacement: ""}}',
         example_input="A-123/45",

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from connectors.omnisegment._spec_checks import route_for
+from connectors.omnisegment.catalogue import CATALOGUE
+from connectors.omnisegment.destination import route_for
 from connectors.omnisegment.endpoint import OmniSegmentEndpoint, data_validator, fast_check
-from connectors.omnisegment.endpoints import CATALOGUE
 from tests.integration.endpoint_cases import CASES
 
 

@@ -60,10 +60,12 @@ class FileSource:
         return path if path.is_absolute() else self.base / path
 
     def locate(self, position: Position) -> str:
+        """Where a position points, as the user finds it: path:line (or path:row)."""
         name, number = position
         return f"{name}:{number}"
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
+        """Rows after `resume`, parsed in a thread so the event loop stays free."""
         return iterate_in_thread(lambda: self._rows(resume))
 
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:

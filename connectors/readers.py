@@ -65,6 +65,8 @@ class FormatError(OmnisyncError):
 
 @dataclass(frozen=True)
 class CsvOptions:
+    """How to decode and split CSV bytes; shared by local files and S3 objects."""
+
     delimiter: str = ","
     quotechar: str = '"'
     encoding: str = "utf-8"
@@ -74,6 +76,7 @@ class CsvOptions:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CsvOptions:
+        """The CSV options of a source block, defaults filled in."""
         columns = config.get("columns")
         return cls(
             delimiter=config.get("delimiter", ","),
@@ -146,10 +149,12 @@ class _Lines:
                 yield raw.decode(self.codec, errors="replace")
 
     def problems(self, first: int, last: int) -> list[str]:
+        """The decoding errors of lines first..last, each handed out once."""
         return [self.bad.pop(n) for n in range(first, last + 1) if n in self.bad]
 
 
 def read_csv(stream: IO[bytes], options: CsvOptions, skip_to: int = 0) -> Iterator[Parsed]:
+    """CSV records with their first line; a bad record becomes an error, never a stop."""
     lines = _Lines(stream, options.encoding)
     reader = csv.reader(iter(lines), delimiter=options.delimiter, quotechar=options.quotechar)
     columns = list(options.columns) if options.columns else None
@@ -201,6 +206,7 @@ def _renamed(columns: list[str], rename: Mapping[str, str]) -> list[str]:
 
 
 def read_jsonl(stream: IO[bytes], skip_to: int = 0) -> Iterator[Parsed]:
+    """One JSON object per line; blank lines skipped, anything else rejected with its line."""
     for number, raw in enumerate(stream, start=1):
         if number <= skip_to or not raw.strip():
             continue
@@ -221,7 +227,8 @@ def read_jsonl(stream: IO[bytes], skip_to: int = 0) -> Iterator[Parsed]:
 
 def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) -> Iterator[Parsed]:
     """Row group by row group, a batch at a time; groups wholly before `skip_to` are not read."""
-    import pyarrow.parquet as pq  # heavy import, only for Parquet reads
+    # heavy, so imported only for Parquet reads; pyarrow ships no type information
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     try:
         parquet = pq.ParquetFile(stream)
@@ -246,4 +253,5 @@ def read_parquet(stream: IO[bytes], skip_to: int = 0, batch_rows: int = 4096) ->
 
 
 def buffered(raw: io.RawIOBase, size: int = 1 << 20) -> io.BufferedReader:
+    """A buffered reader with 1 MiB reads, so S3 bodies are not fetched a few bytes at a time."""
     return io.BufferedReader(raw, buffer_size=size)

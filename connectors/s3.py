@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import boto3
 from botocore.config import Config
@@ -41,18 +41,26 @@ from engine.errors import OmnisyncError
 from engine.logging import register_secrets
 from engine.records import Position, Row
 
+if TYPE_CHECKING:
+    from botocore.response import StreamingBody
+    from mypy_boto3_s3 import S3Client
+
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 _GLOB = re.compile(r"[*?\[]")
 
 
 @dataclass(frozen=True)
 class S3Object:
+    """What a listing says of one object: enough to order, filter and range-read it."""
+
     key: str
     size: int
     last_modified: str  # ISO 8601, UTC
 
 
 class S3Source:
+    """Objects under an S3 prefix (optionally a glob), read in key or last-modified order."""
+
     config_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "required": ["url"],
@@ -106,13 +114,15 @@ class S3Source:
         self.sync = context.sync_name
 
     def locate(self, position: Position) -> str:
+        """Where a position points: s3://bucket/key:number."""
         key, number = position[-2], position[-1]
         return f"s3://{self.bucket}/{key}:{number}"
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
+        """Rows after `resume`, read with boto3 in a thread so the event loop stays free."""
         return iterate_in_thread(lambda: self._rows(resume))
 
-    def _client(self) -> Any:
+    def _client(self) -> S3Client:
         args = {k: v for k, v in self.client_args.items() if v is not None}
         config = Config(retries={"max_attempts": 5, "mode": "standard"})
         return boto3.session.Session().client("s3", config=config, **args)
@@ -137,7 +147,7 @@ class S3Source:
     def _place(self, obj: S3Object) -> tuple[str, ...]:
         return (obj.last_modified, obj.key) if self.order == "last_modified" else (obj.key,)
 
-    def _objects(self, client: Any) -> list[S3Object]:
+    def _objects(self, client: S3Client) -> list[S3Object]:
         """Listed in key order by S3 itself; sorted by (last_modified, key) when asked."""
         objects = []
         pages = client.get_paginator("list_objects_v2").paginate(
@@ -157,7 +167,7 @@ class S3Source:
         return objects
 
     def _records(
-        self, client: Any, obj: S3Object, skip_to: int
+        self, client: S3Client, obj: S3Object, skip_to: int
     ) -> Generator[tuple[int, dict[str, Any] | None, str | None], None, None]:
         fmt = format_of(obj.key, self.format)
         if fmt == "parquet":
@@ -179,18 +189,21 @@ class S3Source:
 class StreamingRaw(io.RawIOBase):
     """A GET's body as a raw stream, so io.BufferedReader gives lines without holding the object."""
 
-    def __init__(self, body: Any) -> None:
+    def __init__(self, body: StreamingBody) -> None:
         self.body = body
 
     def readable(self) -> bool:
+        """Yes: io.BufferedReader asks before reading."""
         return True
 
     def readinto(self, buffer: Any) -> int:
+        """Fill `buffer` from the body; 0 at its end."""
         data = self.body.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
+        """Close the GET's body with the stream, so its connection is not left open."""
         if not self.closed:
             self.body.close()
         super().close()
@@ -199,25 +212,30 @@ class StreamingRaw(io.RawIOBase):
 class RangedObject(io.RawIOBase):
     """A seekable object read by ranged GETs: pyarrow reads the footer, then the row groups it needs."""
 
-    def __init__(self, client: Any, bucket: str, obj: S3Object) -> None:
+    def __init__(self, client: S3Client, bucket: str, obj: S3Object) -> None:
         self.client, self.bucket, self.key, self.size = client, bucket, obj.key, obj.size
         self.offset = 0
 
     def readable(self) -> bool:
+        """Yes: io.BufferedReader asks before reading."""
         return True
 
     def seekable(self) -> bool:
+        """Yes: pyarrow seeks to the footer, then to each row group it reads."""
         return True
 
     def tell(self) -> int:
+        """The offset the next read starts from."""
         return self.offset
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move the offset; nothing is fetched until the next read."""
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self.offset, io.SEEK_END: self.size}[whence]
         self.offset = max(0, base + offset)
         return self.offset
 
     def readinto(self, buffer: Any) -> int:
+        """One ranged GET of `buffer`'s length from the offset; 0 past the end."""
         if self.offset >= self.size or not len(buffer):
             return 0
         end = min(self.size, self.offset + len(buffer)) - 1

@@ -37,6 +37,8 @@ _IDENTIFIER = {"type": "string", "minLength": 1}
 
 
 class SqlSource:
+    """A table or query of any SQLAlchemy database, in an order a resume can continue."""
+
     config_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "required": ["url"],
@@ -82,12 +84,14 @@ class SqlSource:
         self.sync = context.sync_name
 
     def locate(self, position: Position) -> str:
+        """Where a position points: table[cursor=..., key=...]."""
         what = self.table or "query"
         names = self._order_columns() if self.key else [*self._order_columns(), "row"]
         pairs = ", ".join(f"{n}={json_safe(v)}" for n, v in zip(names, position, strict=False))
         return f"{what}[{pairs}]"
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
+        """Rows after `resume`, fetched `chunk_size` at a time in a thread."""
         return iterate_in_thread(lambda: self._rows(resume), self.chunk)
 
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
@@ -189,7 +193,8 @@ def _after(
             "the cursor or key changed since it was stored"
         )
     if inclusive:
-        return cols[0] >= resume[0]
+        at_or_after: sa.ColumnElement[bool] = cols[0] >= resume[0]
+        return at_or_after
     clauses = []
     for i, col in enumerate(cols):
         equal = [cols[j] == resume[j] for j in range(i)]

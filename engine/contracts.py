@@ -1,20 +1,64 @@
-"""What a plugin implements. Built-in connectors satisfy exactly these, through the same entry points.
+"""The plugin contract: everything a plugin implements or receives, in one place.
 
 Sources yield rows with orderable positions; destinations turn batches of payloads into HTTP requests
-and judge the answers. The engine owns everything in between (mapping, batching, rate, retries,
-bisection, checkpoints, reports), so a connector stays small.
+and judge the answers; transforms and state backends have contracts of their own (engine.transforms.base,
+engine.state.base), re-exported here. The engine owns everything in between (mapping, batching, rate,
+retries, bisection, checkpoints, reports), so a connector stays small. Built-in connectors satisfy
+exactly these, through the same entry points; docs/plugins.md explains the contract.
+
+A protocol lists only what every plugin of its kind has. What some plugins offer besides is a
+protocol of its own (`HasCommands`, `EstimatesTotal`), checked with isinstance: a plugin offers it
+by having the member, and mypy still matches the plugins that do not against their kind's protocol.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from engine.errors import SpecIssue
+import click
+
+from engine.errors import OmnisyncError, SpecIssue
 from engine.records import Position, Row
+from engine.state.base import StateContext, StateStore, StoredPosition
+from engine.transforms.base import (
+    OMIT,
+    Transform,
+    TransformArgsError,
+    TransformContext,
+    TransformDef,
+    TransformError,
+)
+
+__all__ = [
+    "OMIT",
+    "Answer",
+    "Destination",
+    "Endpoint",
+    "EstimatesTotal",
+    "HasCommands",
+    "HttpRequest",
+    "OmnisyncError",
+    "Position",
+    "Row",
+    "Source",
+    "SourceContext",
+    "SpecIssue",
+    "StateContext",
+    "StateStore",
+    "StoredPosition",
+    "Transform",
+    "TransformArgsError",
+    "TransformContext",
+    "TransformDef",
+    "TransformError",
+    "Verdict",
+    "estimated_total",
+    "plugin_commands",
+]
 
 
 @dataclass(frozen=True)
@@ -116,3 +160,30 @@ class Destination(Protocol):
         ...
 
     def endpoint(self, block: Mapping[str, Any]) -> Endpoint: ...
+
+
+@runtime_checkable
+class EstimatesTotal(Protocol):
+    """Optional for a source: how many rows a full read yields, for the progress line's ETA."""
+
+    def estimate_total(self) -> int | None:
+        """None when it cannot tell cheaply."""
+        ...
+
+
+@runtime_checkable
+class HasCommands(Protocol):
+    """Optional for a source or destination class: click commands added to `omnisync`."""
+
+    @property
+    def cli_commands(self) -> Sequence[click.Command]: ...  # a class attribute in a plugin
+
+
+def plugin_commands(plugin: type[Source] | type[Destination]) -> Sequence[click.Command]:
+    """The commands a source or destination brings (the OmniSegment sandbox); most bring none."""
+    return plugin.cli_commands if isinstance(plugin, HasCommands) else ()
+
+
+def estimated_total(source: Source) -> int | None:
+    """The source's estimate of its rows, or None when it offers none."""
+    return source.estimate_total() if isinstance(source, EstimatesTotal) else None

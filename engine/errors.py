@@ -7,10 +7,14 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
+    """What a script or CI job can branch on; README.md's "Exit codes" lists the same."""
+
     OK = 0
-    DELIVERY_FAILED = 1
-    SPEC_INVALID = 2
+    DELIVERY_FAILED = 1  # also a source, the state store or a plugin failing (OmnisyncError)
+    SPEC_INVALID = 2  # nothing was read or sent
     REJECTS_EXCEEDED = 3
+    MAPPING_TESTS_FAILED = 4  # `omnisync test`: a test failed, or the spec has none
+    INTERNAL_ERROR = 70  # an unexpected exception, i.e. a bug (EX_SOFTWARE of sysexits.h)
     INTERRUPTED = 130  # SIGINT (Ctrl-C), as shells report 128 + 2
     TERMINATED = 143  # SIGTERM, 128 + 15
 

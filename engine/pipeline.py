@@ -1,4 +1,4 @@
-"""One sync: source -> map -> check -> batch -> deliver -> checkpoint -> report.
+"""One sync: source -> decide -> deliver -> checkpoint -> report.
 
 Reading, mapping and checking run in one task; batches go through a bounded queue to a few
 delivery workers, so memory stays flat whatever the input size and a slow API slows the reader.
@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 import structlog
 
 from engine.checkpoint import Checkpointer
-from engine.contracts import Endpoint, Source, Verdict
-from engine.delivery.breaker import RejectBreaker
+from engine.contracts import Endpoint, Source
+from engine.decide import Filtered, compile_decide
+from engine.delivery.batching import BatchQueue
+from engine.delivery.bisection import Bisector
 from engine.delivery.limiter import RateLimiter
-from engine.delivery.ordering import Claim, KeyOrder
 from engine.delivery.retry import RetryPolicy
-from engine.delivery.sender import STOPPED, Sender
-from engine.errors import DeliveryError, OmnisyncError, RejectBudgetExceeded
+from engine.delivery.sender import Sender
+from engine.errors import OmnisyncError, RejectBudgetExceeded
 from engine.records import Position, Record, Rejection
 from engine.report import RejectFile, SyncStats
 from engine.stop import StopRequest
-from engine.transforms.mapping import CompiledMapping, FieldError
+from engine.transforms.mapping import CompiledMapping
 
 log = structlog.get_logger("omnisync.pipeline")
 
@@ -44,7 +45,7 @@ class RejectBudget:
         return read >= self.min_rows and rejected > self.max_ratio * read
 
 
-@dataclass
+@dataclass(frozen=True)
 class SyncPlan:
     """Everything one sync needs, built and checked before any row is read."""
 
@@ -64,34 +65,33 @@ class SyncPlan:
     on_checkpoint: Callable[[Position], None] | None = None  # the low-water mark moved
 
 
-class Batch:
-    __slots__ = ("claim", "records")
-
-    def __init__(self, records: list[Record], claim: Claim) -> None:
-        self.records = records
-        self.claim = claim
-
-
 class SyncRun:
     def __init__(self, plan: SyncPlan, sender: Sender) -> None:
         self.plan = plan
-        self.sender = sender
         self.stats = SyncStats(plan.name)
         self.checkpoint = Checkpointer(plan.on_checkpoint)
-        self.order = KeyOrder()
-        self.breaker = RejectBreaker()
+        self.bisector = Bisector(
+            plan.name,
+            sender,
+            plan.endpoint,
+            plan.limiter,
+            plan.policy,
+            self.stats.requests,
+            receipts=self,
+            stopped=lambda: plan.stop.requested,
+        )
 
     async def run(self) -> SyncStats:
         plan = self.plan
-        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=plan.concurrency * 2)
+        batches = BatchQueue(
+            plan.concurrency, plan.endpoint.key, self.bisector.deliver, lambda: plan.stop.requested
+        )
         try:
             async with asyncio.TaskGroup() as group:
                 expiry = group.create_task(plan.stop.expire())
-                workers = [group.create_task(self._worker(queue)) for _ in range(plan.concurrency)]
-                await self._read(queue)
-                for _ in workers:
-                    await queue.put(None)
-                await asyncio.gather(*workers)
+                batches.start(group)
+                await self._read(batches)
+                await batches.drain()
                 expiry.cancel()
         except* OmnisyncError as failure:
             self.stats.stopped = str(failure.exceptions[0])
@@ -112,10 +112,10 @@ class SyncRun:
                 stats.stopped = plan.stop.reason
         return self.stats
 
-    async def _read(self, queue: asyncio.Queue[Batch | None]) -> None:
+    async def _read(self, batches: BatchQueue) -> None:
         plan, stats, checkpoint = self.plan, self.stats, self.checkpoint
         stop = plan.stop
-        apply, check, size = plan.mapping.apply, plan.endpoint.check, plan.batch_size
+        decide, size = compile_decide(plan.mapping, plan.endpoint), plan.batch_size
         window = size * max(WINDOW_BATCHES, plan.concurrency * 4)
         budget_from = plan.budget.min_rows
         batch: list[Record] = []
@@ -126,99 +126,39 @@ class SyncRun:
             stats.read += 1
             if stats.read == budget_from:
                 self._check_budget()
-            if row.error is not None or row.values is None:
-                self._reject(seq, Rejection(row.position, row.error or "unreadable row"))
-                continue
-            try:
-                payload = apply(row.values)
-            except FieldError as exc:
-                rejection = Rejection(row.position, exc.reason, exc.field, values=row.values)
-                self._reject(seq, rejection)
-                continue
-            if payload is None:  # dropped by the sync's filter or de-duplication
+            decision = decide(row)
+            if isinstance(decision, dict):
+                batch.append(Record(decision, row.position, seq))
+                if len(batch) >= size:
+                    await self._dispatch(batches, batch)
+                    batch = []
+                    if checkpoint.in_flight >= window:
+                        await checkpoint.wait_below(window, lambda: stop.requested)
+            elif isinstance(decision, Filtered):
                 stats.filtered += 1
                 checkpoint.finish(seq)
-                continue
-            problem = check(payload)
-            if problem is not None:
-                field_name, reason = problem
-                self._reject(seq, Rejection(row.position, reason, field_name, payload))
-                continue
-            batch.append(Record(payload, row.position, seq))
-            if len(batch) >= size:
-                await self._dispatch(queue, batch)
-                batch = []
-                if checkpoint.in_flight >= window:
-                    await checkpoint.wait_below(window, lambda: stop.requested)
+            else:
+                self._reject(seq, decision)
         if batch and not stop.requested:
-            await self._dispatch(queue, batch)
+            await self._dispatch(batches, batch)
 
-    async def _dispatch(self, queue: asyncio.Queue[Batch | None], records: list[Record]) -> None:
+    async def _dispatch(self, batches: BatchQueue, records: list[Record]) -> None:
         if self.plan.dry_run:
-            self._finish(records, delivered=False)
-            return
-        key = self.plan.endpoint.key
-        claim = self.order.claim([key(record.payload) for record in records])
-        await queue.put(Batch(records, claim))
-        await asyncio.sleep(0)  # let the workers run even when the queue has room
+            self.checkpoint.finish_all([record.seq for record in records])
+        else:
+            await batches.put(records)
 
-    async def _worker(self, queue: asyncio.Queue[Batch | None]) -> None:
-        stop = self.plan.stop
-        while (batch := await queue.get()) is not None:
-            try:
-                if not stop.requested:  # once stopping, queued batches stay unsent
-                    await batch.claim.ready()
-                    await self._deliver(batch.records)
-            finally:
-                self.order.release(batch.claim)
+    # -- Receipts: what the bisector says became of each record -----------------------------
 
-    async def _deliver(self, batch: list[Record]) -> None:
-        """Send; a rejected batch is split in halves until the bad records stand alone."""
-        plan = self.plan
-        answer = await self.sender.send(
-            plan.endpoint,
-            [record.payload for record in batch],
-            plan.limiter,
-            plan.policy,
-            self.stats.requests,
-            stopped=lambda: plan.stop.requested,
-        )
-        verdict = answer.verdict
-        if verdict is Verdict.FAILED and answer.message == STOPPED:
-            return  # the run is stopping: these records stay unsent
-        if verdict is Verdict.ACCEPTED:
-            self.breaker.accepted()
-            self._finish(batch, delivered=True)
-            return
-        if verdict is Verdict.REJECTED:
-            common = self.breaker.rejected(answer.message)
-            if common is not None:
-                raise DeliveryError(
-                    f"{plan.name}: stopped after {self.breaker.limit} rejected requests in a row "
-                    f"with the same error, nothing accepted in between: {common}"
-                )
-            if len(batch) > 1:
-                middle = len(batch) // 2
-                await self._deliver(batch[:middle])
-                await self._deliver(batch[middle:])
-                return
-            record = batch[0]
-            self._reject(
-                record.seq, Rejection(record.position, answer.message, None, record.payload)
-            )
-            return
-        if verdict is Verdict.AUTH:
-            raise DeliveryError(
-                f"{plan.name}: the API refused the credentials ({answer.message}); "
-                "check the tid and api_key of the destination"
-            )
-        self.stats.failed += len(batch)
-        raise DeliveryError(f"{plan.name}: delivery failed: {answer.message}")
+    def delivered(self, records: list[Record]) -> None:
+        self.checkpoint.finish_all([record.seq for record in records])
+        self.stats.delivered += len(records)
 
-    def _finish(self, batch: list[Record], delivered: bool) -> None:
-        self.checkpoint.finish_all([record.seq for record in batch])
-        if delivered:
-            self.stats.delivered += len(batch)
+    def refused(self, record: Record, message: str) -> None:
+        self._reject(record.seq, Rejection(record.position, message, None, record.payload))
+
+    def failed(self, records: list[Record]) -> None:
+        self.stats.failed += len(records)
 
     def _reject(self, seq: int, rejection: Rejection) -> None:
         plan = self.plan

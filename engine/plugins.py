@@ -2,7 +2,8 @@
 
 Groups: omnisync.sources, omnisync.destinations, omnisync.transforms, omnisync.state. An entry
 point names one plugin object, or a mapping of name -> plugin (a bundle, like the built-in transforms).
-A plugin that fails to import is skipped with a warning rather than breaking every run.
+A plugin that fails to import is skipped with a warning rather than breaking every run. What each
+kind of plugin implements is declared in engine.contracts (docs/plugins.md).
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, Final, Literal
 
 import structlog
 
-GROUPS = {
+from engine.contracts import Destination, Source, StateStore, TransformDef
+
+Kind = Literal["sources", "destinations", "transforms", "state"]
+
+GROUPS: Final[dict[Kind, str]] = {
     "sources": "omnisync.sources",
     "destinations": "omnisync.destinations",
     "transforms": "omnisync.transforms",
@@ -27,16 +32,24 @@ log = structlog.get_logger("omnisync.plugins")
 
 @dataclass
 class Registry:
-    sources: dict[str, Any] = field(default_factory=dict)
-    destinations: dict[str, Any] = field(default_factory=dict)
-    transforms: dict[str, Any] = field(default_factory=dict)
-    state: dict[str, Any] = field(default_factory=dict)
-    origins: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> dist
+    """The installed plugins by kind and name; the classes, not instances (a spec builds those)."""
+
+    sources: dict[str, type[Source]] = field(default_factory=dict)
+    destinations: dict[str, type[Destination]] = field(default_factory=dict)
+    transforms: dict[str, TransformDef] = field(default_factory=dict)
+    state: dict[str, type[StateStore]] = field(default_factory=dict)
+    origins: dict[tuple[Kind, str], str] = field(default_factory=dict)  # (kind, name) -> dist
     broken: list[str] = field(default_factory=list)
 
-    def kind(self, kind: str) -> dict[str, Any]:
-        table: dict[str, Any] = getattr(self, kind)
-        return table
+    def kind(self, kind: Kind) -> dict[str, Any]:
+        """One kind's table, for code that treats every kind alike (discovery, listing)."""
+        tables: dict[Kind, dict[str, Any]] = {
+            "sources": self.sources,
+            "destinations": self.destinations,
+            "transforms": self.transforms,
+            "state": self.state,
+        }
+        return tables[kind]
 
 
 @cache
@@ -48,7 +61,7 @@ def load_registry() -> Registry:
     return registry
 
 
-def _register(registry: Registry, kind: str, ep: EntryPoint) -> None:
+def _register(registry: Registry, kind: Kind, ep: EntryPoint) -> None:
     try:
         loaded = ep.load()
     except Exception as exc:  # a broken third-party plugin must not break the tool

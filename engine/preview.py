@@ -12,12 +12,13 @@ from typing import Any
 
 import yaml
 
-from engine.contracts import Destination, Endpoint, SourceContext
+from engine.contracts import Destination, Endpoint
+from engine.decide import Decide, Filtered, compile_decide
 from engine.errors import SpecError
 from engine.plugins import Registry, load_registry
-from engine.runner import compile_sync_mapping, open_destinations, selected
+from engine.records import Rejection, Row
+from engine.runner import compile_sync_mapping, open_destinations, open_source, selected
 from engine.specfile import Spec, SyncSpec
-from engine.transforms.mapping import CompiledMapping, FieldError
 
 
 @dataclass(frozen=True)
@@ -30,18 +31,14 @@ class Outcome:
     reason: str | None = None
 
 
-def evaluate(mapping: CompiledMapping, endpoint: Endpoint, values: Mapping[str, Any]) -> Outcome:
-    """The pipeline's per-row decision, without the pipeline."""
-    try:
-        record = mapping.apply(values)
-    except FieldError as exc:
-        return Outcome("rejected", field=exc.field, reason=exc.reason)
-    if record is None:
-        return Outcome("filtered", reason=mapping.last_drop_reason)
-    problem = endpoint.check(record)
-    if problem is not None:
-        return Outcome("rejected", record, problem[0], problem[1])
-    return Outcome("send", record)
+def evaluate(decide: Decide, row: Row) -> Outcome:
+    """The pipeline's own decision (engine/decide.py), told as an outcome."""
+    decision = decide(row)
+    if isinstance(decision, Filtered):
+        return Outcome("filtered", reason=decision.reason)
+    if isinstance(decision, Rejection):
+        return Outcome("rejected", decision.payload, decision.field, decision.reason)
+    return Outcome("send", decision)
 
 
 @dataclass
@@ -81,15 +78,11 @@ async def preview(
     previews = []
     async with _opened(spec, select, registry) as syncs:
         for sync, destination, endpoint in syncs:
-            mapping = compile_sync_mapping(sync, registry, destination)
-            context = SourceContext(spec.directory, sync.name, sync.cursor)
-            source = registry.sources[sync.source_type](sync.source, context)
+            decide = compile_decide(compile_sync_mapping(sync, registry, destination), endpoint)
+            source = open_source(spec, sync, registry)
             result = SyncPreview(sync.name)
             async for row in source.read(None):
-                if row.values is None:
-                    outcome = Outcome("rejected", reason=row.error or "unreadable row")
-                else:
-                    outcome = evaluate(mapping, endpoint, row.values)
+                outcome = evaluate(decide, row)
                 result.rows.append(PreviewRow(source.locate(row.position), row.values, outcome))
                 result.counts[outcome.verdict] += 1
                 if len(result.rows) >= limit:
@@ -135,7 +128,9 @@ async def run_mapping_tests(
                 # a fresh mapping per case, so de-duplication state never leaks between cases
                 mapping = compile_sync_mapping(sync, registry, destination)
                 name = str(case.get("name") or f"case {i + 1}")
-                outcome = evaluate(mapping, endpoint, case.get("row") or {})
+                outcome = evaluate(
+                    compile_decide(mapping, endpoint), Row(case.get("row") or {}, ())
+                )
                 results.append(CaseResult(sync.name, name, *_judge_case(case, outcome)))
     return results
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ import structlog
 
 from engine import progress
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, SourceContext
+from engine.contracts import Destination, Source, SourceContext, estimated_total
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError
@@ -76,7 +77,10 @@ async def run_spec(
         for sync in syncs:
             plan = _plan(spec, sync, registry, destinations[sync.destination_type], sender, options)
             structlog.contextvars.bind_contextvars(sync=sync.name)
-            tracked = state.begin(sync, plan)  # before SyncRun: it sets resume and on_checkpoint
+            tracked = state.begin(sync, plan.source)
+            plan = dataclasses.replace(
+                plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint
+            )
             run = SyncRun(plan, sender)
             tracked.report(run.stats)
             log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
@@ -118,6 +122,12 @@ async def open_destinations(
     return destinations
 
 
+def open_source(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
+    context = SourceContext(spec.directory, sync.name, sync.cursor)
+    source: Source = registry.sources[sync.source_type](sync.source, context)
+    return source
+
+
 def compile_sync_mapping(
     sync: SyncSpec, registry: Registry, destination: Destination
 ) -> CompiledMapping:
@@ -133,9 +143,7 @@ def compile_sync_mapping(
 async def _run_sync(run: SyncRun, show_progress: bool) -> SyncStats:
     if not show_progress:
         return await run.run()
-    estimate = getattr(run.plan.source, "estimate_total", None)
-    total = estimate() if callable(estimate) else None
-    display = asyncio.create_task(progress.show(run.stats, total))
+    display = asyncio.create_task(progress.show(run.stats, estimated_total(run.plan.source)))
     try:
         return await run.run()
     finally:
@@ -164,8 +172,7 @@ def _plan(
     sender: Sender,
     options: RunOptions,
 ) -> SyncPlan:
-    context = SourceContext(spec.directory, sync.name, sync.cursor)
-    source = registry.sources[sync.source_type](sync.source, context)
+    source = open_source(spec, sync, registry)
     endpoint = destination.endpoint(sync.destination)
     mapping = compile_sync_mapping(sync, registry, destination)
     batch_size = min(sync.delivery.batch_size or endpoint.batch_size, endpoint.batch_size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import structlog
+from click.testing import CliRunner
 
-from connectors.omnisegment.sandbox import Sandbox, SandboxServer
+from connectors.omnisegment.sandbox.server import Sandbox, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_TID = "OA-test"
@@ -98,6 +101,27 @@ def run_cli(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def invoke_cli(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`omnisync ARGS` in this process through click's runner: run_cli's result, without a new
+    interpreter. For commands whose process (signals, plugins' commands, exit) is not the point."""
+    from engine.cli import cli
+
+    overlay: dict[str, str | None] = {}
+    if env is not None:  # like run_cli, `env` is the whole environment
+        overlay = {**dict.fromkeys(os.environ), **env}
+    logging_config = structlog.get_config()  # the command points structlog at the runner's stderr
+    try:
+        with contextlib.chdir(cwd or ROOT):
+            result = CliRunner().invoke(cli, args, env=overlay)
+    finally:
+        structlog.configure(**logging_config)
+    return subprocess.CompletedProcess(
+        ["omnisync", *args], result.exit_code, result.stdout, result.stderr
     )
 
 

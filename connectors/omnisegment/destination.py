@@ -1,21 +1,37 @@
-"""The OmniSegment destination plugin: connection block, sync block checks, endpoint factory."""
+"""The OmniSegment destination plugin: connection block, sync block checks, endpoint factory.
+
+The sync block checks run before any row is read: mode, options and mapped fields against the
+catalogue, each problem as a SpecIssue pointing into the block.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
+from jsonschema import Draft202012Validator
 
-from connectors.omnisegment._spec_checks import check_destination, route_for
-from connectors.omnisegment.cli import sandbox as sandbox_command
-from connectors.omnisegment.endpoint import OmniSegmentEndpoint
-from connectors.omnisegment.endpoints import CATALOGUE, ENVIRONMENTS
-from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID, SandboxServer
+from connectors.omnisegment.catalogue import (
+    CATALOGUE,
+    ENVIRONMENTS,
+    SOURCE_PAIR,
+    EndpointDef,
+    Route,
+)
+from connectors.omnisegment.endpoint import OmniSegmentEndpoint, data_schema, required_fields
+from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
+from connectors.omnisegment.sandbox.cli import sandbox as sandbox_command
 from engine.errors import OmnisyncError, SpecIssue
+from engine.suggest import suggest
+
+if TYPE_CHECKING:
+    from connectors.omnisegment.sandbox.server import SandboxServer
 
 
 class OmniSegmentDestination:
+    """Delivers syncs to OmniSegment's import APIs, or to the in-process sandbox."""
+
     cli_commands: ClassVar[tuple[click.Command, ...]] = (sandbox_command,)
     connection_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
@@ -55,9 +71,11 @@ class OmniSegmentDestination:
     # -- spec checks -------------------------------------------------------------------------
 
     def check_sync(self, block: Mapping[str, Any], mapped: frozenset[str]) -> list[SpecIssue]:
+        """Problems of a sync's destination block, given the fields its mapping produces."""
         return check_destination(CATALOGUE[block["endpoint"]], block, mapped)
 
     def check_connection(self) -> list[SpecIssue]:
+        """Problems of the connection block that its schema cannot say (host, credentials)."""
         env = self.environment
         undocumented = env not in (None, "sandbox") and ENVIRONMENTS[env][0] is None
         if self.base_url is None and undocumented:
@@ -71,6 +89,7 @@ class OmniSegmentDestination:
     # -- running -----------------------------------------------------------------------------
 
     def default_utc_offset(self) -> str:
+        """The offset given to naive datetimes: the block's utc_offset, else the environment's."""
         offset = self.connection.get("utc_offset")
         return (
             str(offset)
@@ -80,6 +99,9 @@ class OmniSegmentDestination:
 
     async def __aenter__(self) -> OmniSegmentDestination:
         if self.base_url is None and self.environment == "sandbox":
+            # here, not at the top: only a sandbox run needs aiohttp's server part
+            from connectors.omnisegment.sandbox.server import SandboxServer
+
             self._sandbox = SandboxServer(
                 tid=self.connection.get("tid", SANDBOX_TID),
                 api_key=self.connection.get("api_key", SANDBOX_API_KEY),
@@ -95,6 +117,7 @@ class OmniSegmentDestination:
             self._sandbox = None
 
     def endpoint(self, block: Mapping[str, Any]) -> OmniSegmentEndpoint:
+        """The endpoint a sync delivers to, on the route its block picks."""
         if self.base_url is None:
             raise OmnisyncError("the OmniSegment destination is not open")
         definition = CATALOGUE[block["endpoint"]]
@@ -104,3 +127,143 @@ class OmniSegmentDestination:
         return OmniSegmentEndpoint(
             definition, route, self.base_url.rstrip("/"), tid, api_key, block.get("options", {})
         )
+
+
+# -- sync block checks -------------------------------------------------------------------------
+
+
+def choose_mode(definition: EndpointDef, options: Mapping[str, Any]) -> str:
+    """The default route (batch where there is one), unless only another route takes the options."""
+    modes = [
+        definition.default_mode,
+        *(m for m in definition.routes if m != definition.default_mode),
+    ]
+    for mode in modes:
+        if Draft202012Validator(definition.routes[mode].options).is_valid(dict(options)):
+            return mode
+    return definition.default_mode
+
+
+def check_destination(
+    definition: EndpointDef, block: Mapping[str, Any], mapped: frozenset[str]
+) -> list[SpecIssue]:
+    """The block's mode, options and mapped fields against the endpoint, before any row is read."""
+    options: Mapping[str, Any] = block.get("options") or {}
+    mode = block.get("mode")
+    if mode is not None and mode not in definition.routes:
+        known = ", ".join(sorted(definition.routes))
+        return [SpecIssue(("mode",), f"{definition.name} has no {mode} route; it has: {known}")]
+    issues = _unknown_options(definition, options)
+    if issues:
+        return issues
+    mode = mode or choose_mode(definition, options)
+    issues.extend(_option_issues(definition, mode, options))
+    issues.extend(_mapping_issues(definition, options, mapped, check_identity=not issues))
+    return issues
+
+
+def _unknown_options(definition: EndpointDef, options: Mapping[str, Any]) -> list[SpecIssue]:
+    known = sorted(definition.option_names)
+    return [
+        SpecIssue(
+            ("options", key),
+            f"'{key}' is not an option of {definition.name}{suggest(key, known)}; "
+            f"known: {', '.join(known) or 'none'}",
+            at_key=True,
+        )
+        for key in options
+        if key not in definition.option_names
+    ]
+
+
+def _option_issues(
+    definition: EndpointDef, mode: str, options: Mapping[str, Any]
+) -> list[SpecIssue]:
+    route = definition.routes[mode]
+    issues = []
+    for error in Draft202012Validator(route.options).iter_errors(dict(options)):
+        path = ("options", *error.absolute_path)
+        if error.validator == "required":
+            missing = [r for r in error.validator_value if r not in error.instance]
+            message = f"{definition.name} needs the option '{missing[0]}'"
+            issues.append(SpecIssue(("options",), message))
+        elif error.validator == "additionalProperties":
+            for key in sorted(set(options) - route.option_names):
+                elsewhere = _modes_accepting(definition, key, options[key])
+                issues.append(
+                    SpecIssue(("options", key), _only_on(definition, key, elsewhere), at_key=True)
+                )
+        elif len(path) == 2 and (
+            elsewhere := _modes_accepting(definition, path[1], error.instance)
+        ):
+            issues.append(SpecIssue(path, _only_on(definition, path[1], elsewhere, error.instance)))
+        elif error.validator == "enum":
+            choices = ", ".join(map(repr, error.validator_value))
+            issues.append(SpecIssue(path, f"{error.instance!r} is not one of {choices}"))
+        else:
+            issues.append(SpecIssue(path, error.message))
+    return issues
+
+
+def _modes_accepting(definition: EndpointDef, key: Any, value: Any) -> list[str]:
+    return [
+        mode
+        for mode, route in definition.routes.items()
+        if key in route.option_names
+        and Draft202012Validator(route.options["properties"][key]).is_valid(value)
+    ]
+
+
+def _only_on(definition: EndpointDef, key: Any, modes: list[str], value: Any = None) -> str:
+    what = f"{key}: {value!r}" if value is not None else f"'{key}'"
+    if not modes:
+        return f"{what} is not accepted by the chosen route of {definition.name}"
+    routes = " or ".join(f"the {m} route ({definition.routes[m].path})" for m in modes)
+    return f"{what} is only accepted by {routes}; set mode: {modes[0]} or leave mode out"
+
+
+def _mapping_issues(
+    definition: EndpointDef,
+    options: Mapping[str, Any],
+    mapped: frozenset[str],
+    check_identity: bool,
+) -> list[SpecIssue]:
+    """Required fields left out of the mapping; the member key only when the options are sound."""
+    issues = []
+    if options.get("merge_key") == "source_id" and not set(SOURCE_PAIR) <= mapped:
+        missing = " and ".join(f for f in SOURCE_PAIR if f not in mapped)
+        issues.append(
+            SpecIssue(
+                ("options", "merge_key"),
+                f"merge_key source_id needs source_id and source_system in the mapping "
+                f"({missing} not mapped)",
+            )
+        )
+        check_identity = False
+    try:
+        required, identity = required_fields(definition, options)
+    except (KeyError, TypeError):  # options already reported as invalid
+        return issues
+    for name in required:
+        if name not in mapped:
+            message = f"{definition.name} requires '{name}': map it (it is not in the mapping)"
+            issues.append(SpecIssue(("endpoint",), message))
+    if check_identity and identity and not any(set(group) <= mapped for group in identity):
+        wanted = " or ".join(" with ".join(group) for group in identity)
+        message = f"{definition.name} requires {wanted} in the mapping"
+        if "identifier_field" in options:
+            message += f" (identifier_field is {options['identifier_field']})"
+        issues.append(SpecIssue(("endpoint",), message))
+    schema = data_schema(definition.schema)
+    if schema.get("additionalProperties") is False:
+        for name in sorted(mapped - set(schema.get("properties", {}))):
+            known = sorted(schema.get("properties", {}))
+            message = f"'{name}' is not a field of {definition.name}{suggest(name, known)}"
+            issues.append(SpecIssue(("endpoint",), message))
+    return issues
+
+
+def route_for(definition: EndpointDef, block: Mapping[str, Any]) -> Route:
+    """The route a sync's block picks: its `mode`, else the one `choose_mode` finds."""
+    mode = block.get("mode") or choose_mode(definition, block.get("options") or {})
+    return definition.routes[mode]

@@ -14,8 +14,8 @@ from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 
-from connectors.omnisegment._formats import FORMATS, RULES, TYPES, RecordValidator
-from connectors.omnisegment.endpoints import EndpointDef, Identity, Route
+from connectors.omnisegment.catalogue import EndpointDef, Identity, Route
+from connectors.omnisegment.record_rules import FORMATS, RULES, TYPES, RecordValidator
 from engine.contracts import Answer, HttpRequest, Verdict
 from engine.fastcheck import Predicate, compile_schema
 
@@ -24,6 +24,7 @@ _JSON = {"Content-Type": "application/json"}
 
 @cache
 def data_schema(schema_file: str) -> dict[str, Any]:
+    """The record schema shipped in schemas/, parsed once."""
     text = resources.files("connectors.omnisegment").joinpath("schemas", schema_file).read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
@@ -65,6 +66,8 @@ def fast_check(schema_file: str, identity: Identity | None = None) -> Predicate:
 
 
 class OmniSegmentEndpoint:
+    """One endpoint on one route as the delivery engine drives it: check, key, send, judge."""
+
     def __init__(
         self,
         definition: EndpointDef,
@@ -102,6 +105,7 @@ class OmniSegmentEndpoint:
             self._url += f"?tid={quote(tid)}"
 
     def check(self, payload: Any) -> tuple[str | None, str] | None:
+        """(field, reason) when the record would be refused; None when it can be sent."""
         if self._is_valid(payload):
             for rule in self._rules:
                 problem = rule(payload)
@@ -112,6 +116,7 @@ class OmniSegmentEndpoint:
         return describe(error)
 
     def key(self, payload: Any) -> str | None:
+        """The record's key, for idempotency, ordering and reports; None when it has none."""
         if not isinstance(payload, Mapping):
             return str(payload)
         if self._plain is not None:
@@ -124,6 +129,7 @@ class OmniSegmentEndpoint:
         return None
 
     def build_request(self, payloads: list[Any]) -> HttpRequest:
+        """The POST carrying `payloads` (at most the route's cap) inside the envelope."""
         if self._plain is not None:
             payloads = [payload[self._plain] for payload in payloads]
         if self.route.data_key is None:
@@ -134,6 +140,7 @@ class OmniSegmentEndpoint:
         return HttpRequest("POST", self._url, orjson.dumps(body), self._headers)
 
     def judge(self, status: int, body: bytes, headers: Mapping[str, str]) -> Answer:
+        """What an answer means for its records: accepted, rejected, or worth retrying."""
         message = _error_message(body)
         if status == 200:
             parsed = _parse(body)
@@ -156,37 +163,41 @@ class OmniSegmentEndpoint:
 
 def describe(error: ValidationError) -> tuple[str | None, str]:
     """(field, reason) in the user's words; the field is a dotted path into the record."""
+    # iter_errors always sets these; the stubs also allow Unset, for errors made by hand
+    expected: Any = error.validator_value
+    instance: Any = error.instance
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     path = [str(p) for p in error.absolute_path]
     field = ".".join(path) or None
     if error.validator == "anyOf" and all(
-        set(s) == {"required"} for s in error.validator_value if isinstance(s, dict)
+        set(s) == {"required"} for s in expected if isinstance(s, dict)
     ):
-        options = [" with ".join(s["required"]) for s in error.validator_value]
-        missing = [r for r in error.validator_value[0]["required"] if r not in error.instance]
-        name = ".".join([*path, (missing or error.validator_value[0]["required"])[0]])
+        options = [" with ".join(s["required"]) for s in expected]
+        missing = [r for r in expected[0]["required"] if r not in instance]
+        name = ".".join([*path, (missing or expected[0]["required"])[0]])
         return name, "missing required field: " + " or ".join(options)
     if error.validator == "required":
-        missing = [r for r in error.validator_value if r not in error.instance]
-        name = ".".join([*path, missing[0]]) if missing else field
-        return name, f"missing required field '{name}'"
+        missing = [r for r in expected if r not in instance]
+        at = ".".join([*path, missing[0]]) if missing else field
+        return at, f"missing required field '{at}'"
     if error.validator == "dependentRequired":
-        present = next(k for k, v in error.validator_value.items() if k in error.instance)
-        needed = next(v for v in error.validator_value[present] if v not in error.instance)
+        present = next(k for k, v in expected.items() if k in instance)
+        needed = next(v for v in expected[present] if v not in instance)
         name = ".".join([*path, needed])
         return name, f"missing required field '{name}' (given with '{present}')"
-    if error.validator == "additionalProperties" and error.validator_value is False:
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        name = ".".join([*path, extra[0]]) if extra else field
-        return name, f"unknown field '{name}'"
+    if error.validator == "additionalProperties" and expected is False:
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
+        at = ".".join([*path, extra[0]]) if extra else field
+        return at, f"unknown field '{at}'"
     if error.validator in ("enum", "const"):
-        allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
-        return field, f"{field}: {error.instance!r} is not one of {', '.join(map(repr, allowed))}"
+        allowed = expected if error.validator == "enum" else [expected]
+        return field, f"{field}: {instance!r} is not one of {', '.join(map(repr, allowed))}"
     if error.validator == "pattern":
-        hint = error.schema.get("description") or f"the pattern {error.validator_value}"
-        return field, f"{field}: {error.instance!r} does not match {hint}"
+        hint = schema.get("description") or f"the pattern {expected}"
+        return field, f"{field}: {instance!r} does not match {hint}"
     if error.validator == "format":
-        hint = error.schema.get("description") or error.validator_value
-        return field, f"{field}: {error.instance!r} is not a valid {hint}"
+        hint = schema.get("description") or expected
+        return field, f"{field}: {instance!r} is not a valid {hint}"
     return field, f"{field}: {error.message}" if field else error.message
 
 

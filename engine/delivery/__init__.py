@@ -1,1 +1,1 @@
-"""Getting batches to the API: rate limiting, retries, bisection of rejected batches."""
+"""Getting batches to the API: per-key order, rate limiting, retries, bisection of rejected batches."""

@@ -62,7 +62,7 @@ def _describe(error: ValidationError) -> list[SpecIssue]:
             for k in extras
         ]
     if kind == "required":
-        required: Any = error.validator_value
+        required: list[str] = error.validator_value  # type: ignore[assignment]  # a list for "required"
         missing = [r for r in required if r not in value]
         return [SpecIssue(path, f"missing required key '{m}'") for m in missing]
     if kind in ("oneOf", "anyOf") and error.context:
@@ -78,8 +78,8 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
     if kind == "const":
         return f"must be {expected!r}, got {value!r}"
     if kind == "type":
-        names = expected if isinstance(expected, list) else [expected]
-        wanted = " or ".join(str(_TYPE_NAMES.get(n, n)) for n in names)
+        names: list[str] = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
         return f"expected {wanted}, got {_kind_of(value)} {_short(value)}"
     if kind == "minItems":
         return f"must have at least {expected} item{'s' if expected != 1 else ''}"
@@ -111,8 +111,9 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
 
 def _closest(error: ValidationError) -> ValidationError:
     """Of a oneOf's branches, the one whose type fits the value explains the failure best."""
-    same_type = [e for e in error.context if e.validator != "type"]
-    closest: ValidationError = best_match(same_type or error.context)
+    branches = error.context or []
+    same_type = [e for e in branches if e.validator != "type"]
+    closest: ValidationError = best_match(same_type or branches)
     return closest
 
 

@@ -21,7 +21,6 @@ import structlog
 
 from engine.contracts import Source
 from engine.errors import OmnisyncError
-from engine.pipeline import SyncPlan
 from engine.plugins import Registry
 from engine.records import Position
 from engine.report import SyncStats
@@ -87,26 +86,17 @@ class RunState:
         self.dry_run = dry_run
         self.full_refresh = full_refresh
 
-    def begin(self, sync: SyncSpec, plan: SyncPlan) -> SyncState:
-        """Decide where the sync starts; sets plan.resume and chains the saver into on_checkpoint."""
+    def begin(self, sync: SyncSpec, source: Source) -> SyncState:
+        """The sync's tracked state; its `resume` is where the sync starts (None: the beginning)."""
         tracked = SyncState(
             self.store,
             sync_key(self.spec, sync.name),
             sync_fingerprint(self.spec, sync),
-            plan.source,
+            source,
             incremental=sync.cursor is not None,
             dry_run=self.dry_run,
         )
-        plan.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
-        if not self.dry_run:
-            downstream = plan.on_checkpoint
-
-            def on_checkpoint(position: Position) -> None:
-                tracked.advance(position)
-                if downstream is not None:
-                    downstream(position)
-
-            plan.on_checkpoint = on_checkpoint
+        tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
         return tracked
 
 
@@ -132,6 +122,7 @@ class SyncState:
         self.interval = interval
         self.every = every
         self.clock = clock
+        self.resume: Position | None = None  # where this run starts, set by RunState.begin
         self.latest: Position | None = None  # the low-water mark of this run
         self._pending = 0  # advances since the last save
         self._saved_at = clock()
@@ -166,6 +157,11 @@ class SyncState:
         getattr(log, level)(event, message=note, state=self.store.describe())
         if not self.dry_run:
             self.store.clear(self.key)
+
+    @property
+    def on_checkpoint(self) -> Callable[[Position], None] | None:
+        """What the pipeline calls when the low-water mark moves; a dry run saves nothing."""
+        return None if self.dry_run else self.advance
 
     def advance(self, position: Position) -> None:
         self.latest = position

@@ -13,9 +13,9 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 
-from connectors.omnisegment._spec_checks import route_for
+from connectors.omnisegment.catalogue import CATALOGUE
+from connectors.omnisegment.destination import route_for
 from connectors.omnisegment.endpoint import OmniSegmentEndpoint
-from connectors.omnisegment.endpoints import CATALOGUE
 from tests.conftest import TEST_API_KEY, TEST_TID, RunningSandbox
 from tests.integration.schema_strategy import Builder
 

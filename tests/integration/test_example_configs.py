@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, invoke_cli, run_cli
 
 EXAMPLES = {
     "purchases.yaml": "purchases: read 3, delivered 3, rejected 0",
@@ -22,7 +22,7 @@ EXAMPLES = {
 def test_example_spec_runs(name: str, summary: str) -> None:
     """`omnisync run configs/NAME` delivers every row of its CSV, with no credentials."""
     spec = ROOT / "configs" / name
-    assert run_cli("validate", str(spec)).returncode == 0
+    assert invoke_cli("validate", str(spec)).returncode == 0
 
     result = run_cli("run", str(spec))
 

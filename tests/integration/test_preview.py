@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.conftest import ROOT, RunningSandbox, run_cli
+from tests.conftest import ROOT, RunningSandbox, invoke_cli
 
 CONFIGS = ROOT / "configs"
 
@@ -14,7 +14,7 @@ def test_plan_shows_rows_records_and_verdicts_and_sends_nothing(
     tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
     """Every row of the example export: mapped record, or why it would be filtered or rejected."""
-    result = run_cli("plan", str(CONFIGS / "members.yaml"), "--rows", "7")
+    result = invoke_cli("plan", str(CONFIGS / "members.yaml"), "--rows", "7")
 
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -36,7 +36,7 @@ def _copy_members_spec(tmp_path: Path) -> Path:
 
 
 def test_mapping_tests_pass_and_fail_with_a_diff(tmp_path: Path) -> None:
-    """Inline cases and a sibling <spec>.tests.yaml; a wrong expectation fails with a diff, exit 1."""
+    """Inline cases and a sibling <spec>.tests.yaml; a wrong expectation fails with a diff, exit 4."""
     spec = _copy_members_spec(tmp_path)
     (tmp_path / "members.tests.yaml").write_text(
         "members:\n"
@@ -46,9 +46,9 @@ def test_mapping_tests_pass_and_fail_with_a_diff(tmp_path: Path) -> None:
         encoding="utf-8",
     )
 
-    result = run_cli("test", str(spec))
+    result = invoke_cli("test", str(spec))
 
-    assert result.returncode == 1
+    assert result.returncode == 4
     assert "PASS  members: a Taiwanese member with every field" in result.stdout
     assert "FAIL  members: gender F is female" in result.stdout
     assert '-  "sex": "male"' in result.stdout
@@ -57,7 +57,7 @@ def test_mapping_tests_pass_and_fail_with_a_diff(tmp_path: Path) -> None:
 
 
 def test_a_spec_without_mapping_tests_says_so(tmp_path: Path) -> None:
-    result = run_cli("test", str(CONFIGS / "quickstart.yaml"))
+    result = invoke_cli("test", str(CONFIGS / "quickstart.yaml"))
 
-    assert result.returncode == 1
+    assert result.returncode == 4
     assert "no mapping tests found" in result.stderr

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import aiohttp
 
+from connectors.omnisegment.catalogue import CATALOGUE
 from connectors.omnisegment.endpoint import OmniSegmentEndpoint
-from connectors.omnisegment.endpoints import CATALOGUE
 from engine.clock import SystemClock
 from engine.contracts import Verdict
 from engine.delivery.retry import RetryPolicy

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from engine.state.session import STALE
-from tests.conftest import RunningSandbox, run_cli
+from tests.conftest import RunningSandbox, invoke_cli, run_cli
 from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_signals import start
 
@@ -67,7 +67,7 @@ def run(spec: Path, env: dict[str, str], *args: str) -> tuple[dict[str, object],
 
 
 def show(spec: Path, env: dict[str, str]) -> str:
-    done = run_cli("state", "show", str(spec), env=env)
+    done = invoke_cli("state", "show", str(spec), env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -172,12 +172,12 @@ def test_state_reset_forgets_the_selected_sync(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
     spec = interrupted(tmp_path, sandbox, sandbox_env, 3000)
-    done = run_cli("state", "reset", str(spec), "--select", "members", env=sandbox_env)
+    done = invoke_cli("state", "reset", str(spec), "--select", "members", env=sandbox_env)
     assert (done.returncode, done.stdout) == (0, "members: cleared\n")
     assert "members: no stored position" in show(spec, sandbox_env)
-    again = run_cli("state", "reset", str(spec), env=sandbox_env)
+    again = invoke_cli("state", "reset", str(spec), env=sandbox_env)
     assert (again.returncode, again.stdout) == (0, "no stored position\n")
-    unknown = run_cli("state", "reset", str(spec), "--select", "nope", env=sandbox_env)
+    unknown = invoke_cli("state", "reset", str(spec), "--select", "nope", env=sandbox_env)
     assert unknown.returncode != 0
     assert "no sync named 'nope'" in unknown.stderr
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from connectors.omnisegment.destination import OmniSegmentDestination
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli
 
 
 def messages(block: dict[str, object], mapped: set[str]) -> list[str]:
@@ -120,13 +120,13 @@ def test_validate_exits_2_naming_file_line_and_problem(tmp_path: Path) -> None:
     spec = tmp_path / "orders.yaml"
     spec.write_text(SPEC, encoding="utf-8")
 
-    result = run_cli("validate", str(spec))
+    result = invoke_cli("validate", str(spec))
 
     assert result.returncode == 2
     assert "orders.yaml:8" in result.stderr
     assert "'colour' is not an option of purchase" in result.stderr
     spec.write_text(SPEC.replace(", colour: blue", ""), encoding="utf-8")
-    result = run_cli("validate", str(spec))
+    result = invoke_cli("validate", str(spec))
     assert result.returncode == 2
     assert "'mobile' is not one of 'line_id', 'phone', 'email', 'messenger_psid'" in result.stderr
     assert "purchase requires 'transaction_id': map it" in result.stderr

@@ -134,3 +134,16 @@ def test_the_state_block_is_checked_against_the_installed_backends(tmp_path: Pat
         with pytest.raises(SpecError) as caught:
             load_spec(spec)
         assert any(message in line for line in caught.value.lines), caught.value.lines
+
+
+def test_only_a_real_run_gives_the_pipeline_a_checkpoint_callback(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    try:
+        dry = SyncState(store, "dry", "fp", None, incremental=False, dry_run=True)
+        assert dry.on_checkpoint is None
+        real = SyncState(store, "real", "fp", None, incremental=False, dry_run=False, every=1)
+        assert real.on_checkpoint is not None
+        real.on_checkpoint(("a.csv", 4))
+        assert store.load("real").position == ("a.csv", 4)  # type: ignore[union-attr]
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -99,7 +99,7 @@ def _to_str(value: Any) -> Any:
     raise TransformError(f"cast: cannot turn a {type(value).__name__} into text")
 
 
-def _bool_caster(truthy: list[str], falsy: list[str]) -> Callable[[Any], Any]:
+def _bool_caster(truthy: Sequence[str], falsy: Sequence[str]) -> Callable[[Any], Any]:
     table = {str(word).strip().casefold(): True for word in truthy}
     table.update({str(word).strip().casefold(): False for word in falsy})
     exact = {variant: flag for word, flag in table.items() for variant in _spellings(word)}
@@ -129,7 +129,7 @@ def _spellings(word: str) -> set[str]:
 
 
 def _build_cast(args: str | dict[str, Any], _ctx: TransformContext) -> Transform:
-    options = {"to": args} if isinstance(args, str) else args
+    options: dict[str, Any] = {"to": args} if isinstance(args, str) else args
     target = options["to"]
     convert: Callable[[Any], Any]
     if target == "bool":

@@ -45,10 +45,11 @@ def _fast_e164(region: str | None) -> Callable[[str], str | None]:
     None and takes the full library path; a property test holds the two paths equal.
     """
     meta = PhoneMetadata.metadata_for_region(region) if region else None
-    if meta is None or meta.country_code is None:
+    if meta is None or meta.country_code is None or meta.general_desc is None:
         return lambda _text: None
     country = str(meta.country_code)
-    general = re.compile(meta.general_desc.national_number_pattern or "(?!)")
+    general_desc = meta.general_desc
+    general = re.compile(general_desc.national_number_pattern or "(?!)")
     prefix = re.compile(meta.national_prefix_for_parsing or meta.national_prefix or "(?!)")
     kinds = [
         (re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ()))
@@ -66,7 +67,7 @@ def _fast_e164(region: str | None) -> Callable[[str], str | None]:
         )
         if desc is not None and desc.national_number_pattern
     ]
-    general_lengths = frozenset(meta.general_desc.possible_length or ())
+    general_lengths = frozenset(general_desc.possible_length or ())
 
     def valid(nsn: str) -> bool:
         if not general.fullmatch(nsn):

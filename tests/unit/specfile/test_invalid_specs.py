@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, invoke_cli
 
 INVALID = ROOT / "tests" / "specs" / "invalid"
 
@@ -106,7 +106,7 @@ CASES = [
 def test_validate_names_the_problem(name: str, expected: list[str]) -> None:
     """Each message carries file:line:col and the JSON path; no traceback reaches the user."""
     env = {k: v for k, v in os.environ.items() if k != "OMNISYNC_TEST_UNSET_KEY"}
-    result = run_cli("validate", name, env=env, cwd=INVALID)
+    result = invoke_cli("validate", name, env=env, cwd=INVALID)
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -128,7 +128,7 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path) -> None:  # type: i
         "    delivery: {concurrency: 0}\n",
         encoding="utf-8",
     )
-    result = run_cli("validate", str(spec))
+    result = invoke_cli("validate", str(spec))
 
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2
@@ -143,7 +143,7 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path) -> None:  # type: i
 def test_valid_specs_in_configs_validate() -> None:
     """Every example spec shipped in configs/ is valid as it stands."""
     specs = sorted(str(p) for p in (ROOT / "configs").glob("*.yaml"))
-    result = run_cli("validate", *specs)
+    result = invoke_cli("validate", *specs)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(": ok (") == len(specs)

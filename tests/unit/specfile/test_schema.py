@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 
 from engine.plugins import load_registry
 from engine.specfile.schema import base_schema, compose_schema
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli
 
 
 def test_the_base_schema_file_is_a_valid_2020_12_schema() -> None:
@@ -30,7 +30,7 @@ def test_the_composed_schema_holds_every_installed_plugin() -> None:
 
 
 def test_omnisync_schema_prints_the_composed_schema() -> None:
-    result = run_cli("schema")
+    result = invoke_cli("schema")
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == json.loads(json.dumps(compose_schema(load_registry())))

@@ -1,7 +1,8 @@
-"""What the sandbox accepts on each route, written from the reference pages (not from schemas/).
+"""The sandbox's route table: per URL, its auth, body shape, cap, checks and how records are kept.
 
-Each check returns (ERR_TYPE_KEY, message) for a 400, or None when the request is acceptable.
-Record checks live in _sandbox_items.py; this module holds the envelopes and the route table.
+Written from the reference pages (not from schemas/). A route's `validate` returns (ERR_TYPE_KEY,
+message) for a 400, or None when the request is acceptable. Envelope checks live in envelopes.py,
+record checks in records/.
 """
 
 from __future__ import annotations
@@ -10,67 +11,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from connectors.omnisegment import _sandbox_items as items
-from connectors.omnisegment._sandbox_values import INPUT, MISSING, Problem, is_text
+from connectors.omnisegment.sandbox import envelopes
+from connectors.omnisegment.sandbox.envelopes import EnvelopeCheck
+from connectors.omnisegment.sandbox.records import audiences, events, products, purchases
+from connectors.omnisegment.sandbox.values import INPUT, MISSING, Envelope, Problem
 
-ItemCheck = Callable[[Any, str, dict[str, Any]], Problem]
+ItemCheck = Callable[[Any, str, Envelope], Problem]
 Shape = Literal["object", "list", "object_or_list", "body"]
 
 _OK = {"SUCCESS": True, "PAYLOAD": None}
 _POST_DATA = "These values are required in post data : api_key, tid, data"
-_LOOKUPS = ("line_id", "phone", "email", "messenger_psid")
-
-
-def _enum(name: str, choices: tuple[Any, ...]) -> Callable[[dict[str, Any]], Problem]:
-    def check(body: dict[str, Any]) -> Problem:
-        if name in body and body[name] not in choices:
-            return INPUT, f"{name} should be one of {list(choices)}"
-        return None
-
-    return check
-
-
-def _boolean(name: str) -> Callable[[dict[str, Any]], Problem]:
-    def check(body: dict[str, Any]) -> Problem:
-        if name in body and not isinstance(body[name], bool):
-            return INPUT, f"{name} should be a boolean"
-        return None
-
-    return check
-
-
-def _site(body: dict[str, Any]) -> Problem:
-    if body.get("site") is not None and not is_text(body["site"]):
-        return INPUT, "site should be a string or null"
-    return None
-
-
-def _custom_identifier(body: dict[str, Any]) -> Problem:
-    value = body.get("custom_fields_identifier_field", {})
-    if not isinstance(value, dict) or not all(is_text(v) and v for v in value.values()):
-        return INPUT, "custom_fields_identifier_field should map json custom fields to sub-fields"
-    return None
-
-
-_MERGE_KEYS = ("member_sn", "line_id", "email", "phone", "messenger_psid")
-_AUDIENCE_SINGLE = (
-    _enum("merge_key", (*_MERGE_KEYS, "source_id")),
-    _enum("tag_mode", ("append", "replace")),
-    _boolean("ignore_empty_value"),
-)
-_AUDIENCE_BATCH = (
-    _enum("merge_key", _MERGE_KEYS),
-    _enum("tag_mode", ("append", "replace")),
-    _boolean("ignore_empty_value"),
-    _custom_identifier,
-)
-_PURCHASE = (_boolean("is_anonymous"), _enum("identifier_field", _LOOKUPS))
-_VOUCHER = (_site, _enum("identifier_field", _LOOKUPS))
-_BLACKLIST_KEYS = ("email", "phone", "line_id", "messenger_psid", "member_sn")
 
 
 @dataclass(frozen=True)
 class RouteCheck:
+    """One import URL as the sandbox serves it: what it requires, checks and keeps."""
+
     path: str
     endpoint: str  # name under which accepted records are kept
     auth: str  # "body", "header" (tid in the query) or "beacon" (tid in the body)
@@ -81,7 +37,7 @@ class RouteCheck:
     data_key: str = "data"
     required: tuple[str, ...] = ("api_key", "tid", "data")
     missing_text: str = _POST_DATA
-    envelope_checks: tuple[Callable[[dict[str, Any]], Problem], ...] = ()
+    envelope_checks: tuple[EnvelopeCheck, ...] = ()
     success: Any = field(default_factory=lambda: _OK)
     size_text: str = "data should not contain more than {cap} items"
     stored: Callable[[Any, dict[str, Any]], Any] = lambda item, _body: item
@@ -89,9 +45,11 @@ class RouteCheck:
 
     @property
     def missing_message(self) -> str:
+        """The 400 text when tid or api_key is missing from the body."""
         return self.missing_text
 
     def validate(self, body: dict[str, Any]) -> Problem:
+        """The first problem of the request body, envelope before records, or None."""
         if self.shape == "body":
             return self.item_check(body, "data", body)
         empty: tuple[Any, ...] = (None, "") if self.empty_text else (None, "", [])
@@ -116,6 +74,7 @@ class RouteCheck:
         return None
 
     def records(self, body: dict[str, Any]) -> Iterable[tuple[str, Any]]:
+        """(key, record to keep) for each record of an accepted body; upserted by key."""
         if self.shape == "body":
             kept = {k: v for k, v in body.items() if k not in ("tid", "api_key")}
             return [(self.item_key(kept, body), kept)]
@@ -144,61 +103,65 @@ def _event_key(body: dict[str, Any], _full: dict[str, Any]) -> str:
 
 ROUTES: tuple[RouteCheck, ...] = (
     RouteCheck(
-        "/ma_audience/import-audience/", "audience", "body", "object", items.audience,
+        "/ma_audience/import-audience/", "audience", "body", "object", audiences.audience,
         lambda item, _b: _member_key(item, {}),
-        envelope_checks=_AUDIENCE_SINGLE,
+        envelope_checks=envelopes.AUDIENCE_SINGLE,
         success={"SUCCESS": True, "PAYLOAD": {"status": "OK", "error_msg": ""}},
     ),
     RouteCheck(
-        "/api/v2/audiences/batch-import/", "audience", "body", "list", items.audience,
-        lambda item, _b: _member_key(item, {}), cap=50, envelope_checks=_AUDIENCE_BATCH,
+        "/api/v2/audiences/batch-import/", "audience", "body", "list", audiences.audience,
+        lambda item, _b: _member_key(item, {}), cap=50,
+        envelope_checks=envelopes.AUDIENCE_BATCH,
     ),
     RouteCheck(
-        "/api/import-purchase-data/", "purchase", "body", "object", items.purchase,
+        "/api/import-purchase-data/", "purchase", "body", "object", purchases.purchase,
         _field_key("transaction_id"),
         missing_text="Request must include api_key, tid and data_content.",
-        envelope_checks=(*_PURCHASE, _enum("debug_mode", (0, 1, "0", "1"))),
+        envelope_checks=envelopes.PURCHASE_SINGLE,
     ),
     RouteCheck(
-        "/api/v2/purchase/batch-import/", "purchase", "body", "list", items.purchase,
+        "/api/v2/purchase/batch-import/", "purchase", "body", "list", purchases.purchase,
         _field_key("transaction_id"), cap=50,
-        missing_text="Request should includes tid, api_key and data", envelope_checks=_PURCHASE,
+        missing_text="Request should includes tid, api_key and data",
+        envelope_checks=envelopes.PURCHASE,
     ),
     RouteCheck(
-        "/api/import-gift-voucher/", "gift_voucher", "body", "object_or_list", items.gift_voucher,
-        _field_key("voucher_id"), cap=100, envelope_checks=_VOUCHER,
+        "/api/import-gift-voucher/", "gift_voucher", "body", "object_or_list",
+        purchases.gift_voucher,
+        _field_key("voucher_id"), cap=100, envelope_checks=envelopes.VOUCHER,
     ),
     RouteCheck(
-        "/api/v2/voucher/batch-import/", "gift_voucher", "body", "list", items.gift_voucher,
+        "/api/v2/voucher/batch-import/", "gift_voucher", "body", "list", purchases.gift_voucher,
         _field_key("voucher_id"), cap=100, data_key="data_list",
         required=("api_key", "tid", "data_list"),
         missing_text="These values are required in post data : api_key, tid, data_list",
-        envelope_checks=_VOUCHER,
+        envelope_checks=envelopes.VOUCHER,
     ),
     RouteCheck(
-        "/api/v1/products/import/", "product", "body", "object", items.product, _field_key("id"),
-        envelope_checks=(_site,), success={"SUCCESS": True, "PAYLOAD": {"status": "OK"}},
+        "/api/v1/products/import/", "product", "body", "object", products.product,
+        _field_key("id"), envelope_checks=envelopes.PRODUCT,
+        success={"SUCCESS": True, "PAYLOAD": {"status": "OK"}},
     ),
     RouteCheck(
         "/api/v1/products/import-event-registration-data/", "event_registration", "body",
-        "object", items.event_registration, _field_key("event_id"),
+        "object", products.event_registration, _field_key("event_id"),
     ),
     RouteCheck(
         "/api/v1/products/import-product-guarantee-data/", "product_guarantee", "body", "object",
-        items.product_guarantee, _field_key("warranty_id"),
+        products.product_guarantee, _field_key("warranty_id"),
     ),
     RouteCheck(
         "/api/v1/audiences/audiences-mapping/", "audience_mapping", "header", "body",
-        items.audience_mapping,
+        audiences.audience_mapping,
         lambda body, _b: f"{body['source_system']}:{body['source_id']}",
         missing_text="source_id, source_system and mapping_key are required",
     ),
     RouteCheck(
         "/api/v2/audiences/batch-import-blacklist/", "blacklist", "body", "list",
-        items.blacklist_value, lambda value, _b: str(value), cap=100,
+        audiences.blacklist_value, lambda value, _b: str(value), cap=100,
         required=("tid", "search_key", "to_be_blacklisted", "data"),
         missing_text="Missing tid, search_key, to_be_blacklisted, data",
-        envelope_checks=(_enum("search_key", _BLACKLIST_KEYS), _boolean("to_be_blacklisted")),
+        envelope_checks=envelopes.BLACKLIST,
         size_text="size of batch import exceeds {cap}",
         empty_text="data is empty",
         stored=lambda _value, body: {
@@ -207,7 +170,7 @@ ROUTES: tuple[RouteCheck, ...] = (
         },
     ),
     RouteCheck(
-        "/api/v1/beacon/track-event/", "event", "beacon", "body", items.event, _event_key,
+        "/api/v1/beacon/track-event/", "event", "beacon", "body", events.event, _event_key,
         missing_text="Missing required fields: client_id, tid, hit_type",
     ),
 )  # fmt: skip

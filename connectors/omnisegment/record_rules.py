@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.protocols import Validator
 
 
 def _is_date(value: object) -> bool:
@@ -67,7 +68,8 @@ def is_finite_number(instance: object) -> bool:
     return isinstance(instance, float) and math.isfinite(instance)
 
 
-RecordValidator = validators.extend(
+# the stubs leave extend() untyped; it returns a validator class
+RecordValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator,
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
         "number", lambda _checker, instance: is_finite_number(instance)

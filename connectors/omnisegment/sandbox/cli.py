@@ -1,13 +1,20 @@
-"""`omnisync sandbox`: the local OmniSegment, standalone, for trying specs and for benchmarks."""
+"""`omnisync sandbox`: the local OmniSegment, standalone, for trying specs and for benchmarks.
+
+The OmniSegment destination lists this command in its `cli_commands`, so this module is imported
+whenever the CLI starts: the aiohttp server is imported only when the command runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID, SandboxServer
+from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
+
+if TYPE_CHECKING:
+    from connectors.omnisegment.sandbox.server import SandboxServer
 
 
 @click.command()
@@ -25,6 +32,8 @@ from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID, Sandbox
 @click.option("--seed", type=int, default=0, help="Seed of the fault injection.")
 def sandbox(port: int, tid: str, api_key: str, **faults: Any) -> None:
     """Serve a local OmniSegment on 127.0.0.1 (Ctrl-C stops it)."""
+    from connectors.omnisegment.sandbox.server import SandboxServer
+
     asyncio.run(_serve(SandboxServer(tid, api_key, port), faults))
 
 

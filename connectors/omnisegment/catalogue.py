@@ -47,11 +47,14 @@ class Route:
 
     @property
     def option_names(self) -> frozenset[str]:
+        """The options this route accepts in its envelope."""
         return frozenset(self.options.get("properties", {}))
 
 
 @dataclass(frozen=True)
 class EndpointDef:
+    """One kind of record OmniSegment imports: its schema, key, routes and whose it is."""
+
     name: str
     schema: str  # file under schemas/
     key_fields: tuple[str, ...]  # the record key, for idempotency, order and reports
@@ -63,18 +66,22 @@ class EndpointDef:
 
     @property
     def single(self) -> Route | None:
+        """The one-record route, if the endpoint has one."""
         return self.routes.get("single")
 
     @property
     def batch(self) -> Route | None:
+        """The many-records route, if the endpoint has one."""
         return self.routes.get("batch")
 
     @property
     def default_mode(self) -> str:
+        """The route used when the spec names none: batch where there is one."""
         return "batch" if "batch" in self.routes else next(iter(self.routes))
 
     @property
     def option_names(self) -> frozenset[str]:
+        """Options any route accepts, to tell an unknown option from another route's."""
         return frozenset().union(*(route.option_names for route in self.routes.values()))
 
 
@@ -123,6 +130,7 @@ def member_identity(options: Mapping[str, Any]) -> Identity:
 
 
 def search_key_identity(options: Mapping[str, Any]) -> Identity:
+    """Blacklist: each record must hold the field that search_key names."""
     return ((str(options.get("search_key", "member_sn")),),)
 
 

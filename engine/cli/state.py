@@ -7,12 +7,11 @@ from pathlib import Path
 import click
 
 from engine import logging as omnilog
+from engine.cli._params import SPEC_FILE
 from engine.plugins import load_registry
 from engine.runner import selected
 from engine.specfile import load_spec_hiding_secrets
 from engine.state.session import open_store, sync_fingerprint, sync_key
-
-SPEC_FILE = click.Path(path_type=Path, dir_okay=False)
 
 
 @click.group(name="state")

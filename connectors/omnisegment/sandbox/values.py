@@ -1,6 +1,7 @@
-"""Value checks of the sandbox, written from the reference pages' wording (not from schemas/).
+"""Field and value checks shared by the sandbox's record checks, from the reference pages' wording.
 
-Each returns an error text or None; `where` is the path shown in ERR_MSG, e.g. data[3].birthday.
+Not from schemas/. A check returns a `Problem` (ERR_TYPE_KEY, message) or None; `where` is the
+path shown in ERR_MSG, e.g. data[3].birthday.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 Problem = tuple[str, str] | None
+"""(ERR_TYPE_KEY, message) of a 400 answer, or None when the value is acceptable."""
+Envelope = dict[str, Any]
+"""The request body around the records: its options (merge_key, identifier_field) steer checks."""
 INPUT = "Input Error"
 MISSING = "Missing Input Error"
 
@@ -25,18 +29,22 @@ _VOUCHER = re.compile(
 
 
 def is_text(value: Any) -> bool:
+    """Any string, empty included: the reference's plain "string" fields."""
     return isinstance(value, str)
 
 
 def is_filled(value: Any) -> bool:
+    """A non-empty string: what the reference means by a required text field."""
     return isinstance(value, str) and value != ""
 
 
 def is_int(value: Any) -> bool:
+    """An integer that is not a boolean (JSON true is no number to the API)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def is_number(value: Any) -> bool:
+    """A finite int or float, booleans excluded."""
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
@@ -93,6 +101,7 @@ def parse_voucher_date(value: Any) -> datetime | None:
 
 
 def is_url(value: Any) -> bool:
+    """An http(s) URL with a host and no whitespace, as product links must be."""
     if not isinstance(value, str) or any(c.isspace() for c in value):
         return False
     try:
@@ -105,6 +114,7 @@ def is_url(value: Any) -> bool:
 def text_fields(
     item: dict[str, Any], names: tuple[str, ...], where: str, *, nullable: bool
 ) -> Problem:
+    """The first of `names` present that is not a string (nor null, when `nullable`)."""
     for name in names:
         if name in item:
             value = item[name]
@@ -114,6 +124,7 @@ def text_fields(
 
 
 def filled_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    """The first of `names` present that is not a non-empty string."""
     for name in names:
         if name in item and not is_filled(item[name]):
             return INPUT, f"{where}.{name} should be a non-empty string"
@@ -121,6 +132,7 @@ def filled_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> P
 
 
 def bool_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    """The first of `names` present that is not a boolean."""
     for name in names:
         if name in item and not isinstance(item[name], bool):
             return INPUT, f"{where}.{name} should be a boolean"
@@ -128,6 +140,7 @@ def bool_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Pro
 
 
 def int_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    """The first of `names` present that is not an integer."""
     for name in names:
         if name in item and not is_int(item[name]):
             return INPUT, f"{where}.{name} should be an integer"
@@ -135,6 +148,7 @@ def int_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Prob
 
 
 def iso_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    """The first of `names` present that is not an ISO 8601 datetime with an offset."""
     for name in names:
         if name in item and parse_iso_datetime(item[name]) is None:
             return INPUT, f"{where}.{name} should be an ISO 8601 datetime with a time zone"
@@ -142,6 +156,7 @@ def iso_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Prob
 
 
 def need(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    """The required `names` that are absent, null or empty, all in one message."""
     missing = [n for n in names if item.get(n) in (None, "")]
     if missing:
         return MISSING, f"{where} requires {', '.join(missing)}"
@@ -149,10 +164,23 @@ def need(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
 
 
 def only(item: dict[str, Any], allowed: frozenset[str], where: str) -> Problem:
+    """The first field outside `allowed`: the reference refuses unknown fields there."""
     extra = sorted(set(item) - allowed)
     if extra:
         return INPUT, f"{where}.{extra[0]} is not a known field"
     return None
+
+
+def need_member(
+    item: dict[str, Any], where: str, key: str = "member_sn", pair: bool = True
+) -> Problem:
+    """The member is named by `key`, or (with `pair`) by source_id with source_system."""
+    if is_filled(item.get(key)):
+        return None
+    if pair and is_filled(item.get("source_id")) and is_filled(item.get("source_system")):
+        return None
+    alternative = " or source_id with source_system" if pair else ""
+    return MISSING, f"{where} requires {key}{alternative}"
 
 
 def first(*problems: Problem) -> Problem:

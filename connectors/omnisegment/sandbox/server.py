@@ -1,9 +1,8 @@
-"""A faithful local OmniSegment: same paths, auth, envelope, checks and error bodies as the reference.
+"""The sandbox's aiohttp application: routes served, records kept, throttling and fault injection.
 
 It keeps what it accepted (upserted by record key, as the real API does), counts every request, and
 can throttle (429 past a rate) and inject faults (502/503/504, connection resets) for tests and
-benchmarks. Its checks are written from the reference independently of the client's JSON Schemas,
-so a gap between the two shows up as a 400 in tests.
+benchmarks. What each route accepts is routes.py's business.
 
 Control API for tests: GET /_sandbox/records/{endpoint}, GET /_sandbox/stats,
 POST /_sandbox/reset,
@@ -23,14 +22,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from connectors.omnisegment.sandbox_checks import ROUTES, RouteCheck
-
-SANDBOX_TID = "OA-sandbox"
-SANDBOX_API_KEY = "sandbox-api-key"
+from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
+from connectors.omnisegment.sandbox.routes import ROUTES, RouteCheck
 
 
 @dataclass
 class SandboxConfig:
+    """The sandbox's misbehaviour, set by tests and benchmarks through /_sandbox/config."""
+
     rate_limit: float | None = None  # requests per second per route and tid; None = unlimited
     fail_ratio: float = 0.0  # share of requests answered 502/503/504
     reset_ratio: float = 0.0  # share of connections reset before answering
@@ -40,12 +39,15 @@ class SandboxConfig:
 
 @dataclass
 class SandboxState:
+    """What the sandbox accepted and answered, for tests to compare with what was sent."""
+
     records: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
     received: Counter[str] = field(default_factory=Counter)  # records accepted, per endpoint
     requests: Counter[str] = field(default_factory=Counter)  # requests per "path status"
     order: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, key) as accepted
 
     def stats(self) -> dict[str, Any]:
+        """Requests, records received and records stored, as /_sandbox/stats serves them."""
         return {
             "requests": dict(self.requests),
             "received": dict(self.received),
@@ -77,6 +79,7 @@ class Sandbox:
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def app(self) -> web.Application:
+        """A fresh aiohttp application serving the import routes and the control API."""
         app = web.Application(client_max_size=32 * 1024 * 1024)
         for check in ROUTES:
             app.router.add_post(check.path, self._handler(check))
@@ -87,6 +90,7 @@ class Sandbox:
         return app
 
     def configure(self, **changes: Any) -> None:
+        """Change SandboxConfig fields by name; the fault injection restarts from its seed."""
         for key, value in changes.items():
             if not hasattr(self.config, key):
                 raise ValueError(f"unknown sandbox setting {key!r}")
@@ -94,6 +98,7 @@ class Sandbox:
         self._random = random.Random(self.config.seed)
 
     def reset(self) -> None:
+        """Forget every record, count and rate bucket: a clean sandbox for the next test."""
         self.state = SandboxState()
         self._buckets.clear()
 
@@ -210,6 +215,7 @@ class SandboxServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> str:
+        """Listen on 127.0.0.1 (a free port when 0) and return the base URL."""
         self._runner = web.AppRunner(self.sandbox.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -220,6 +226,7 @@ class SandboxServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
+        """Close the listener and its connections; stopping twice is harmless."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

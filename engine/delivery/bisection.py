@@ -3,7 +3,7 @@ records stand alone, unless the breaker sees every request refused for the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from engine.contracts import Endpoint, Verdict
@@ -36,6 +36,7 @@ class Bisector:
         requests: RequestStats,
         receipts: Receipts,
         stopped: Callable[[], bool],
+        stopping: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.name = name
         self.sender = sender
@@ -45,6 +46,7 @@ class Bisector:
         self.requests = requests
         self.receipts = receipts
         self.stopped = stopped
+        self.stopping = stopping
         self.breaker = RejectBreaker()
 
     async def deliver(self, batch: list[Record]) -> None:
@@ -56,6 +58,7 @@ class Bisector:
             self.policy,
             self.requests,
             stopped=self.stopped,
+            stopping=self.stopping,
         )
         verdict = answer.verdict
         if verdict is Verdict.FAILED and answer.message == STOPPED:
@@ -78,6 +81,11 @@ class Bisector:
                 return
             self.receipts.refused(batch[0], answer.message)
             return
+        if verdict is Verdict.CONFIG:
+            raise DeliveryError(
+                f"{self.name}: configuration error: the API has no such route ({answer.message}); "
+                "check the destination's base_url and endpoint"
+            )
         if verdict is Verdict.AUTH:
             raise DeliveryError(
                 f"{self.name}: the API refused the credentials ({answer.message}); "

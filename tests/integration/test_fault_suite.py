@@ -147,7 +147,7 @@ def _fault_run(
 def test_each_fault_finishes_cleanly_without_loss_or_leak(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str], name: str
 ) -> None:
-    _fault_run(tmp_path, sandbox, sandbox_env, name, rows=600)
+    _fault_run(tmp_path, sandbox, sandbox_env, name, rows=1500)
 
 
 @pytest.mark.long

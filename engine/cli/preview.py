@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from engine import logging as omnilog
-from engine.cli._params import SPEC_FILE
+from engine.cli._params import SPEC_FILE, reveal_pii_option
 from engine.errors import ExitCode
 from engine.preview import preview, render_preview, run_mapping_tests
 from engine.specfile import load_spec_hiding_secrets
@@ -19,10 +19,12 @@ from engine.specfile import load_spec_hiding_secrets
 @click.argument("file", type=SPEC_FILE)
 @click.option("--rows", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
-def plan(file: Path, rows: int, select: tuple[str, ...]) -> None:
+@reveal_pii_option("Show source rows, records and reasons in clear (masked by default).")
+def plan(file: Path, rows: int, select: tuple[str, ...], reveal_pii: bool) -> None:
     """Show what the first rows of each sync would become; send nothing."""
     spec = load_spec_hiding_secrets(file)
-    click.echo(omnilog.redact(render_preview(asyncio.run(preview(spec, select, rows)))))
+    previews = asyncio.run(preview(spec, select, rows))
+    click.echo(omnilog.redact(render_preview(previews, reveal=reveal_pii)))
 
 
 @click.command(name="test")

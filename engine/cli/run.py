@@ -11,7 +11,7 @@ import structlog
 
 from engine import logging as omnilog
 from engine import progress, signals
-from engine.cli._params import SPEC_FILE
+from engine.cli._params import SECONDS, SPEC_FILE, reveal_pii_option
 from engine.errors import ExitCode
 from engine.report import write_report
 from engine.runner import RunOptions, RunResult, run_spec
@@ -28,9 +28,7 @@ log = structlog.get_logger("omnisync")
 @click.option(
     "--report", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report."
 )
-@click.option(
-    "--reveal-pii", is_flag=True, help="Write personal fields in clear in the reject file."
-)
+@reveal_pii_option("Personal data in clear in the reject file and the logs.")
 @click.option(
     "--full-refresh",
     is_flag=True,
@@ -38,7 +36,7 @@ log = structlog.get_logger("omnisync")
 )
 @click.option(
     "--grace",
-    type=float,
+    type=SECONDS,
     default=10.0,
     show_default=True,
     help="Seconds requests in flight get to finish after SIGINT/SIGTERM.",

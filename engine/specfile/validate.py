@@ -75,6 +75,8 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
         options = ", ".join(repr(o) for o in expected)
         hint = suggest(value, [str(o) for o in expected]) if isinstance(value, str) else ""
         return f"{value!r} is not one of {options}{hint}"
+    if kind == "not" and isinstance(expected, dict) and expected.get("description"):
+        return str(expected["description"])
     if kind == "const":
         return f"must be {expected!r}, got {value!r}"
     if kind == "type":

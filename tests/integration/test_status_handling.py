@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningSandbox, run_cli
+from tests.conftest import TEST_API_KEY, RunningSandbox, run_cli
 from tests.integration.test_delivery import adds_up, members, write_rows, write_spec
+from tests.integration.test_fault_suite import files_text, leaks
 
 
 def _report(tmp_path: Path) -> dict[str, object]:
@@ -28,7 +29,9 @@ def test_a_wrong_base_url_path_stops_at_once_as_a_configuration_error(
     spec = write_spec(tmp_path, delivery="{rate_limit: 1000/s, concurrency: 1}")
     env = {**sandbox_env, "SANDBOX_URL": sandbox_env["SANDBOX_URL"] + "/v9"}
 
-    result = run_cli("run", str(spec), "--report", str(tmp_path / "r.json"), env=env)
+    result = run_cli(
+        "--log-level", "debug", "run", str(spec), "--report", str(tmp_path / "r.json"), env=env
+    )
 
     assert result.returncode == 1, result.stderr
     assert "configuration error" in result.stderr
@@ -38,6 +41,7 @@ def test_a_wrong_base_url_path_stops_at_once_as_a_configuration_error(
     assert sync["retries"] == 0
     assert sync["requests"] == 1
     assert adds_up(sync)
+    assert not leaks([result.stdout, result.stderr, files_text(tmp_path)], TEST_API_KEY)
     assert sync["delivered"] == 0
 
 
@@ -49,7 +53,17 @@ def test_404_and_405_are_never_retried(
     sandbox.configure(answer_status=status)
     spec = write_spec(tmp_path, delivery="{rate_limit: 1000/s, concurrency: 1}")
 
-    result = run_cli("run", str(spec), "--report", str(tmp_path / "r.json"), env=sandbox_env)
+    result = run_cli(
+        "--log-level",
+        "debug",
+        "--log-format",
+        "console",
+        "run",
+        str(spec),
+        "--report",
+        str(tmp_path / "r.json"),
+        env=sandbox_env,
+    )
 
     assert result.returncode == 1, result.stderr
     assert "configuration error" in result.stderr
@@ -57,6 +71,7 @@ def test_404_and_405_are_never_retried(
     sync = _report(tmp_path)
     assert (sync["requests"], sync["retries"]) == (1, 0)
     assert adds_up(sync)
+    assert not leaks([result.stdout, result.stderr, files_text(tmp_path)], TEST_API_KEY)
 
 
 @pytest.mark.parametrize("status", [400, 403])
@@ -69,9 +84,20 @@ def test_400_and_403_are_never_retried(
         tmp_path, delivery="{rate_limit: 1000/s, concurrency: 1}", top="max_reject_ratio: 1"
     )
 
-    result = run_cli("run", str(spec), "--report", str(tmp_path / "r.json"), env=sandbox_env)
+    result = run_cli(
+        "--log-level",
+        "debug",
+        "--log-format",
+        "console",
+        "run",
+        str(spec),
+        "--report",
+        str(tmp_path / "r.json"),
+        env=sandbox_env,
+    )
 
     sync = _report(tmp_path)
     assert sync["retries"] == 0, result.stderr
     assert adds_up(sync)
+    assert not leaks([result.stdout, result.stderr, files_text(tmp_path)], TEST_API_KEY)
     assert _requests(sandbox) == sync["requests"]

@@ -11,8 +11,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.conftest import ROOT, RunningSandbox
+from tests.conftest import ROOT, TEST_API_KEY, RunningSandbox
 from tests.integration.test_delivery import adds_up, members, write_rows, write_spec
+from tests.integration.test_fault_suite import files_text, leaks
 from tests.integration.test_signals import start, wait_for_requests
 
 SLOW_TRANSFORM = '''
@@ -70,6 +71,7 @@ def test_sigterm_during_a_retry_wait_stops_at_once_with_the_report(
     assert adds_up(sync)
     assert sync["delivered"] == 0
     assert sandbox.records("audience") == {}
+    assert not leaks([err, files_text(tmp_path)], TEST_API_KEY)
 
 
 def _slow_plugin(directory: Path) -> Path:

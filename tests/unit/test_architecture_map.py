@@ -29,4 +29,6 @@ def test_every_module_is_on_the_map() -> None:
 def test_every_module_on_the_map_exists() -> None:
     names = {p.name for p in _modules()}
     named = set(re.findall(r"\b[\w]+\.py\b", _layout_block())) - {"__init__.py", "__main__.py"}
-    assert not named - names, f"docs/architecture.md names modules that do not exist: {named - names}"
+    assert not named - names, (
+        f"docs/architecture.md names modules that do not exist: {named - names}"
+    )

@@ -28,6 +28,7 @@ WATCHDOG_MARGIN = 2.0  # seconds after the grace for the report to be written th
 def install(loop: asyncio.AbstractEventLoop, stop: StopRequest) -> Callable[[], None]:
     """Returns the function that puts the previous handlers back (and disarms the watchdog)."""
     watchdog: list[threading.Timer] = []
+    seen: list[signal.Signals] = []
 
     def on_loop(signum: signal.Signals) -> None:
         stop.request(f"interrupted by {signum.name}", _CODES[signum])
@@ -35,9 +36,10 @@ def install(loop: asyncio.AbstractEventLoop, stop: StopRequest) -> Callable[[], 
     def handle(number: int, _frame: FrameType | None) -> None:
         signum = signal.Signals(number)
         code = _CODES[signum]
-        if stop.requested or watchdog:
+        if stop.requested or seen:
             _say(f"\n{signum.name} again: exiting now, without a report\n")
             os._exit(int(code))
+        seen.append(signum)  # first thing: a second signal may interrupt this very handler
         _say(
             f"\n{signum.name}: stopping; requests in flight get up to {stop.grace:g}s "
             "(send it again to quit at once)\n"
@@ -48,17 +50,25 @@ def install(loop: asyncio.AbstractEventLoop, stop: StopRequest) -> Callable[[], 
         watchdog.append(timer)
         loop.call_soon_threadsafe(on_loop, signum)
 
-    previous: dict[signal.Signals, Any] = {
-        signum: signal.signal(signum, handle) for signum in _CODES
-    }
+    previous: dict[signal.Signals, Any] = {signum: signal.getsignal(signum) for signum in _CODES}
+    for signum in _CODES:
+        # the loop's handler only sets its wake-up descriptor: a signal caught by another thread
+        # (a reader, a resolver) still wakes the loop, so the main thread runs `handle` at once
+        loop.add_signal_handler(signum, _nothing)
+        signal.signal(signum, handle)
 
     def remove() -> None:
         for timer in watchdog:
             timer.cancel()
         for signum, handler in previous.items():
+            loop.remove_signal_handler(signum)
             signal.signal(signum, handler)
 
     return remove
+
+
+def _nothing() -> None:
+    """The loop's part of a signal is only to wake up; `handle` does the work."""
 
 
 def _expired(signum: signal.Signals, code: ExitCode) -> None:

@@ -39,14 +39,21 @@ def html(status: int) -> web.Response:
 
 
 async def before_storing(
-    config: Faults, rng: random.Random, answered: int, silence_over: asyncio.Event
+    config: Faults,
+    rng: random.Random,
+    answered: int,
+    silence_over: asyncio.Event,
+    request: web.Request,
 ) -> web.StreamResponse | None:
     """A fault that answers instead of the route, or None to go on."""
     if config.hang_after is not None and answered >= config.hang_after:
-        # silent until the sandbox is reconfigured or stopped (or SILENCE passes)
+        # silent until the sandbox is reconfigured or stopped (or SILENCE passes); then the
+        # connection is dropped and the request never counted, so the next test starts clean
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(silence_over.wait(), SILENCE)
-        return html(503)
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
     if config.answer_status:
         return html(config.answer_status)
     if config.html_ratio and rng.random() < config.html_ratio:

@@ -86,7 +86,7 @@ class Sandbox:
         self.config = SandboxConfig()
         self._random = random.Random(0)
         self._buckets: dict[str, tuple[float, float]] = {}
-        self._answered = 0  # import requests seen since the last configure (hang_after)
+        self.arrived = 0  # import requests seen since the last configure (hang_after)
         self.silence_over = asyncio.Event()  # set: requests held by hang_after are let go
 
     def app(self) -> web.Application:
@@ -107,7 +107,7 @@ class Sandbox:
                 raise ValueError(f"unknown sandbox setting {key!r}")
             setattr(self.config, key, value)
         self._random = random.Random(self.config.seed)
-        self._answered = 0
+        self.arrived = 0
         self.silence_over.set()
         self.silence_over = asyncio.Event()
 
@@ -128,9 +128,9 @@ class Sandbox:
 
     async def _answer(self, check: RouteCheck, request: web.Request) -> web.StreamResponse:
         config = self.config
-        self._answered += 1
+        self.arrived += 1
         fault = await faults.before_storing(
-            config, self._random, self._answered - 1, self.silence_over
+            config, self._random, self.arrived - 1, self.silence_over, request
         )
         if fault is not None:
             return fault

@@ -25,7 +25,7 @@ def _requests(sandbox: RunningSandbox) -> int:
 def test_a_wrong_base_url_path_stops_at_once_as_a_configuration_error(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
-    write_rows(tmp_path / "members.csv", members(2000))
+    write_rows(tmp_path / "members.csv", members(200))
     spec = write_spec(tmp_path, delivery="{rate_limit: 1000/s, concurrency: 1}")
     env = {**sandbox_env, "SANDBOX_URL": sandbox_env["SANDBOX_URL"] + "/v9"}
 
@@ -49,7 +49,7 @@ def test_a_wrong_base_url_path_stops_at_once_as_a_configuration_error(
 def test_404_and_405_are_never_retried(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str], status: int
 ) -> None:
-    write_rows(tmp_path / "members.csv", members(500))
+    write_rows(tmp_path / "members.csv", members(100))
     sandbox.configure(answer_status=status)
     spec = write_spec(tmp_path, delivery="{rate_limit: 1000/s, concurrency: 1}")
 

@@ -94,11 +94,11 @@ class Sandbox:
         return usage.ru_utime + usage.ru_stime
 
 
-def run_client(spec: Path, report: Path) -> tuple[float, float, float, int]:
+def run_client(spec: Path, report: Path, *extra: str) -> tuple[float, float, float, int]:
     """(wall seconds, CPU seconds, peak RSS MB, exit code) of one `omnisync run`."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [*OMNISYNC, "--log-level", "warning", "run", str(spec), "--report", str(report)],
+        [*OMNISYNC, "--log-level", "warning", "run", str(spec), "--report", str(report), *extra],
         env={**os.environ, "OMNISEGMENT_API_KEY": "sandbox-api-key"},  # secrets never in specs
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

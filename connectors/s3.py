@@ -22,10 +22,6 @@ from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from connectors._threaded import iterate_in_thread
 from connectors.readers import (
     CSV_OPTIONS_SCHEMA,
@@ -38,8 +34,18 @@ from connectors.readers import (
 )
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
+from engine.lazy import lazy_module
 from engine.logging import register_secrets
 from engine.records import Position, Row
+
+if TYPE_CHECKING:
+    import boto3
+    import botocore.config as botocore_config
+    import botocore.exceptions as botocore_errors
+else:  # boto3 is imported when a spec reads from S3, not when the CLI starts
+    boto3 = lazy_module("boto3")
+    botocore_config = lazy_module("botocore.config")
+    botocore_errors = lazy_module("botocore.exceptions")
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -124,7 +130,7 @@ class S3Source:
 
     def _client(self) -> S3Client:
         args = {k: v for k, v in self.client_args.items() if v is not None}
-        config = Config(retries={"max_attempts": 5, "mode": "standard"})
+        config = botocore_config.Config(retries={"max_attempts": 5, "mode": "standard"})
         return boto3.session.Session().client("s3", config=config, **args)
 
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
@@ -139,7 +145,7 @@ class S3Source:
                 )
                 for number, values, error in self._records(client, obj, skip_to):
                     yield Row(values, (*place, number), error)
-        except (BotoCoreError, ClientError) as exc:
+        except (botocore_errors.BotoCoreError, botocore_errors.ClientError) as exc:
             raise OmnisyncError(f"{self.sync}: s3://{self.bucket}/{self.prefix}: {exc}") from None
         finally:
             client.close()

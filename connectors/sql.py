@@ -17,19 +17,24 @@ Positions hold the database's own values (datetime, Decimal, ...), so they order
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import sqlalchemy as sa
 import structlog
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 
 from connectors._threaded import iterate_in_thread
 from connectors.json_safe import json_safe
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
+from engine.lazy import lazy_module
 from engine.logging import register_secrets
 from engine.records import Position, Row
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.exc import SQLAlchemyError
+else:  # SQLAlchemy is imported when a spec reads a database, not when the CLI starts
+    sa = lazy_module("sqlalchemy")
 
 log = structlog.get_logger("omnisync.sql")
 
@@ -68,8 +73,8 @@ class SqlSource:
     def __init__(self, config: Mapping[str, Any], context: SourceContext) -> None:
         self.url = str(config["url"])
         try:
-            parsed = make_url(self.url)
-        except ArgumentError:
+            parsed = sa.engine.make_url(self.url)
+        except sa.exc.ArgumentError:
             raise OmnisyncError(f"{context.sync_name}: sql url is not a SQLAlchemy URL") from None
         if parsed.password:
             register_secrets([str(parsed.password)])
@@ -105,7 +110,7 @@ class SqlSource:
                     stmt
                 )
                 yield from self._convert(result, order, resume)
-        except SQLAlchemyError as exc:
+        except sa.exc.SQLAlchemyError as exc:
             raise OmnisyncError(f"{self.sync}: {self.safe_url}: {_short(exc)}") from None
         finally:
             engine.dispose()
@@ -129,14 +134,14 @@ class SqlSource:
         if self.query is not None:
             try:
                 text = sa.text(self.query).bindparams(**self.params)
-            except ArgumentError as exc:
+            except sa.exc.ArgumentError as exc:
                 raise OmnisyncError(f"{self.sync}: query params: {exc}") from None
             needed = self._order_columns()
             return text.columns(*(sa.column(n) for n in needed)).subquery("omnisync_q")
         schema, _, name = str(self.table).rpartition(".")
         try:
             return sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
-        except NoSuchTableError:
+        except sa.exc.NoSuchTableError:
             raise OmnisyncError(f"{self.sync}: no table {self.table} in {self.safe_url}") from None
 
     def _order(self, selectable: sa.FromClause) -> list[str]:

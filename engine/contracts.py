@@ -102,6 +102,7 @@ class Answer:
     verdict: Verdict
     message: str = ""
     retry_after: float | None = None
+    reason_class: str | None = None  # the complaint without values, indexes or field names
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,9 @@ class SpecIssue:
     path: tuple[str | int, ...]
     message: str
     at_key: bool = False  # point at the key itself (unknown keys) rather than its value
+    in_sync: bool = (
+        False  # a destination's issue located in its sync (a mapping key), not its block
+    )
 
 
 class SpecError(OmnisyncError):

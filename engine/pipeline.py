@@ -19,7 +19,7 @@ from engine.contracts import Endpoint, Source
 from engine.decide import Filtered, compile_decide
 from engine.delivery.batching import BatchQueue
 from engine.delivery.bisection import Bisector
-from engine.delivery.limiter import RateLimiter
+from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import OmnisyncError, RejectBudgetExceeded
@@ -55,7 +55,7 @@ class SyncPlan:
     endpoint: Endpoint
     batch_size: int
     concurrency: int
-    limiter: RateLimiter
+    limiter: Pacer
     policy: RetryPolicy
     rejects: RejectFile
     dry_run: bool = False

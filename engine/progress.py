@@ -29,14 +29,32 @@ def line(stats: SyncStats, total: int | None, elapsed: float) -> str:
     return text
 
 
-async def show(stats: SyncStats, total: int | None, stream: TextIO = sys.stderr) -> None:
+class Board:
+    """The syncs running now (several run at once), each with its total and start, in one line."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[SyncStats, int | None, float]] = {}
+
+    def add(self, stats: SyncStats, total: int | None) -> None:
+        self._rows[stats.sync] = (stats, total, time.monotonic())
+
+    def remove(self, stats: SyncStats) -> None:
+        self._rows.pop(stats.sync, None)
+
+    def text(self) -> str:
+        now = time.monotonic()
+        return " | ".join(
+            line(s, total, now - started) for s, total, started in self._rows.values()
+        )
+
+
+async def show(board: Board, stream: TextIO = sys.stderr) -> None:
     """Redraw until cancelled, then end the line so later output starts clean."""
-    started = time.monotonic()
     width = 0
     try:
         while True:
             await asyncio.sleep(INTERVAL)
-            text = line(stats, total, time.monotonic() - started)
+            text = board.text()
             stream.write("\r" + text.ljust(width))
             stream.flush()
             width = len(text)

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import orjson
 
-from engine.delivery.sender import RequestStats
+from engine.delivery.counts import RequestStats
 from engine.logging import redact
 from engine.pii import mask, mask_fields, mask_reason
 from engine.records import Rejection

@@ -1,4 +1,9 @@
-"""A whole run: open the destinations and the HTTP session once, run the selected syncs in order."""
+"""A whole run: open the destinations and the HTTP session once, run the selected syncs together.
+
+Syncs start at the same time (engine/schedule.py) except where `depends_on` orders them; one
+sync's failure does not stop the others, and a sync whose dependency did not finish cleanly is
+skipped with the reason. Each sync keeps its own stats, reject file, state and log binding.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +21,14 @@ from engine import progress
 from engine.clock import Clock, SystemClock
 from engine.contracts import Destination, Source, SourceContext, estimated_total
 from engine.delivery.retry import RetryPolicy
-from engine.delivery.sender import Sender
+from engine.delivery.sender import Sender, departures
 from engine.errors import ExitCode, OmnisyncError
 from engine.pipeline import DEFAULT_CONCURRENCY, RejectBudget, SyncPlan, SyncRun
 from engine.plugins import Registry, load_registry
 from engine.report import RejectFile, SyncStats
+from engine.schedule import Finished, run_syncs
 from engine.specfile import Spec, SyncSpec
-from engine.state.session import run_state
+from engine.state.session import RunState, run_state
 from engine.stop import StopRequest
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
@@ -67,45 +73,107 @@ async def run_spec(
     clock = clock or SystemClock()
     syncs = selected(spec, options.select)
     result = RunResult()
+    failures: dict[str, OmnisyncError] = {}
     async with contextlib.AsyncExitStack() as stack:
         destinations = await open_destinations(stack, spec, syncs, registry)
-        session = await stack.enter_async_context(_session(syncs))
+        session = await stack.enter_async_context(_session(syncs, clock))
         sender = Sender(session, clock)
         state = stack.enter_context(
             run_state(spec, registry, options.dry_run, options.full_refresh)
         )
-        for sync in syncs:
-            plan = _plan(spec, sync, registry, destinations[sync.destination_type], sender, options)
-            structlog.contextvars.bind_contextvars(sync=sync.name)
-            tracked = state.begin(sync, plan.source)
-            plan = dataclasses.replace(
-                plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint
-            )
-            run = SyncRun(plan, sender)
-            tracked.report(run.stats)
-            log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
-            clean = False
-            try:
-                stats = await _run_sync(run, options.progress)
-                clean = not (options.stop.requested or stats.unsent or stats.failed)
-            except OmnisyncError as exc:
-                result.syncs.append(run.stats)
-                result.exit_code = exc.exit_code
-                result.error = str(exc)
-                log.error("sync_failed", error=str(exc), **run.stats.as_dict())
-                break
-            finally:
-                tracked.end(clean)
-                structlog.contextvars.unbind_contextvars("sync")
-            result.syncs.append(stats)
-            log.info("sync_finished", **stats.as_dict())
+        board = progress.Board()
+        display = asyncio.create_task(progress.show(board)) if options.progress else None
+
+        async def run(sync: SyncSpec) -> Finished[SyncStats]:
             if options.stop.requested:
-                result.exit_code = options.stop.exit_code
-                result.error = f"{options.stop.reason}: stopped after the requests in flight"
-                break
-            if stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
-                result.exit_code = max(result.exit_code, ExitCode.REJECTS_EXCEEDED)
+                return Finished(_not_run(sync, f"not run: {options.stop.reason} came first"), False)
+            destination = destinations[sync.destination_type]
+            try:
+                stats, clean = await _run_one(
+                    spec, sync, registry, destination, sender, state, options, board
+                )
+            except SyncFailed as failed:
+                failures[sync.name] = failed.error
+                return Finished(failed.stats, False)
+            return Finished(stats, clean)  # rejects over the ratio still let dependants run
+
+        try:
+            result.syncs = await run_syncs(syncs, run, _not_run)
+        finally:
+            if display is not None:
+                display.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await display
+    failed = [failures[sync.name] for sync in syncs if sync.name in failures]
+    if failed:  # a failure outranks rejects; the first in the spec's order gives the code
+        result.exit_code = failed[0].exit_code
+        result.error = "\n".join(str(error) for error in failed)
+    elif any(
+        stats.read and stats.rejected / stats.read > sync.max_reject_ratio
+        for sync, stats in zip(syncs, result.syncs, strict=True)
+    ):
+        result.exit_code = ExitCode.REJECTS_EXCEEDED
+    if options.stop.requested:
+        result.exit_code = options.stop.exit_code
+        result.error = f"{options.stop.reason}: stopped after the requests in flight"
     return result
+
+
+class SyncFailed(Exception):
+    """One sync failed; the run goes on with the others."""
+
+    def __init__(self, stats: SyncStats, error: OmnisyncError) -> None:
+        super().__init__(str(error))
+        self.stats = stats
+        self.error = error
+
+
+async def _run_one(
+    spec: Spec,
+    sync: SyncSpec,
+    registry: Registry,
+    destination: Destination,
+    sender: Sender,
+    state: RunState,
+    options: RunOptions,
+    board: progress.Board,
+) -> tuple[SyncStats, bool]:
+    """One sync from plan to report, in its own task: (stats, finished cleanly)."""
+    structlog.contextvars.bind_contextvars(sync=sync.name)  # this task's context only
+    stats = SyncStats(sync.name)
+    tracked = None
+    clean = False
+    try:
+        plan = _plan(spec, sync, registry, destination, sender, options)
+        tracked = state.begin(sync, plan.source)
+        plan = dataclasses.replace(plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint)
+        run = SyncRun(plan, sender)
+        stats = run.stats
+        tracked.report(stats)
+        log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
+        board.add(stats, estimated_total(plan.source) if options.progress else None)
+        try:
+            stats = await run.run()
+        finally:
+            board.remove(stats)
+        clean = not (options.stop.requested or stats.unsent or stats.failed)
+    except OmnisyncError as exc:
+        stats.stopped = stats.stopped or str(exc)
+        log.error("sync_failed", error=str(exc), **stats.as_dict())
+        raise SyncFailed(stats, exc) from None
+    finally:
+        if tracked is not None:
+            tracked.end(clean)
+    log.info("sync_finished", **stats.as_dict())
+    return stats, clean
+
+
+def _not_run(sync: SyncSpec, why: str) -> SyncStats:
+    """A sync that did not start: nothing read, and the reason in the report."""
+    stats = SyncStats(sync.name, stopped=why)
+    stats.finished = stats.started
+    log.warning("sync_not_run", sync=sync.name, reason=why)
+    return stats
 
 
 async def open_destinations(
@@ -140,19 +208,7 @@ def compile_sync_mapping(
     )
 
 
-async def _run_sync(run: SyncRun, show_progress: bool) -> SyncStats:
-    if not show_progress:
-        return await run.run()
-    display = asyncio.create_task(progress.show(run.stats, estimated_total(run.plan.source)))
-    try:
-        return await run.run()
-    finally:
-        display.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await display
-
-
-def _session(syncs: list[SyncSpec]) -> aiohttp.ClientSession:
+def _session(syncs: list[SyncSpec], clock: Clock) -> aiohttp.ClientSession:
     timeout = max((s.delivery.timeout for s in syncs), default=60.0)
     # One pooled, keep-alive session for the whole run; TLS verified with the system's CAs.
     connector = aiohttp.TCPConnector(limit=64, ssl=ssl.create_default_context())
@@ -161,6 +217,7 @@ def _session(syncs: list[SyncSpec]) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout)),
         skip_auto_headers=("User-Agent",),
         headers={"User-Agent": "omnisync"},
+        trace_configs=[departures(clock)],  # a request's window slot is when it really left
     )
 
 
@@ -183,7 +240,7 @@ def _plan(
         endpoint=endpoint,
         batch_size=batch_size,
         concurrency=sync.delivery.concurrency or DEFAULT_CONCURRENCY,
-        limiter=sender.limiter(endpoint, sync.delivery.rate_limit),
+        limiter=sender.limiter(endpoint, sync.delivery.rate_limit, owner=sync.name),
         policy=RetryPolicy.from_spec(sync.delivery.retry),
         rejects=RejectFile(
             sync.reject_file, sync.name, endpoint.personal_fields, options.reveal_pii

@@ -1,4 +1,4 @@
-"""The OmniSegment import endpoints as the reference in shared/omnisegment-api describes them.
+"""The OmniSegment import endpoints as the vendor's API pages describe them (docs/endpoints.md).
 
 One `EndpointDef` per kind of record; each has one or more `Route`s (URLs) chosen by the sync's
 `destination.mode`. Envelope options are JSON Schemas per route, because the pages differ per route
@@ -15,14 +15,6 @@ from typing import Any, Literal
 Auth = Literal["body", "header", "beacon"]
 """body: `tid`+`api_key` in the JSON body; header: `X-OmniSegment-Api-Key` with `tid` in the query;
 beacon: `X-OmniSegment-Api-Key` with `tid` in the JSON body (event tracking)."""
-
-ENVIRONMENTS: dict[str, tuple[str | None, str]] = {
-    # name: (documented base URL, account's UTC offset for naive datetimes)
-    "tw": ("https://api.omnisegment.com", "+08:00"),
-    "jp": (None, "+09:00"),  # no host is documented for jp: base_url is required
-    "staging": (None, "+08:00"),  # nor for staging
-    "sandbox": (None, "+08:00"),  # started in-process on 127.0.0.1
-}
 
 Identity = tuple[tuple[str, ...], ...]
 """Alternative groups of fields that identify the member of a record: one group must be present."""
@@ -44,6 +36,9 @@ class Route:
     rate_limit: float = 10.0  # documented requests per second
     options: Mapping[str, Any] = field(default_factory=dict)  # JSON Schema of the envelope options
     defaults: Mapping[str, Any] = field(default_factory=dict)  # options sent when the spec has none
+    hosts: Mapping[str, str] = field(default_factory=dict)  # environment -> this route's own host
+    other_paths: tuple[str, ...] = ()  # further paths the reference names for this route
+    unsure: bool = False  # the reference is unsure of path or host: a sync may override them
 
     @property
     def option_names(self) -> frozenset[str]:
@@ -62,6 +57,7 @@ class EndpointDef:
     identity: Callable[[Mapping[str, Any]], Identity] | None = None  # by envelope options
     personal_fields: frozenset[str] = frozenset()
     plain_value_option: str | None = None  # blacklist: data holds record[options[this]] only
+    joined_key: bool = False  # the key is all key_fields joined by ':' (not the first present)
     doc: str = ""  # reference page
 
     @property
@@ -112,14 +108,30 @@ _CUSTOM_IDENTIFIER = {
 _AUDIENCE_MERGE_KEYS = ["member_sn", "line_id", "email", "phone", "messenger_psid"]
 
 
+def _questionnaire_route(path: str, *other_paths: str) -> Route:
+    """Both questionnaire pages write their URL on https://omnisegment.com (no `api.`) and spell
+    the header two ways; the answers page names two paths. Decisions: docs/endpoints.md."""
+    return Route(
+        path,
+        "header",
+        1,
+        data_key=None,
+        options=_options(),
+        hosts={"tw": "https://omnisegment.com"},
+        other_paths=other_paths,
+        unsure=True,
+    )
+
+
 def audience_identity(options: Mapping[str, Any]) -> Identity:
-    """member_sn, or source_id with source_system; merge_key X also needs X in the record."""
+    """member_sn, or source_id with source_system; merge_key X needs X instead (openapi.yaml's
+    merge_key table and its ByEmail/ByPhone/ByLineId examples, which carry no member_sn)."""
     merge_key = options.get("merge_key", "member_sn")
     if merge_key == "source_id":
         return (SOURCE_PAIR,)
     if merge_key == "member_sn":
         return MEMBER_IDENTITY
-    return tuple((*group, merge_key) for group in MEMBER_IDENTITY)
+    return ((str(merge_key),),)
 
 
 def member_identity(options: Mapping[str, Any]) -> Identity:
@@ -334,5 +346,26 @@ CATALOGUE: dict[str, EndpointDef] = {
         },
         personal_fields=frozenset({"event_label"}),
         doc="Event-Tracking-API.md",
+    ),
+    "questionnaire": EndpointDef(
+        name="questionnaire",
+        schema="questionnaire.json",
+        key_fields=("svid",),
+        routes={"single": _questionnaire_route("/api/v1/questionnaire/import-questionnaire-data/")},
+        doc="Import-Questionnaire-API.md",
+    ),
+    "questionnaire_answers": EndpointDef(
+        name="questionnaire_answers",
+        schema="questionnaire_answers.json",
+        key_fields=("svid", "member_sn"),
+        routes={
+            "single": _questionnaire_route(
+                "/api/v1/questionnaire/import-audience-answers/",
+                "/api/v1/questionnaire/import-audience-questionnaire-data/",
+            )
+        },
+        personal_fields=frozenset({"answers"}),
+        joined_key=True,
+        doc="Import-Audience-Questionnaire-Data.md",
     ),
 }

@@ -6,21 +6,17 @@ catalogue, each problem as a SpecIssue pointing into the block.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 from jsonschema import Draft202012Validator
 
-from connectors.omnisegment.catalogue import (
-    CATALOGUE,
-    ENVIRONMENTS,
-    SOURCE_PAIR,
-    EndpointDef,
-    Route,
-)
+from connectors.omnisegment.catalogue import CATALOGUE, SOURCE_PAIR, EndpointDef, Route
 from connectors.omnisegment.credentials import KeyFileError, read_key_file
 from connectors.omnisegment.endpoint import OmniSegmentEndpoint, data_schema, required_fields
+from connectors.omnisegment.hosts import ENVIRONMENTS, override_issues, route_base, utc_offset
 from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
 from connectors.omnisegment.sandbox.cli import sandbox as sandbox_command
 from engine.errors import OmnisyncError, SpecIssue
@@ -69,6 +65,14 @@ class OmniSegmentDestination:
                 "list: gift vouchers as a list on /api/import-gift-voucher/.",
             },
             "options": {"type": "object"},
+            "path": {
+                "type": "string",
+                "description": "Override the route's path (only where the reference is unsure).",
+            },
+            "host": {
+                "type": "string",
+                "description": "Override the route's host (only where the reference is unsure).",
+            },
         },
         "additionalProperties": False,
     }
@@ -95,10 +99,6 @@ class OmniSegmentDestination:
     def check_connection(self) -> list[SpecIssue]:
         """Problems of the connection block that its schema cannot say (host, credentials)."""
         env = self.environment
-        undocumented = env not in (None, "sandbox") and ENVIRONMENTS[env][0] is None
-        if self.base_url is None and undocumented:
-            message = f"no host is documented for '{env}': set omnisegment.base_url"
-            return [SpecIssue(("environment",), message)]
         if self._key_problem is not None:
             return [SpecIssue(("api_key_file",), self._key_problem)]
         if env != "sandbox" and not (self.connection.get("tid") and self.api_key):
@@ -111,13 +111,9 @@ class OmniSegmentDestination:
     # -- running -----------------------------------------------------------------------------
 
     def default_utc_offset(self) -> str:
-        """The offset given to naive datetimes: the block's utc_offset, else the environment's."""
-        offset = self.connection.get("utc_offset")
-        return (
-            str(offset)
-            if offset
-            else ENVIRONMENTS.get(self.environment or "tw", ENVIRONMENTS["tw"])[1]
-        )
+        """The offset given to naive datetimes: the block's utc_offset, else the environment's
+        (named, or the one whose host base_url names)."""
+        return utc_offset(self.connection)
 
     async def __aenter__(self) -> OmniSegmentDestination:
         if self.base_url is None and self.environment == "sandbox":
@@ -146,8 +142,10 @@ class OmniSegmentDestination:
         route = route_for(definition, block)
         tid = self.connection.get("tid", SANDBOX_TID if self._sandbox else "")
         api_key = self.api_key or (SANDBOX_API_KEY if self._sandbox else "")
+        base = route_base(self.connection, self.base_url, route, block)
+        options = block.get("options", {})
         return OmniSegmentEndpoint(
-            definition, route, self.base_url.rstrip("/"), tid, api_key, block.get("options", {})
+            definition, route, base, tid, api_key, options, block.get("path")
         )
 
 
@@ -179,6 +177,7 @@ def check_destination(
     if issues:
         return issues
     mode = mode or choose_mode(definition, options)
+    issues.extend(override_issues(definition.name, definition.routes[mode], block))
     issues.extend(_option_issues(definition, mode, options))
     issues.extend(_mapping_issues(definition, options, mapped, check_identity=not issues))
     return issues
@@ -266,8 +265,12 @@ def _mapping_issues(
         required, identity = required_fields(definition, options)
     except (KeyError, TypeError):  # options already reported as invalid
         return issues
+    schema = data_schema(definition.schema)
+    known = sorted(schema.get("properties", {}))
+    closed = schema.get("additionalProperties") is False
+    misspelt = _misspellings([n for n in required if n not in mapped], mapped, known)
     for name in required:
-        if name not in mapped:
+        if name not in mapped and name not in misspelt.values():
             message = f"{definition.name} requires '{name}': map it (it is not in the mapping)"
             issues.append(SpecIssue(("endpoint",), message))
     if check_identity and identity and not any(set(group) <= mapped for group in identity):
@@ -276,13 +279,26 @@ def _mapping_issues(
         if "identifier_field" in options:
             message += f" (identifier_field is {options['identifier_field']})"
         issues.append(SpecIssue(("endpoint",), message))
-    schema = data_schema(definition.schema)
-    if schema.get("additionalProperties") is False:
-        for name in sorted(mapped - set(schema.get("properties", {}))):
-            known = sorted(schema.get("properties", {}))
-            message = f"'{name}' is not a field of {definition.name}{suggest(name, known)}"
-            issues.append(SpecIssue(("endpoint",), message))
+    for name in sorted(misspelt):
+        message = (
+            f"'{name}' looks like a misspelling of '{misspelt[name]}', which {definition.name} "
+            f"requires: rename the mapping key to '{misspelt[name]}'"
+        )
+        issues.append(SpecIssue(("mapping", name), message, at_key=True, in_sync=True))
+    for name in sorted(mapped - set(known) - set(misspelt)) if closed else ():
+        message = f"'{name}' is not a field of {definition.name}{suggest(name, known)}"
+        issues.append(SpecIssue(("mapping", name), message, at_key=True, in_sync=True))
     return issues
+
+
+def _misspellings(missing: list[str], mapped: frozenset[str], known: list[str]) -> dict[str, str]:
+    """Mapped names that are not fields but near misses of a missing required one (valid_until)."""
+    found = {}
+    for name in sorted(mapped - set(known)):
+        match = difflib.get_close_matches(name, missing, n=1, cutoff=0.75)
+        if match:
+            found[name] = match[0]
+    return found
 
 
 def route_for(definition: EndpointDef, block: Mapping[str, Any]) -> Route:

@@ -10,11 +10,11 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from jsonschema import ValidationError
-from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 
 from connectors.omnisegment.catalogue import EndpointDef, Identity, Route
+from connectors.omnisegment.explain import explain
+from connectors.omnisegment.reasons import reason_class
 from connectors.omnisegment.record_rules import FORMATS, RULES, TYPES, RecordValidator
 from engine.contracts import Answer, HttpRequest, Verdict
 from engine.fastcheck import Predicate, compile_schema
@@ -76,6 +76,7 @@ class OmniSegmentEndpoint:
         tid: str,
         api_key: str,
         options: Mapping[str, Any],
+        path: str | None = None,
     ) -> None:
         self.definition = definition
         self.route = route
@@ -83,7 +84,8 @@ class OmniSegmentEndpoint:
         self.batch_size = route.cap
         self.rate_limit = route.rate_limit
         self.personal_fields = definition.personal_fields
-        self.limiter_key = f"{base_url}{route.path}#{tid}#{route.cap}"
+        path = path or route.path  # a sync's override, where the reference is unsure
+        self.limiter_key = f"{base_url}{path}#{tid}#{route.cap}"
         identity = definition.identity(options) if definition.identity else None
         self._validator = data_validator(definition.schema, identity)
         self._is_valid = fast_check(definition.schema, identity)
@@ -97,7 +99,7 @@ class OmniSegmentEndpoint:
         elif route.auth == "beacon":
             envelope = {"tid": tid, **envelope}
         self._envelope = envelope
-        self._url = f"{base_url}{route.path}"
+        self._url = f"{base_url}{path}"
         self._headers = dict(_JSON)
         if route.auth != "body":
             self._headers["X-OmniSegment-Api-Key"] = api_key
@@ -112,8 +114,7 @@ class OmniSegmentEndpoint:
                 if problem is not None:
                     return problem
             return None
-        error = best_match(self._validator.iter_errors(payload))
-        return describe(error)
+        return explain(self._validator.iter_errors(payload))
 
     def key(self, payload: Any) -> str | None:
         """The record's key, for idempotency, ordering and reports; None when it has none."""
@@ -122,6 +123,8 @@ class OmniSegmentEndpoint:
         if self._plain is not None:
             value = payload.get(self._plain)
             return None if value is None else str(value)
+        if self.definition.joined_key:
+            return ":".join(str(payload.get(name)) for name in self.definition.key_fields)
         for name in self.definition.key_fields:
             value = payload.get(name)
             if value is not None:
@@ -155,7 +158,8 @@ class OmniSegmentEndpoint:
                 return Answer(Verdict.REJECTED, str(inner.get("error_msg") or inner["status"]))
             return Answer(Verdict.ACCEPTED)
         if status == 400:
-            return Answer(Verdict.REJECTED, message or "400 Bad Request")
+            message = message or "400 Bad Request"
+            return Answer(Verdict.REJECTED, message, reason_class=reason_class(message))
         if status in (401, 403):
             return Answer(Verdict.AUTH, message or f"{status}: tid or api_key refused")
         if status in (404, 405):
@@ -167,46 +171,6 @@ class OmniSegmentEndpoint:
         if status in (502, 503, 504):
             return Answer(Verdict.UNAVAILABLE, message or str(status), _retry_after(headers))
         return Answer(Verdict.FAILED, message or f"HTTP {status}")
-
-
-def describe(error: ValidationError) -> tuple[str | None, str]:
-    """(field, reason) in the user's words; the field is a dotted path into the record."""
-    # iter_errors always sets these; the stubs also allow Unset, for errors made by hand
-    expected: Any = error.validator_value
-    instance: Any = error.instance
-    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
-    path = [str(p) for p in error.absolute_path]
-    field = ".".join(path) or None
-    if error.validator == "anyOf" and all(
-        set(s) == {"required"} for s in expected if isinstance(s, dict)
-    ):
-        options = [" with ".join(s["required"]) for s in expected]
-        missing = [r for r in expected[0]["required"] if r not in instance]
-        name = ".".join([*path, (missing or expected[0]["required"])[0]])
-        return name, "missing required field: " + " or ".join(options)
-    if error.validator == "required":
-        missing = [r for r in expected if r not in instance]
-        at = ".".join([*path, missing[0]]) if missing else field
-        return at, f"missing required field '{at}'"
-    if error.validator == "dependentRequired":
-        present = next(k for k, v in expected.items() if k in instance)
-        needed = next(v for v in expected[present] if v not in instance)
-        name = ".".join([*path, needed])
-        return name, f"missing required field '{name}' (given with '{present}')"
-    if error.validator == "additionalProperties" and expected is False:
-        extra = sorted(set(instance) - set(schema.get("properties", {})))
-        at = ".".join([*path, extra[0]]) if extra else field
-        return at, f"unknown field '{at}'"
-    if error.validator in ("enum", "const"):
-        allowed = expected if error.validator == "enum" else [expected]
-        return field, f"{field}: {instance!r} is not one of {', '.join(map(repr, allowed))}"
-    if error.validator == "pattern":
-        hint = schema.get("description") or f"the pattern {expected}"
-        return field, f"{field}: {instance!r} does not match {hint}"
-    if error.validator == "format":
-        hint = schema.get("description") or expected
-        return field, f"{field}: {instance!r} is not a valid {hint}"
-    return field, f"{field}: {error.message}" if field else error.message
 
 
 def _parse(body: bytes) -> Any:

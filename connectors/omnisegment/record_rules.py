@@ -1,9 +1,11 @@
-"""What JSON Schema alone cannot say about OmniSegment records: calendar-valid dates, finite numbers,
-and the order of paired datetimes. Used by the client's record check, not by the sandbox."""
+"""What JSON Schema alone cannot say about OmniSegment records: calendar-valid dates, email
+addresses, finite numbers, JSON integers and the order of paired datetimes. Used by the client's
+record check, not by the sandbox."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -42,21 +44,40 @@ def _is_datetime_range(value: object) -> bool:
     return first is not None and last is not None and first <= last
 
 
-def _is_voucher_date(value: object) -> bool:
+def _is_calendar_datetime(value: object) -> bool:
+    """A real day and time; the schema's pattern already limits the forms (voucher dates, the
+    questionnaire answers' submitTime)."""
     if not isinstance(value, str):
         return True
     try:
-        datetime.fromisoformat(value)  # the pattern already limits it to the four documented forms
+        datetime.fromisoformat(value)
     except ValueError:
         return False
     return True
+
+
+# One @; a local part without spaces, quotes or brackets; a dotted domain of letter/digit labels
+# (any script, as the `email` transform writes them) ending in a TLD of letters or an IDN A-label.
+_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
+_EMAIL = re.compile(
+    rf"[^\s@\"(),:;<>\[\\\]\x00-\x1f\x7f]{{1,64}}@(?:{_LABEL}\.)+(?:[^\W\d_]{{2,63}}|xn--[a-z0-9-]{{1,59}})",
+    re.IGNORECASE,
+)
+
+
+def _is_email(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return len(value) <= 254 and ".." not in value and _EMAIL.fullmatch(value) is not None
 
 
 FORMATS = FormatChecker(formats=())
 FORMATS.checks("date")(_is_date)
 FORMATS.checks("date-time-offset")(_is_datetime_offset)
 FORMATS.checks("date-time-range")(_is_datetime_range)
-FORMATS.checks("voucher-date")(_is_voucher_date)
+FORMATS.checks("voucher-date")(_is_calendar_datetime)
+FORMATS.checks("answer-time")(_is_calendar_datetime)
+FORMATS.checks("email")(_is_email)
 
 
 def is_finite_number(instance: object) -> bool:
@@ -68,14 +89,25 @@ def is_finite_number(instance: object) -> bool:
     return isinstance(instance, float) and math.isfinite(instance)
 
 
+def is_json_integer(instance: object) -> bool:
+    """An int: 999.0 travels as `999.0`, which the API reads as a float, not an integer."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
 # the stubs leave extend() untyped; it returns a validator class
 RecordValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
-        "number", lambda _checker, instance: is_finite_number(instance)
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {
+            "number": lambda _checker, instance: is_finite_number(instance),
+            "integer": lambda _checker, instance: is_json_integer(instance),
+        }
     ),
 )
-TYPES: dict[str, Callable[[object], bool]] = {"number": is_finite_number}
+TYPES: dict[str, Callable[[object], bool]] = {
+    "number": is_finite_number,
+    "integer": is_json_integer,
+}
 """RecordValidator's type overrides, for the compiled check (engine.fastcheck)."""
 
 Rule = Callable[[Mapping[str, Any]], tuple[str, str] | None]

@@ -11,7 +11,6 @@ import click
 from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE, reveal_pii_option
 from engine.errors import ExitCode
-from engine.preview import preview, render_preview, run_mapping_tests
 from engine.specfile import load_spec_hiding_secrets
 
 
@@ -22,6 +21,8 @@ from engine.specfile import load_spec_hiding_secrets
 @reveal_pii_option("Show source rows, records and reasons in clear (masked by default).")
 def plan(file: Path, rows: int, select: tuple[str, ...], reveal_pii: bool) -> None:
     """Show what the first rows of each sync would become; send nothing."""
+    from engine.preview import preview, render_preview  # the delivery stack: only when it runs
+
     spec = load_spec_hiding_secrets(file)
     previews = asyncio.run(preview(spec, select, rows))
     click.echo(omnilog.redact(render_preview(previews, reveal=reveal_pii)))
@@ -32,6 +33,8 @@ def plan(file: Path, rows: int, select: tuple[str, ...], reveal_pii: bool) -> No
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def test_command(file: Path, select: tuple[str, ...]) -> None:
     """Run the mapping tests declared in the spec (or in <spec>.tests.yaml); exit 4 on a failure."""
+    from engine.preview import run_mapping_tests  # the delivery stack: only when it runs
+
     spec = load_spec_hiding_secrets(file)
     results = asyncio.run(run_mapping_tests(spec, select))
     for result in results:

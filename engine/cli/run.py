@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import structlog
 
 from engine import logging as omnilog
-from engine import progress, signals
 from engine.cli._params import SECONDS, SPEC_FILE, reveal_pii_option
 from engine.errors import ExitCode
-from engine.report import write_report
-from engine.runner import RunOptions, RunResult, run_spec
 from engine.specfile import Spec, load_spec_hiding_secrets
 from engine.stop import StopRequest
+
+if TYPE_CHECKING:  # the delivery stack (aiohttp) is imported when a run starts, not at start-up
+    from engine.runner import RunOptions, RunResult
 
 log = structlog.get_logger("omnisync")
 
@@ -52,6 +53,10 @@ def run(
 ) -> None:
     """Run the syncs of a spec. Exit: 0 ok, 1 delivery failed, 2 spec invalid, 3 too many
     rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
+    from engine import progress
+    from engine.report import write_report
+    from engine.runner import RunOptions
+
     spec = load_spec_hiding_secrets(file)
     options = RunOptions(
         select=select,
@@ -70,6 +75,9 @@ def run(
 
 
 async def _run_with_signals(spec: Spec, options: RunOptions) -> RunResult:
+    from engine import signals
+    from engine.runner import run_spec
+
     restore = signals.install(asyncio.get_running_loop(), options.stop)
     try:
         return await run_spec(spec, options)
@@ -95,7 +103,12 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             + f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "
             f"{data['records_per_s']:.0f} records/s" + (" (dry run)" if dry_run else "")
         )
-    elapsed = sum(s.elapsed for s in result.syncs)
+    # syncs overlap: the run took from the first start to the last finish, not their sum
+    elapsed = (
+        max(s.started + s.elapsed for s in result.syncs) - min(s.started for s in result.syncs)
+        if result.syncs
+        else 0.0
+    )
     log.info(
         "run_summary",
         **totals,

@@ -1,5 +1,12 @@
 """One batch until every record has its answer: a rejected batch is split in halves until the bad
-records stand alone, unless the breaker sees every request refused for the same reason."""
+records stand alone, unless the breaker sees every request refused for the same reason.
+
+Bisection has a budget per run: the requests it adds (beyond each batch's first send) may not
+exceed BUDGET_FLOOR plus BUDGET_PER_RECORD for each record sent so far. A few bad records cost
+about 2·log2(batch) requests each and stay far below it; a run where most records are refused for
+different reasons stops with a clear message instead of making thousands of requests, and its
+unsent rows stay for the next run.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,14 @@ from typing import Protocol
 
 from engine.contracts import Endpoint, Verdict
 from engine.delivery.breaker import RejectBreaker
-from engine.delivery.limiter import RateLimiter
+from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import STOPPED, RequestStats, Sender
 from engine.errors import DeliveryError
 from engine.records import Record
+
+BUDGET_FLOOR = 200  # extra requests bisection may always spend in a run
+BUDGET_PER_RECORD = 0.5  # and this many more per record sent
 
 
 class Receipts(Protocol):
@@ -31,7 +41,7 @@ class Bisector:
         name: str,
         sender: Sender,
         endpoint: Endpoint,
-        limiter: RateLimiter,
+        limiter: Pacer,
         policy: RetryPolicy,
         requests: RequestStats,
         receipts: Receipts,
@@ -48,9 +58,19 @@ class Bisector:
         self.stopped = stopped
         self.stopping = stopping
         self.breaker = RejectBreaker()
+        self.sent = 0  # records handed to deliver() as batches
+        self.spent = 0  # requests bisection added
 
     async def deliver(self, batch: list[Record]) -> None:
-        """Raises DeliveryError when the sync must stop (credentials, retries spent, breaker)."""
+        """Raises DeliveryError when the sync must stop (credentials, retries spent, breaker,
+        bisection budget)."""
+        self.sent += len(batch)
+        await self._send(batch)
+
+    def _budget(self) -> int:
+        return BUDGET_FLOOR + int(BUDGET_PER_RECORD * self.sent)
+
+    async def _send(self, batch: list[Record]) -> None:
         answer = await self.sender.send(
             self.endpoint,
             [record.payload for record in batch],
@@ -68,16 +88,24 @@ class Bisector:
             self.receipts.delivered(batch)
             return
         if verdict is Verdict.REJECTED:
-            common = self.breaker.rejected(answer.message)
+            common = self.breaker.rejected(answer.message, answer.reason_class)
             if common is not None:
                 raise DeliveryError(
                     f"{self.name}: stopped after {self.breaker.limit} rejected requests in a row "
                     f"with the same error, nothing accepted in between: {common}"
                 )
             if len(batch) > 1:
+                if self.spent + 2 > self._budget():
+                    raise DeliveryError(
+                        f"{self.name}: stopped: isolating the records the API refuses has cost "
+                        f"{self.spent} extra requests for {self.sent} records sent (the budget); "
+                        f"most records are refused, see the reject file. Last answer: "
+                        f"{answer.message}"
+                    )
+                self.spent += 2
                 middle = len(batch) // 2
-                await self.deliver(batch[:middle])
-                await self.deliver(batch[middle:])
+                await self._send(batch[:middle])
+                await self._send(batch[middle:])
                 return
             self.receipts.refused(batch[0], answer.message)
             return

@@ -1,45 +1,171 @@
-"""Client-side pacing: requests are spaced so the API's limit is met before it has to refuse."""
+"""Client-side pacing: the API's limit is met before it has to refuse, and 429s adjust the pace.
+
+One limiter per rate budget (endpoint and account), shared by every sync that uses it. Requests
+wait in one queue per sync and are let go in turn, one sync after the other, so syncs sharing a
+budget share it fairly whatever their concurrency. A single dispatcher task decides departures
+against the sliding window (engine/delivery/window.py) on the injected clock; the pace itself is
+the congestion controller's (engine/delivery/congestion.py).
+"""
 
 from __future__ import annotations
 
-from engine.clock import Clock
+import asyncio
+import contextvars
+import math
+from collections import deque
+from typing import Protocol
 
-_TICK = 0.001  # seconds
+import structlog
+
+from engine.clock import Clock
+from engine.delivery.congestion import Congestion
+from engine.delivery.window import Shape, SlidingWindow, Ticket
+
+log = structlog.get_logger("omnisync.delivery")
+
+
+class Pacer(Protocol):
+    """What the sender needs of a limiter: a departure slot, and word of a 429."""
+
+    async def acquire(self) -> Ticket: ...
+
+    def throttled(self, ticket: Ticket, retry_after: float | None = None) -> None: ...
 
 
 class RateLimiter:
-    """Evenly spaced slots at `rate` per second; halves on 429 and recovers gradually.
+    """At most `rate` requests in any sliding second (with a small margin), fairly shared."""
 
-    Slots, not a bucket: a burst would hit the server's own window and earn 429s.
-    """
-
-    def __init__(self, rate: float, clock: Clock, floor: float = 0.2) -> None:
-        self.base_rate = rate
-        self.rate = rate
+    def __init__(
+        self,
+        rate: float,
+        clock: Clock,
+        floor: float = 0.2,
+        margin: float = 0.02,
+        budget: str = "",
+    ) -> None:
         self.clock = clock
-        self.floor = min(floor, rate)
-        self._next = 0.0
-        self._streak = 0
+        self.budget = budget  # what the limit applies to (endpoint and account), for the logs
+        self.control = Congestion(ceiling=rate, floor=min(floor, rate), base_margin=margin)
+        shape = Shape.of(rate)
+        self.window = SlidingWindow(shape, margin, history=max(64, 4 * shape.cap))
+        self._paused_until = -math.inf
+        self._waiting: dict[str, deque[asyncio.Future[Ticket]]] = {}
+        self._turns: deque[str] = deque()  # owners with someone waiting, in the order served
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._lanes: dict[str, Lane] = {}
 
-    async def acquire(self) -> None:
+    @property
+    def rate(self) -> float:
+        """The pace now (requests per second), at most the configured rate."""
+        return self.control.rate
+
+    @property
+    def decreases(self) -> int:
+        """Congestion episodes that lowered the pace so far."""
+        return self.control.decreases
+
+    def lane(self, owner: str) -> Lane:
+        """This limiter as one sync sees it: its requests queue under its own name."""
+        if owner not in self._lanes:
+            self._lanes[owner] = Lane(self, owner)
+        return self._lanes[owner]
+
+    async def acquire(self, owner: str = "") -> Ticket:
+        """Wait for a departure slot; the ticket is what `throttled` needs if the answer is 429."""
+        future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
+        queue = self._waiting.setdefault(owner, deque())
+        if not queue:
+            self._turns.append(owner)
+        queue.append(future)
+        if self._dispatcher is None or self._dispatcher.done():
+            # its own context: it serves every sync of the budget, its logs name none of them
+            self._dispatcher = asyncio.create_task(self._dispatch(), context=contextvars.Context())
+        ticket = await future
+        ticket.left(self.clock.now())  # the loop may have resumed us late: count the real time
+        return ticket
+
+    def throttled(self, ticket: Ticket, retry_after: float | None = None) -> None:
+        """The server answered 429 to `ticket`: pause for Retry-After, lower the pace once."""
         now = self.clock.now()
-        slot = max(now, self._next)
-        self._next = slot + 1.0 / self.rate
-        if slot - now > _TICK:  # shorter waits cost more loop turns than they pace anything
-            await self.clock.sleep(slot - now)
-
-    def throttled(self, retry_after: float | None = None) -> None:
-        """The server said 429: halve the rate and push the next slot past Retry-After."""
-        self.rate = max(self.floor, self.rate / 2)
-        self._streak = 0
+        ticket.refused = True
         if retry_after:
-            self._next = max(self._next, self.clock.now() + retry_after)
+            self._paused_until = max(self._paused_until, now + retry_after)
+        admitted = self.window.admitted_before(ticket)
+        if self.control.refused(ticket, admitted, now):
+            self._reshape()
+            log.info(
+                "rate_lowered",
+                budget=self.budget,
+                requests_per_s=round(self.control.rate, 2),
+                margin=self.control.margin,
+                admitted_in_window=admitted,
+                retry_after=retry_after,
+            )
 
-    def succeeded(self) -> None:
-        """Recover 10% per 10 answered requests, never past the configured rate."""
-        if self.rate >= self.base_rate:
-            return
-        self._streak += 1
-        if self._streak >= 10:
-            self._streak = 0
-            self.rate = min(self.base_rate, self.rate * 1.1)
+    async def _dispatch(self) -> None:
+        try:
+            while self._turns:
+                now = self.clock.now()
+                if self.control.due(now):
+                    self._reshape()
+                    log.debug(
+                        "rate_raised",
+                        budget=self.budget,
+                        requests_per_s=round(self.control.rate, 2),
+                    )
+                earliest = max(self.window.earliest(), self._paused_until)
+                if earliest > now:
+                    await self.clock.sleep(earliest - now)
+                    continue  # re-read the clock: a late wake-up must not become a burst
+                future = self._next()
+                if future is not None:
+                    future.set_result(self.window.record(now))
+        except BaseException as exc:  # never leave a waiter hanging on a dead dispatcher
+            for queue in self._waiting.values():
+                for future in queue:
+                    if future.done():
+                        continue
+                    if isinstance(exc, asyncio.CancelledError):
+                        future.cancel()
+                    else:
+                        future.set_exception(exc)
+            self._waiting.clear()
+            self._turns.clear()
+            raise
+
+    def _next(self) -> asyncio.Future[Ticket] | None:
+        """The next waiter, taking owners in turn; cancelled waiters are skipped."""
+        while self._turns:
+            owner = self._turns.popleft()
+            queue = self._waiting[owner]
+            while queue and queue[0].done():
+                queue.popleft()
+            if not queue:
+                continue
+            future = queue.popleft()
+            if queue:
+                self._turns.append(owner)
+            return future
+        return None
+
+    def _reshape(self) -> None:
+        self.window.shape = Shape.of(self.control.rate)
+        self.window.margin = self.control.margin
+
+
+class Lane:
+    """A rate limiter bound to one owner (a sync): the interface the sender uses."""
+
+    def __init__(self, limiter: RateLimiter, owner: str) -> None:
+        self.limiter = limiter
+        self.owner = owner
+
+    @property
+    def rate(self) -> float:
+        return self.limiter.rate
+
+    async def acquire(self) -> Ticket:
+        return await self.limiter.acquire(self.owner)
+
+    def throttled(self, ticket: Ticket, retry_after: float | None = None) -> None:
+        self.limiter.throttled(ticket, retry_after)

@@ -6,7 +6,6 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -14,23 +13,16 @@ import structlog
 
 from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
-from engine.delivery.limiter import RateLimiter
+from engine.delivery.counts import RequestStats
+from engine.delivery.limiter import Lane, Pacer, RateLimiter
 from engine.delivery.retry import RetryPolicy
+from engine.delivery.window import Ticket
 
 log = structlog.get_logger("omnisync.delivery")
 
+__all__ = ["STOPPED", "RequestStats", "Sender", "departures"]
+
 STOPPED = "stopped before sending"
-
-
-@dataclass
-class RequestStats:
-    requests: int = 0
-    retries: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
-
-    def count(self, status: str) -> None:
-        self.requests += 1
-        self.by_status[status] = self.by_status.get(status, 0) + 1
 
 
 class Sender:
@@ -47,17 +39,20 @@ class Sender:
         self.rng = rng or random.Random()
         self._limiters: dict[str, RateLimiter] = {}
 
-    def limiter(self, endpoint: Endpoint, rate: float | None) -> RateLimiter:
+    def limiter(self, endpoint: Endpoint, rate: float | None, owner: str = "") -> Lane:
+        """The endpoint's shared limiter (one per rate budget), as `owner` (a sync) queues on it."""
         key = endpoint.limiter_key
         if key not in self._limiters:
-            self._limiters[key] = RateLimiter(rate or endpoint.rate_limit, self.clock)
-        return self._limiters[key]
+            self._limiters[key] = RateLimiter(
+                rate or endpoint.rate_limit, self.clock, budget=endpoint.name
+            )
+        return self._limiters[key].lane(owner)
 
     async def send(
         self,
         endpoint: Endpoint,
         payloads: list[Any],
-        limiter: RateLimiter,
+        limiter: Pacer,
         policy: RetryPolicy,
         stats: RequestStats,
         on_wait: Callable[[float], None] | None = None,
@@ -72,11 +67,11 @@ class Sender:
         attempt = 0
         while True:
             attempt += 1
-            await limiter.acquire()
+            ticket = await limiter.acquire()
             if stopped is not None and stopped():
                 return Answer(Verdict.FAILED, STOPPED)
             started = time.perf_counter()
-            answer, status = await self._post(endpoint, request)
+            answer, status = await self._post(endpoint, request, ticket)
             stats.count(status)
             log.debug(
                 "request",
@@ -87,9 +82,7 @@ class Sender:
                 latency_ms=round((time.perf_counter() - started) * 1000, 1),
             )
             if answer.verdict is Verdict.THROTTLED:
-                limiter.throttled(answer.retry_after)
-            elif answer.verdict is Verdict.ACCEPTED:
-                limiter.succeeded()
+                limiter.throttled(ticket, answer.retry_after)
             backoff = policy.backoff_for(answer.verdict)
             if backoff is None:
                 return answer
@@ -124,10 +117,12 @@ class Sender:
                 task.cancel()
         return not stop.done() or stop.cancelled()
 
-    async def _post(self, endpoint: Endpoint, request: HttpRequest) -> tuple[Answer, str]:
+    async def _post(
+        self, endpoint: Endpoint, request: HttpRequest, ticket: Ticket
+    ) -> tuple[Answer, str]:
         try:
             async with self.session.post(
-                request.url, data=request.body, headers=request.headers
+                request.url, data=request.body, headers=request.headers, trace_request_ctx=ticket
             ) as response:
                 content = await response.read()
                 answer = endpoint.judge(response.status, content, response.headers)
@@ -136,3 +131,23 @@ class Sender:
             return Answer(Verdict.FAILED, "request timed out"), "timeout"
         except aiohttp.ClientError as exc:
             return Answer(Verdict.FAILED, f"connection error: {type(exc).__name__}"), "connection"
+
+
+def departures(clock: Clock) -> aiohttp.TraceConfig:
+    """Moves a request's window slot to when its headers were written to the socket.
+
+    Between the limiter's grant and the write the event loop may run other work (mapping a
+    chunk of rows, another sync): the window counts the real departure, not the grant."""
+
+    async def sent(
+        _session: aiohttp.ClientSession,
+        context: Any,
+        _params: aiohttp.TraceRequestHeadersSentParams,
+    ) -> None:
+        ticket = context.trace_request_ctx
+        if isinstance(ticket, Ticket):
+            ticket.left(clock.now())
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(sent)
+    return trace

@@ -130,6 +130,7 @@ _KEYWORDS: dict[str, Callable[[Compiler, Any, Mapping[str, Any]], Predicate]] = 
     "format": scalars.format_,
     "minLength": scalars.min_length,
     "maxLength": scalars.max_length,
+    "minimum": scalars.minimum,
     "minItems": containers.min_items,
     "maxItems": containers.max_items,
     "minProperties": containers.min_properties,

@@ -1,4 +1,4 @@
-"""Keywords about one value: type, enum, const, pattern, format, string length."""
+"""Keywords about one value: type, enum, const, pattern, format, string length, minimum."""
 
 from __future__ import annotations
 
@@ -84,3 +84,14 @@ def min_length(_compiler: Compiler, limit: int, _schema: Mapping[str, Any]) -> P
 
 def max_length(_compiler: Compiler, limit: int, _schema: Mapping[str, Any]) -> Predicate:
     return lambda v: not isinstance(v, str) or len(v) <= limit
+
+
+def minimum(compiler: Compiler, value: Any, _schema: Mapping[str, Any]) -> Predicate:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Unsupported(f"minimum {value!r}")
+    number = compiler.types["number"]  # jsonschema compares what its type checker calls a number
+
+    def at_least(v: Any) -> bool:
+        return not number(v) or not v < value
+
+    return at_least

@@ -11,6 +11,7 @@ from typing import Any
 from engine import logging as omnilog
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
+from engine.specfile.depends import depends_issues
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.schema import compose_schema
 from engine.specfile.validate import format_issues, schema_issues
@@ -47,6 +48,7 @@ class SyncSpec:
     filter: str | None = None
     dedupe_key: str | None = None
     min_rows_for_reject_ratio: int = 1000  # rows read before max_reject_ratio stops a sync early
+    depends_on: tuple[str, ...] = ()  # syncs that must finish first; the others run at once
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def load_spec(
         broken = {i.path[1:3] for i in issues if i.path[:1] == ("syncs",) and len(i.path) > 2}
         top_level_ok = not any(i.path[:1] != ("syncs",) for i in issues)
         issues += _semantic_issues(doc.data, registry, skip=broken, connections=top_level_ok)
+        issues += depends_issues(doc.data["syncs"])
     # an unset variable also leaves an empty value behind: report the cause, not the symptom
     issues = [i for i in issues if i.path not in doc.problems]
     lines = sorted([*doc.problems.values(), *format_issues(doc, issues)], key=_line_order)
@@ -160,7 +163,11 @@ def _semantic_issues(
             )
         mapped = frozenset(sync.get("mapping") or ())
         issues.extend(
-            SpecIssue((*here, "destination", *issue.path), issue.message, issue.at_key)
+            SpecIssue(
+                (*here, *(() if issue.in_sync else ("destination",)), *issue.path),
+                issue.message,
+                issue.at_key,
+            )
             for issue in destination.check_sync(sync["destination"], mapped)
         )
     return issues
@@ -223,6 +230,7 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 enabled=raw.get("enabled", True),
                 filter=raw.get("filter"),
                 dedupe_key=raw.get("dedupe", {}).get("key"),
+                depends_on=tuple(raw.get("depends_on", ())),
             )
         )
     connections = {name: data[name] for name in registry.destinations if name in data}

@@ -54,12 +54,14 @@ async def deliver(
     records: list[dict[str, Any]],
     reject_path: Path,
     reveal: bool = False,
+    mapping_spec: Mapping[str, Any] | None = None,
 ) -> tuple[SyncStats, list[dict[str, Any]]]:
-    """Run one sync of `records`; return its stats and the reject file's entries."""
+    """Run one sync of `records`; return its stats and the reject file's entries.
+
+    `mapping_spec` (a spec's `mapping:` block) replaces the default `{field: {from: field}}`."""
     fields = sorted({key for record in records for key in record})
-    mapping = compile_mapping(
-        {name: {"from": name} for name in fields}, load_registry(), TransformContext("+08:00")
-    )
+    spec = mapping_spec or {name: {"from": name} for name in fields}
+    mapping = compile_mapping(dict(spec), load_registry(), TransformContext("+08:00"))
     connection = {"base_url": url, "tid": TEST_TID, "api_key": TEST_API_KEY}
     async with (
         OmniSegmentDestination(connection) as destination,

@@ -15,6 +15,8 @@ EXAMPLES = {
     "audience_mapping.yaml": "crm_mapping: read 2, delivered 2, rejected 0",
     "blacklist.yaml": "blacklist: read 2, delivered 2, rejected 0",
     "events.yaml": "store_visits: read 2, delivered 2, rejected 0",
+    "questionnaires.yaml": "surveys: read 2, delivered 2, rejected 0",
+    "questionnaire_answers.yaml": "survey_answers: read 3, delivered 3, rejected 0",
 }
 
 

@@ -79,7 +79,7 @@ INVALID = [
         "unknown-field-of-a-closed-record",
         {"endpoint": "audience_mapping"},
         {"source_id", "source_system", "mapping_key", "phone", "mobile"},
-        "endpoint: 'mobile' is not a field of audience_mapping",
+        "mapping.mobile: 'mobile' is not a field of audience_mapping",
     ),
 ]
 

@@ -116,6 +116,7 @@ leaf_keywords = st.one_of(
     st.tuples(st.just("format"), st.sampled_from(["short", "unknown-format"])),
     st.tuples(st.sampled_from(["minLength", "maxLength", "minItems", "maxItems"]), small),
     st.tuples(st.just("minProperties"), small),
+    st.tuples(st.just("minimum"), st.integers(-2, 2) | st.just(0.5)),
     st.tuples(st.just("required"), names),
     st.tuples(st.just("dependentRequired"), st.dictionaries(st.sampled_from(NAMES), names)),
     st.tuples(st.just("description"), st.just("annotations are ignored")),
@@ -257,5 +258,5 @@ def test_a_schema_with_an_unknown_keyword_is_not_compiled() -> None:
     """Anything the compiler does not know falls back to jsonschema rather than being ignored."""
     assert compile_schema({"type": "object", "patternProperties": {"^a": {}}}) is None
     assert compile_schema({"items": {"uniqueItems": True}}) is None
-    assert compile_schema({"if": {"minimum": 1}}) is None
+    assert compile_schema({"if": {"exclusiveMinimum": 1}}) is None
     assert compile_schema({"type": "decimal"}) is None

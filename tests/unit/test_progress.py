@@ -22,3 +22,15 @@ def test_line_shows_counts_rate_and_eta_when_the_total_is_known() -> None:
 def test_nothing_is_drawn_when_stderr_is_not_a_terminal() -> None:
     """Pipes and CI logs get no carriage-return noise."""
     assert not progress.wanted(io.StringIO())
+
+
+def test_the_board_shows_every_running_sync_on_one_line() -> None:
+    """Syncs run at once: one line names each running sync, and a finished one leaves it."""
+    board = progress.Board()
+    members, orders = SyncStats("members", read=10), SyncStats("orders", read=20)
+    board.add(members, None)
+    board.add(orders, 100)
+    assert board.text().startswith("members: read 10, ")
+    assert " | orders: read 20/~100 " in board.text()
+    board.remove(members)
+    assert board.text().startswith("orders: read 20/~100 ")

@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     default=SANDBOX_API_KEY,
     show_default="sandbox-api-key, or $OMNISYNC_SANDBOX_API_KEY",
 )
-@click.option("--rate-limit", type=float, default=None, help="Requests/s per route; 429 past it.")
+@click.option(
+    "--rate-limit",
+    type=float,
+    default=None,
+    help="Requests in any sliding second per route and tid, counted at arrival; 429 past it.",
+)
 @click.option("--fail-ratio", type=float, default=0.0, help="Share answered 502/503/504.")
 @click.option("--reset-ratio", type=float, default=0.0, help="Share of connections reset.")
 @click.option("--seed", type=int, default=0, help="Seed of the fault injection.")

@@ -13,7 +13,13 @@ from typing import Any, Literal
 
 from connectors.omnisegment.sandbox import envelopes
 from connectors.omnisegment.sandbox.envelopes import EnvelopeCheck
-from connectors.omnisegment.sandbox.records import audiences, events, products, purchases
+from connectors.omnisegment.sandbox.records import (
+    audiences,
+    events,
+    products,
+    purchases,
+    questionnaires,
+)
 from connectors.omnisegment.sandbox.values import INPUT, MISSING, Envelope, Problem
 
 ItemCheck = Callable[[Any, str, Envelope], Problem]
@@ -83,6 +89,28 @@ class RouteCheck:
         return ((self.item_key(item, body), self.stored(item, body)) for item in rows)
 
 
+def _audience_key(item: dict[str, Any], body: dict[str, Any]) -> str:
+    merge_key = body.get("merge_key") or "member_sn"
+    pair = f"{item.get('source_system')}:{item.get('source_id')}"
+    return (
+        pair
+        if merge_key == "source_id"
+        else str(item.get(merge_key) or item.get("member_sn") or pair)
+    )
+
+
+def _answers_key(body: dict[str, Any], _full: dict[str, Any]) -> str:
+    return f"{body['svid']}:{body['member_sn']}"
+
+
+def _questionnaire_answers(path: str) -> RouteCheck:
+    """Import-Audience-Questionnaire-Data names two paths (URL line, example): both are served."""
+    return RouteCheck(
+        path, "questionnaire_answers", "header", "body", questionnaires.answers, _answers_key,
+        missing_text="svid, title, status, submitTime and member_sn are required",
+    )  # fmt: skip
+
+
 def _member_key(item: dict[str, Any], body: dict[str, Any]) -> str:
     lookup = body.get("identifier_field") or "member_sn"
     return str(item.get(lookup) or f"{item.get('source_system')}:{item.get('source_id')}")
@@ -104,13 +132,13 @@ def _event_key(body: dict[str, Any], _full: dict[str, Any]) -> str:
 ROUTES: tuple[RouteCheck, ...] = (
     RouteCheck(
         "/ma_audience/import-audience/", "audience", "body", "object", audiences.audience,
-        lambda item, _b: _member_key(item, {}),
+        _audience_key,
         envelope_checks=envelopes.AUDIENCE_SINGLE,
         success={"SUCCESS": True, "PAYLOAD": {"status": "OK", "error_msg": ""}},
     ),
     RouteCheck(
         "/api/v2/audiences/batch-import/", "audience", "body", "list", audiences.audience,
-        lambda item, _b: _member_key(item, {}), cap=50,
+        _audience_key, cap=50,
         envelope_checks=envelopes.AUDIENCE_BATCH,
     ),
     RouteCheck(
@@ -173,4 +201,11 @@ ROUTES: tuple[RouteCheck, ...] = (
         "/api/v1/beacon/track-event/", "event", "beacon", "body", events.event, _event_key,
         missing_text="Missing required fields: client_id, tid, hit_type",
     ),
+    RouteCheck(
+        "/api/v1/questionnaire/import-questionnaire-data/", "questionnaire", "header", "body",
+        questionnaires.questionnaire, lambda body, _b: str(body["svid"]),
+        missing_text="svid and title are required",
+    ),
+    _questionnaire_answers("/api/v1/questionnaire/import-audience-answers/"),
+    _questionnaire_answers("/api/v1/questionnaire/import-audience-questionnaire-data/"),
 )  # fmt: skip

@@ -24,6 +24,7 @@ import orjson
 from aiohttp import web
 
 from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID, faults
+from connectors.omnisegment.sandbox.rate import ArrivalWindows
 from connectors.omnisegment.sandbox.routes import ROUTES, RouteCheck
 
 
@@ -31,7 +32,8 @@ from connectors.omnisegment.sandbox.routes import ROUTES, RouteCheck
 class SandboxConfig:
     """The sandbox's misbehaviour, set by tests and benchmarks through /_sandbox/config."""
 
-    rate_limit: float | None = None  # requests per second per route and tid; None = unlimited
+    # requests in any sliding second per route and tid, counted at arrival; None = unlimited
+    rate_limit: float | None = None
     fail_ratio: float = 0.0  # share of requests answered 502/503/504
     reset_ratio: float = 0.0  # share of connections reset before answering
     seed: int = 0
@@ -54,13 +56,16 @@ class SandboxState:
     received: Counter[str] = field(default_factory=Counter)  # records accepted, per endpoint
     requests: Counter[str] = field(default_factory=Counter)  # requests per "path status"
     order: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, key) as accepted
+    windows: ArrivalWindows = field(default_factory=ArrivalWindows)  # arrivals per route#tid
 
     def stats(self) -> dict[str, Any]:
-        """Requests, records received and records stored, as /_sandbox/stats serves them."""
+        """Requests, records received and stored, and the busiest second per route#tid (most
+        requests that arrived in any sliding second), as /_sandbox/stats serves them."""
         return {
             "requests": dict(self.requests),
             "received": dict(self.received),
             "stored": {name: len(rows) for name, rows in self.records.items()},
+            "busiest_second": dict(self.windows.busiest),
         }
 
 
@@ -85,7 +90,6 @@ class Sandbox:
         self.state = SandboxState()
         self.config = SandboxConfig()
         self._random = random.Random(0)
-        self._buckets: dict[str, tuple[float, float]] = {}
         self.arrived = 0  # import requests seen since the last configure (hang_after)
         self.silence_over = asyncio.Event()  # set: requests held by hang_after are let go
 
@@ -112,21 +116,22 @@ class Sandbox:
         self.silence_over = asyncio.Event()
 
     def reset(self) -> None:
-        """Forget every record, count and rate bucket: a clean sandbox for the next test."""
+        """Forget every record, count and rate window: a clean sandbox for the next test."""
         self.state = SandboxState()
-        self._buckets.clear()
 
     # -- the import routes -------------------------------------------------------------------
 
     def _handler(self, check: RouteCheck) -> Any:
         async def handle(request: web.Request) -> web.StreamResponse:
-            response = await self._answer(check, request)
+            response = await self._answer(check, request, time.monotonic())
             self.state.requests[f"{check.path} {response.status}"] += 1
             return response
 
         return handle
 
-    async def _answer(self, check: RouteCheck, request: web.Request) -> web.StreamResponse:
+    async def _answer(
+        self, check: RouteCheck, request: web.Request, arrived: float
+    ) -> web.StreamResponse:
         config = self.config
         self.arrived += 1
         fault = await faults.before_storing(
@@ -160,9 +165,12 @@ class Sandbox:
         denied = self._authorise(check, tid, key)
         if denied is not None:
             return denied
-        if config.rate_limit and self._throttled(f"{check.path}#{tid}", config.rate_limit):
+        bucket, windows = f"{check.path}#{tid}", self.state.windows
+        if not windows.admit(bucket, arrived, config.rate_limit):
+            assert config.rate_limit is not None  # only a rate refuses
             response = _error(429, "Too Many Requests", "rate limit exceeded")
-            response.headers["Retry-After"] = "1"
+            wait = windows.retry_after(bucket, arrived, config.rate_limit)
+            response.headers["Retry-After"] = str(wait)
             return response
         problem = check.validate(body) or self._refused(check, body)
         if problem is not None:
@@ -194,17 +202,6 @@ class Sandbox:
             which = "api_key or tid" if check.auth == "body" else "X-OmniSegment-Api-Key"
             return _error(403, "Forbidden", f"invalid {which}")
         return None
-
-    def _throttled(self, bucket: str, rate: float) -> bool:
-        """A token bucket holding one second of requests, refilled at `rate` per second."""
-        now = time.monotonic()
-        tokens, last = self._buckets.get(bucket, (rate, now))
-        tokens = min(rate, tokens + (now - last) * rate)
-        if tokens < 1.0:
-            self._buckets[bucket] = (tokens, now)
-            return True
-        self._buckets[bucket] = (tokens - 1.0, now)
-        return False
 
     # -- the control API ---------------------------------------------------------------------
 

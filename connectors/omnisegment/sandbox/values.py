@@ -24,8 +24,12 @@ _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)"
 )
 _VOUCHER = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:([+-])(\d{2})(?::?(\d{2}))?)?)?"
+    r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:([+-])(\d{2})(?::?(\d{2}))?)?)?"
 )
+_EMAIL = re.compile(r"[^@\s]{1,64}@(?:[^@\s.]+\.)+(?!\d+$)[^@\s.]{2,}")  # TLD: not all digits
+CLEARING = ("", "none", None)
+"""Import-Audience-API: "" and null keep a value under ignore_empty_value: true, "none" clears it;
+all three clear it under false. Either way they are accepted."""
 
 
 def is_text(value: Any) -> bool:
@@ -98,6 +102,14 @@ def parse_voucher_date(value: Any) -> datetime | None:
         )  # fmt: skip
     except ValueError:
         return None
+
+
+def is_email(value: Any) -> bool:
+    """name@domain.tld: one @, no spaces, a dotted domain (openapi.yaml: format email)."""
+    if not isinstance(value, str) or len(value) > 254 or _EMAIL.fullmatch(value) is None:
+        return False
+    labels = value.rsplit("@", 1)[1].split(".")
+    return all(not (label.startswith("-") or label.endswith("-")) for label in labels)
 
 
 def is_url(value: Any) -> bool:

@@ -91,6 +91,16 @@ def _fixed_suffix(zone: tzinfo) -> str | None:
     return f"{'-' if zone.utcoffset(None) < timedelta(0) else '+'}{hours:02d}:{minutes:02d}"
 
 
+def _iso(moment: datetime) -> str:
+    """ISO 8601 with a whole-minute offset: a zone's old local mean time (Asia/Tokyo +09:18:59
+    before 1888) is written at the nearest whole-minute offset, the same instant."""
+    offset = moment.utcoffset()
+    if offset is not None and offset % timedelta(minutes=1):
+        minutes = round(offset / timedelta(minutes=1))
+        moment = moment.astimezone(timezone(timedelta(minutes=minutes)))
+    return moment.isoformat()
+
+
 def _build_datetime(args: dict[str, Any] | None, ctx: TransformContext) -> Transform:
     options = args or {}
     read = _reader(options, "datetime")
@@ -111,7 +121,7 @@ def _build_datetime(args: dict[str, Any] | None, ctx: TransformContext) -> Trans
                 moment = moment.replace(tzinfo=zone)
             else:
                 moment = moment.astimezone(zone)
-            return moment.isoformat() if iso else moment.strftime(output)
+            return _iso(moment) if iso else moment.strftime(output)
         except _FAILURES:
             raise TransformError(f"datetime: out of range: {describe(value)}") from None
 

@@ -84,7 +84,9 @@ class FakeSession:
         self.answer = answer
         self.sent: list[list[str]] = []
 
-    def post(self, url: str, data: bytes, headers: Mapping[str, str]) -> Any:
+    def post(
+        self, url: str, data: bytes, headers: Mapping[str, str], trace_request_ctx: Any = None
+    ) -> Any:
         return self._exchange(orjson.loads(data))
 
     @asynccontextmanager

@@ -65,7 +65,8 @@ async def test_a_429_slows_the_limiter_and_waits_at_least_retry_after() -> None:
         FakeEndpoint(), [{"id": "a"}], limiter, QUICK, RequestStats(), on_wait=waits.append
     )
     assert answer.verdict is Verdict.ACCEPTED
-    assert limiter.rate == 5.0
+    assert limiter.decreases == 1
+    assert limiter.rate < 10.0
     assert waits == [4.0]
     assert clock.time >= 4.0
 

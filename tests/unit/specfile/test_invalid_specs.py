@@ -80,13 +80,6 @@ CASES = [
         ],
     ),
     (
-        "jp_without_base_url.yaml",
-        [
-            "jp_without_base_url.yaml:2:28 omnisegment.environment: no host is documented for "
-            "'jp': set omnisegment.base_url"
-        ],
-    ),
-    (
         "unsafe_yaml_tag.yaml",
         [
             "unsafe_yaml_tag.yaml:2:14 omnisegment: YAML tag "

@@ -165,3 +165,11 @@ def test_fast_parser_agrees_with_strptime() -> None:
         assert compile_format(fmt)(text) == datetime.strptime(text, fmt), (fmt, text)
     offset = compile_format("%Y-%m-%d %H:%M:%S%z")("2024-03-05 14:30:00-0130").utcoffset()
     assert offset == -timedelta(hours=1, minutes=30)
+
+
+def test_a_local_mean_time_offset_is_written_in_whole_minutes(make: Make) -> None:
+    """Asia/Tokyo before 1888 is +09:18:59, which no ISO 8601 field takes: the same instant is
+    written at +09:19."""
+    to_datetime = make("datetime", {"timezone": "Asia/Tokyo"})
+
+    assert to_datetime("1887-06-01T00:00:00+00:00") == "1887-06-01T09:19:00+09:19"

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from connectors.omnisegment.sandbox.values import (
+    CLEARING,
     INPUT,
     MISSING,
     Envelope,
@@ -18,6 +19,7 @@ from connectors.omnisegment.sandbox.values import (
     custom_value,
     filled_fields,
     first,
+    is_email,
     is_filled,
     is_number,
     need,
@@ -59,15 +61,16 @@ def audience(item: Any, where: str, envelope: Envelope) -> Problem:
     merge_key = envelope.get("merge_key") or "member_sn"
     if merge_key == "source_id":
         identity = need(item, ("source_id", "source_system"), where)
-    else:
+    elif merge_key == "member_sn":
         identity = need_member(item, where)
-        if identity is None and merge_key != "member_sn" and not is_filled(item.get(merge_key)):
-            identity = MISSING, f"{where} requires {merge_key} (the merge_key)"
+    else:  # openapi.yaml's merge_key table: the merge key's field, no member_sn needed
+        identity = need(item, (merge_key,), where)
+    flags = {name: item[name] for name in _AUDIENCE_BOOL if item.get(name) not in CLEARING}
     return first(
         identity,
         filled_fields(item, ("member_sn", "source_id", "source_system"), where),
         text_fields(item, _AUDIENCE_TEXT, where, nullable=True),
-        bool_fields(item, _AUDIENCE_BOOL, where),
+        bool_fields(flags, _AUDIENCE_BOOL, where),
         _audience_values(item, where),
         _audience_lists(item, where),
         _audience_custom(item, where),
@@ -75,6 +78,9 @@ def audience(item: Any, where: str, envelope: Envelope) -> Problem:
 
 
 def _audience_values(item: dict[str, Any], where: str) -> Problem:
+    item = {name: value for name, value in item.items() if value not in CLEARING}
+    if "email" in item and not is_email(item["email"]):
+        return INPUT, f"{where}.email should be an email address"
     if "sex" in item and item["sex"] not in ("male", "female"):
         return INPUT, f"{where}.sex should be one of ['male', 'female']"
     if "birthday" in item and parse_date(item["birthday"]) is None:
@@ -105,6 +111,8 @@ def _audience_lists(item: dict[str, Any], where: str) -> Problem:
             return problem
     for name in ("email_channels", "line_channels"):
         channels = item.get(name, [])
+        if channels in CLEARING:
+            continue
         if not isinstance(channels, list):
             return INPUT, f"{where}.{name} should be a list"
         for i, channel in enumerate(channels):
@@ -150,6 +158,8 @@ def audience_mapping(body: Any, where: str, _envelope: Envelope) -> Problem:
         return INPUT, f"mapping_key should be one of {list(_MAPPING_KEYS)}"
     if not is_filled(body.get(key)):
         return MISSING, f"{key} is required when mapping_key is {key}"
+    if "email" in body and not is_email(body["email"]):
+        return INPUT, "email should be an email address"
     return first(
         only(body, frozenset({"source_id", "source_system", "mapping_key", *_MAPPING_KEYS}), where),
         filled_fields(body, _MAPPING_KEYS, where),

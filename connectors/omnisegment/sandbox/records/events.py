@@ -32,6 +32,7 @@ _TRACKING_PRODUCT = frozenset(
     {"id", "name", "price", "category", "brand", "quantity", "variant", "sku"}
 )
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_LISTED_ACTIONS = ("ViewContent", "AddToWishlist", "FormFillOut")
 
 
 def event(body: Any, where: str, _envelope: Envelope) -> Problem:
@@ -95,9 +96,11 @@ def _event_products(products: Any, order: bool) -> Problem:
             return problem
         if "price" in item and not is_int(item["price"]):
             return INPUT, f"{here}.price should be an integer"
-        quantity = item.get("quantity", "1")
-        if not (is_text(quantity) and quantity.isdecimal() and quantity.isascii()):
-            return INPUT, f"{here}.quantity should be a number as text"
+        quantity = item.get("quantity", "1")  # "2" in the tables, 2 in the purchase example
+        if not (is_int(quantity) and quantity >= 0) and not (
+            is_text(quantity) and quantity.isdecimal() and quantity.isascii()
+        ):
+            return INPUT, f"{here}.quantity should be a whole number"
         if problem := text_fields(
             item, ("category", "brand", "variant", "sku"), here, nullable=False
         ):
@@ -108,9 +111,9 @@ def _event_products(products: Any, order: bool) -> Problem:
 def _event_shape(body: dict[str, Any]) -> Problem:
     action, category = body.get("event_action"), body.get("event_category")
     has_products = bool(body.get("products"))
-    if body["hit_type"] == "pageview":
-        return None if has_products else (MISSING, "a pageview requires products")
-    if action is None:
+    if action is None:  # a pageview without an action is a product (detail) impression
+        if body["hit_type"] == "pageview":
+            return None if has_products else (MISSING, "a pageview requires products")
         return MISSING, "an event requires event_action"
     if action in _PRODUCT_EVENTS or action in _ORDER_EVENTS:
         if category != "Ecommerce":
@@ -126,6 +129,8 @@ def _event_shape(body: dict[str, Any]) -> Problem:
         return None if category else (MISSING, "CompleteRegistration requires event_category")
     if action == "Search":
         return None if category == "Search" else (INPUT, "Search requires event_category 'Search'")
+    if action in _LISTED_ACTIONS:  # the parameter table's other choices: not custom events
+        return None
     return (
         None if "event_value" in body else (MISSING, f"custom event {action} requires event_value")
     )

@@ -32,7 +32,6 @@ from connectors.omnisegment.sandbox.values import (
 
 # -- product (Import-Product-API.md) ------------------------------------------------------------
 
-_AVAILABILITY = ("in stock", "out of stock", "preorder", "available for order")
 _PRICE = re.compile(r"\d+(\.\d+)?( [A-Z]{3})?")
 _PRODUCT_KNOWN = frozenset(
     {"id", "title", "link", "availability", "image_link", "price", "brand", "sale_price",
@@ -71,8 +70,8 @@ def _product_values(item: dict[str, Any], where: str) -> Problem:
     for name in ("link", "image_link"):
         if not is_url(item[name]):
             return INPUT, f"{where}.{name} should start with http:// or https://"
-    if item["availability"] not in _AVAILABILITY:
-        return INPUT, f"{where}.availability should be one of {list(_AVAILABILITY)}"
+    if not is_filled(item["availability"]):  # in stock, available for order, preorder: yes; else no
+        return INPUT, f"{where}.availability should be a non-empty string"
     for name in ("price", "sale_price"):
         value = item.get(name, "0")
         if not (isinstance(value, str) and _PRICE.fullmatch(value)):

@@ -132,7 +132,7 @@ def _purchase_custom(item: dict[str, Any], where: str) -> Problem:
 
 _VOUCHER_KNOWN = frozenset(
     {"voucher_id", "member_sn", "source_id", "source_system", "voucher_type", "amount",
-     "valid_from", "valid_util", "is_redeemed", "category", "custom_fields", *_LOOKUP}
+     "valid_from", "valid_util", "is_redeemed", "category", "custom_fields", "site", *_LOOKUP}
 )  # fmt: skip
 
 
@@ -152,6 +152,7 @@ def gift_voucher(item: Any, where: str, envelope: Envelope) -> Problem:
         int_fields(item, ("amount",), where),
         bool_fields(item, ("is_redeemed",), where),
         text_fields(item, ("category",), where, nullable=False),
+        text_fields(item, ("site",), where, nullable=True),  # per voucher in openapi.yaml
         _voucher_values(item, where),
     )
 

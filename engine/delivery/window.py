@@ -1,0 +1,97 @@
+"""The sliding-window arithmetic of pacing: when may the next request leave?
+
+The API's window is not documented, so the strictest reasonable reading holds: never more than
+`cap` requests in any sliding window of `width` seconds, counted when each request leaves. Departure
+times are the times requests really left (a late wake-up is recorded as late), so a process that
+was stopped for a while cannot catch up in a burst past the window. Pure and clock-free: the
+limiter feeds it times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One request's place in the window: when it left, and whether the server refused it."""
+
+    at: float
+    refused: bool = False
+
+    def left(self, at: float) -> None:
+        """The request really left at `at` (its task resumed later than granted): count that."""
+        self.at = max(self.at, at)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """`cap` requests per `width` seconds; from a rate, as whole requests per window."""
+
+    cap: int
+    width: float
+
+    @classmethod
+    def of(cls, rate: float, base: float = 1.0) -> Shape:
+        """10/s -> 10 per 1 s; 9.5/s -> 9 per 1 s (never more than the rate in a window);
+        0.5/s -> 1 per 2 s. The window is never shorter than `base`: a shorter one would let two
+        windows' worth of requests into one of the server's."""
+        if rate * base >= 1.0:
+            return cls(math.floor(rate * base + 1e-9), base)
+        return cls(1, 1.0 / rate)
+
+
+class SlidingWindow:
+    """The recent departures and the rules on the next one (window cap plus smoothing).
+
+    Smoothing spaces requests `width / cap` apart but lets a quarter of the window's requests go
+    at once after a pause, so short stalls are made up inside the window instead of lost; the
+    window cap is the hard rule. (Half the window at once was measured worse: a busy server takes
+    such a burst late and bunched, and counts more than the cap in one of its seconds.)
+    `margin` widens the window slightly: arrival at the server is the departure plus a latency
+    that varies, and two requests a full window apart must not arrive closer than that.
+    """
+
+    def __init__(self, shape: Shape, margin: float, history: int) -> None:
+        self.shape = shape
+        self.margin = margin
+        self._log: deque[Ticket] = deque(maxlen=max(history, shape.cap + 1))
+        self._smooth = -math.inf  # theoretical departure of the next request (GCRA)
+
+    @property
+    def width(self) -> float:
+        """The window actually kept, margin included."""
+        return self.shape.width * (1.0 + self.margin)
+
+    def earliest(self) -> float:
+        """The first time the next request may leave (-inf: now)."""
+        cap = self.shape.cap
+        spacing = self.width / cap
+        burst = max(1, cap // 4)
+        earliest = self._smooth - (burst - 1) * spacing
+        if len(self._log) >= cap:
+            earliest = max(earliest, self._log[-cap].at + self.width)
+        return earliest
+
+    def record(self, at: float) -> Ticket:
+        ticket = Ticket(at)
+        self._log.append(ticket)
+        spacing = self.width / self.shape.cap
+        self._smooth = max(self._smooth, at) + spacing
+        return ticket
+
+    def admitted_before(self, ticket: Ticket) -> int:
+        """Requests that left before `ticket` within one base window and were not refused.
+
+        After a 429 this is what the server demonstrably took in its window. Departure order, not
+        the clock, says "before": requests let go together share one time."""
+        start = ticket.at - self.shape.width
+        count = 0
+        for other in self._log:
+            if other is ticket:
+                return count
+            if other.at >= start and not other.refused:
+                count += 1
+        return sum(1 for t in self._log if start <= t.at < ticket.at and not t.refused)

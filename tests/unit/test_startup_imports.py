@@ -1,0 +1,82 @@
+"""A fast start, checked by what gets imported (never by time): a CSV-only spec costs no SQL, S3,
+Parquet or HTTP library."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROBE = """\
+import sys
+sys.argv = ["omnisync", *sys.argv[1:]]
+from engine.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print("EXIT", code, file=sys.stderr)
+print("MODULES", " ".join(sorted({name.split(".")[0] for name in sys.modules})), file=sys.stderr)
+"""
+HEAVY = {"sqlalchemy", "boto3", "botocore", "pyarrow", "aiohttp"}
+CSV_SPEC = """\
+version: 1
+omnisegment: {base_url: "http://127.0.0.1:9", tid: OA-sandbox, api_key: sandbox-api-key}
+syncs:
+  - name: members
+    source: {csv: {path: members.csv}}
+    destination: {endpoint: audience, options: {merge_key: member_sn}}
+    mapping: {member_sn: id, email: {from: email, transforms: [trim, lower]}}
+"""
+
+
+def imported_by(*args: str, cwd: Path) -> tuple[str, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=120,
+    )
+    lines = done.stderr.splitlines()
+    exit_line = next(line for line in lines if line.startswith("EXIT "))
+    modules = next(line for line in lines if line.startswith("MODULES ")).split()[1:]
+    return exit_line.split()[1], set(modules)
+
+
+@pytest.fixture
+def csv_spec(tmp_path: Path) -> Path:
+    spec = tmp_path / "csv_only.yaml"
+    spec.write_text(CSV_SPEC)
+    (tmp_path / "members.csv").write_text("id,email\nM1,ann@example.com\n")
+    return spec
+
+
+def test_validate_on_a_csv_only_spec_imports_no_sql_s3_parquet_or_http(csv_spec: Path) -> None:
+    code, modules = imported_by("validate", str(csv_spec), cwd=csv_spec.parent)
+    assert code == "0"  # it did validate
+    assert modules & HEAVY == set()
+
+
+def test_help_imports_no_source_library_and_no_http(tmp_path: Path) -> None:
+    code, modules = imported_by("--help", cwd=tmp_path)
+    assert code == "0"
+    assert modules & HEAVY == set()
+
+
+def test_a_spec_using_sql_still_validates_with_its_library(tmp_path: Path) -> None:
+    """Lazy, not missing: a SQL source's own schema and checks still run when the spec uses it."""
+    spec = tmp_path / "sql.yaml"
+    spec.write_text(
+        CSV_SPEC.replace(
+            "{csv: {path: members.csv}}",
+            '{sql: {url: "sqlite:///members.db", query: "select id, email from members"}}',
+        )
+    )
+    code, _modules = imported_by("validate", str(spec), cwd=tmp_path)
+    assert code == "0"

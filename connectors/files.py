@@ -3,11 +3,18 @@
 The position is (path, number): the path as matched (relative to the spec's directory when the
 pattern is), and the record's line (CSV, JSON Lines) or row (Parquet). Ordering by path rather than
 by an index keeps a stored position meaningful when new files join the glob between runs.
+
+Incremental (`incremental: {cursor: modified}`, the only cursor a file has): files are read in
+(modification time, path) order and the position is (mtime in ns, path, number), so the next run
+reads only files added or rewritten since the last one (a rewritten file from its first line;
+change detection then skips its rows that did not change).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
+import os
 from collections.abc import AsyncIterator, Generator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,6 +37,7 @@ PATH_ONLY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 """The whole block of a format with no options of its own (JSON Lines, Parquet)."""
+MODIFIED = "modified"
 
 
 class FileSource:
@@ -37,11 +45,18 @@ class FileSource:
 
     format: ClassVar[str]
     config_schema: ClassVar[dict[str, Any]]
+    cursors: ClassVar[frozenset[str]] = frozenset({MODIFIED})  # what `incremental.cursor` may be
 
     def __init__(self, config: Mapping[str, Any], context: SourceContext) -> None:
         self.pattern = str(config["path"])
         self.base = context.spec_dir
         self.options = CsvOptions.from_config(config)
+        if context.cursor not in (None, MODIFIED):
+            raise OmnisyncError(
+                f"{context.sync_name}: a {self.format} file has no column cursor; "
+                f"incremental reads of files use `cursor: {MODIFIED}`"
+            )
+        self.incremental = context.cursor == MODIFIED
         self.files = self._files()
 
     def _files(self) -> list[str]:
@@ -61,24 +76,35 @@ class FileSource:
 
     def locate(self, position: Position) -> str:
         """Where a position points, as the user finds it: path:line (or path:row)."""
-        name, number = position
-        return f"{name}:{number}"
+        *place, number = position
+        if len(place) == 2:  # incremental: (mtime_ns, name)
+            modified = dt.datetime.fromtimestamp(place[0] / 1e9, dt.UTC)
+            return f"{place[1]}:{number} (modified {modified.isoformat(timespec='seconds')})"
+        return f"{place[0]}:{number}"
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, parsed in a thread so the event loop stays free."""
         return iterate_in_thread(lambda: self._rows(resume))
 
+    def _places(self) -> list[tuple[Any, ...]]:
+        """(name,) per file, or (mtime_ns, name) in that order when incremental."""
+        if not self.incremental:
+            return [(name,) for name in self.files]
+        return sorted((os.stat(self._path(name)).st_mtime_ns, name) for name in self.files)
+
     def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
-        for name in self.files:
-            if resume is not None and name < resume[0]:
+        start = tuple(resume[:-1]) if resume is not None else None
+        for place in self._places():
+            if start is not None and place < start:
                 continue
-            skip_to = int(resume[1]) if resume is not None and name == resume[0] else 0
+            skip_to = int(resume[-1]) if resume is not None and place == start else 0
+            name = place[-1]
             with self._path(name).open("rb") as stream:
                 try:
                     for number, values, error in read_records(
                         self.format, stream, name, self.options, skip_to
                     ):
-                        yield Row(values, (name, number), error)
+                        yield Row(values, (*place, number), error)
                 except FormatError as exc:
                     raise FormatError(f"{name}: {exc}") from None
                 except (OSError, EOFError) as exc:  # a truncated or corrupt gzip member

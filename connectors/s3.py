@@ -67,6 +67,7 @@ class S3Object:
 class S3Source:
     """Objects under an S3 prefix (optionally a glob), read in key or last-modified order."""
 
+    cursors: ClassVar[frozenset[str]] = frozenset({"last_modified"})  # new or rewritten objects
     config_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "required": ["url"],

@@ -16,6 +16,7 @@ Positions hold the database's own values (datetime, Decimal, ...), so they order
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -44,6 +45,8 @@ _IDENTIFIER = {"type": "string", "minLength": 1}
 class SqlSource:
     """A table or query of any SQLAlchemy database, in an order a resume can continue."""
 
+    cursors: ClassVar[frozenset[str] | None] = None  # any column of the table or query
+    supports_lookback: ClassVar[bool] = True  # reads again behind the mark: incremental.lookback
     config_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "required": ["url"],
@@ -85,6 +88,7 @@ class SqlSource:
         self.columns: list[str] | None = config.get("columns")
         self.key: list[str] | None = config.get("key")
         self.cursor = context.cursor
+        self.lookback = context.lookback
         self.chunk = int(config.get("chunk_size", 1000))
         self.sync = context.sync_name
 
@@ -172,7 +176,9 @@ class SqlSource:
         if self.cursor:
             stmt = stmt.where(cols[0].is_not(None))
             self._warn_null_cursor(conn, selectable, cols[0])
-        if resume is not None and order:
+        if resume is not None and order and self.lookback and self.cursor:
+            stmt = stmt.where(cols[0] >= _behind(resume[0], self.lookback, self.sync))
+        elif resume is not None and order:
             stmt = stmt.where(_after(cols, resume, inclusive=len(order) == 1 and not self.key))
         elif resume is not None:
             stmt = stmt.offset(int(resume[0]))
@@ -186,6 +192,15 @@ class SqlSource:
         ).scalar_one()
         if count:
             log.warning("sql_rows_without_cursor", cursor=self.cursor, rows=count)
+
+
+def _behind(mark: Any, lookback: float, sync: str) -> Any:
+    """The cursor value `lookback` seconds before the mark: late rows are read again."""
+    if isinstance(mark, dt.datetime | dt.date):
+        return mark - dt.timedelta(seconds=lookback)
+    raise OmnisyncError(
+        f"{sync}: lookback needs a date or time cursor; the stored mark is {type(mark).__name__}"
+    )
 
 
 def _after(

@@ -39,6 +39,7 @@ __all__ = [
     "Destination",
     "Endpoint",
     "EstimatesTotal",
+    "ForgetsRecords",
     "HasCommands",
     "HttpRequest",
     "OmnisyncError",
@@ -57,6 +58,7 @@ __all__ = [
     "TransformError",
     "Verdict",
     "estimated_total",
+    "keeps_records",
     "plugin_commands",
 ]
 
@@ -68,6 +70,7 @@ class SourceContext:
     spec_dir: Path
     sync_name: str
     cursor: str | None = None  # incremental cursor column/field, when the sync has one
+    lookback: float | None = None  # seconds to read again behind the mark (late rows), when set
 
 
 @runtime_checkable
@@ -179,6 +182,19 @@ class HasCommands(Protocol):
 
     @property
     def cli_commands(self) -> Sequence[click.Command]: ...  # a class attribute in a plugin
+
+
+@runtime_checkable
+class ForgetsRecords(Protocol):
+    """Optional for a destination: whether what it received is gone after the run (an embedded
+    sandbox). Change detection is then off: a digest would claim records it no longer has."""
+
+    def forgets_records(self) -> bool: ...
+
+
+def keeps_records(destination: Destination) -> bool:
+    """False for a destination that forgets what it received between runs."""
+    return not (isinstance(destination, ForgetsRecords) and destination.forgets_records())
 
 
 def plugin_commands(plugin: type[Source] | type[Destination]) -> Sequence[click.Command]:

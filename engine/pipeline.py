@@ -2,8 +2,8 @@
 
 Reading, mapping and checking run in one task; batches go through a bounded queue to a few
 delivery workers, so memory stays flat whatever the input size and a slow API slows the reader.
-Every row read is finished exactly once (delivered, filtered or rejected) or counted unsent when
-the sync stops, so the report adds up and the checkpoint's low-water mark is always known.
+Every row read is finished exactly once (delivered, unchanged, filtered or rejected) or counted
+unsent when the sync stops, so the report adds up and the checkpoint's low-water mark is known.
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ from engine.delivery.sender import Sender
 from engine.errors import OmnisyncError, RejectBudgetExceeded
 from engine.records import Position, Record, Rejection
 from engine.report import RejectFile, SyncStats
+from engine.state.digests import ChangeDetector
 from engine.stop import StopRequest
 from engine.transforms.mapping import CompiledMapping
 
 log = structlog.get_logger("omnisync.pipeline")
 
 DEFAULT_CONCURRENCY = 8
+SCREEN = 1000  # records compared with the stored digests per store lookup
 WINDOW_BATCHES = 64  # read-ahead: open rows at most this many batches (bounds memory on stalls)
 
 
@@ -63,6 +65,7 @@ class SyncPlan:
     budget: RejectBudget = field(default_factory=RejectBudget)
     stop: StopRequest = field(default_factory=StopRequest)
     on_checkpoint: Callable[[Position], None] | None = None  # the low-water mark moved
+    changes: ChangeDetector | None = None  # skips the records the API already has
 
 
 class SyncRun:
@@ -106,9 +109,8 @@ class SyncRun:
             plan.rejects.close()
             stats = self.stats
             stats.finished = stats.started + stats.elapsed
-            stats.unsent = (
-                stats.read - stats.delivered - stats.rejected - stats.filtered - stats.failed
-            )
+            finished = stats.delivered + stats.unchanged + stats.rejected + stats.filtered
+            stats.unsent = stats.read - finished - stats.failed
             if plan.stop.requested and stats.stopped is None:
                 stats.stopped = plan.stop.reason
         return self.stats
@@ -119,6 +121,8 @@ class SyncRun:
         decide, size = compile_decide(plan.mapping, plan.endpoint), plan.batch_size
         window = size * max(WINDOW_BATCHES, plan.concurrency * 4)
         budget_from = plan.budget.min_rows
+        screen = max(SCREEN, size) if plan.changes is not None else 0
+        pending: list[Record] = []  # waiting for the change screen
         batch: list[Record] = []
         async for row in plan.source.read(plan.resume):
             if stop.requested:
@@ -129,19 +133,40 @@ class SyncRun:
                 self._check_budget()
             decision = decide(row)
             if isinstance(decision, dict):
-                batch.append(Record(decision, row.position, seq))
-                if len(batch) >= size:
-                    await self._dispatch(batches, batch)
-                    batch = []
-                    if checkpoint.in_flight >= window:
-                        await checkpoint.wait_below(window, lambda: stop.requested)
+                record = Record(decision, row.position, seq)
+                if screen:
+                    pending.append(record)
+                    if len(pending) < screen:
+                        continue
+                    changed, pending = self._screen(pending), []
+                else:
+                    changed = [record]
+                for record in changed:
+                    batch.append(record)
+                    if len(batch) >= size:
+                        await self._dispatch(batches, batch)
+                        batch = []
+                        if checkpoint.in_flight >= window:
+                            await checkpoint.wait_below(window, lambda: stop.requested)
             elif isinstance(decision, Filtered):
                 stats.filtered += 1
                 checkpoint.finish(seq)
             else:
                 self._reject(seq, decision)
-        if batch and not stop.requested:
-            await self._dispatch(batches, batch)
+        if pending and not stop.requested:
+            batch.extend(self._screen(pending))
+        while batch and not stop.requested:
+            await self._dispatch(batches, batch[:size])
+            batch = batch[size:]
+
+    def _screen(self, records: list[Record]) -> list[Record]:
+        """The records whose content changed; the unchanged ones are finished here."""
+        assert self.plan.changes is not None
+        changed, unchanged = self.plan.changes.screen(records)
+        if unchanged:
+            self.stats.unchanged += len(unchanged)
+            self.checkpoint.finish_all([record.seq for record in unchanged])
+        return changed
 
     async def _dispatch(self, batches: BatchQueue, records: list[Record]) -> None:
         if self.plan.dry_run:
@@ -152,6 +177,8 @@ class SyncRun:
     # -- Receipts: what the bisector says became of each record -----------------------------
 
     def delivered(self, records: list[Record]) -> None:
+        if self.plan.changes is not None:
+            self.plan.changes.acknowledged(records)
         self.checkpoint.finish_all([record.seq for record in records])
         self.stats.delivered += len(records)
 

@@ -25,12 +25,13 @@ class Row:
 class Record:
     """A mapped payload on its way to the destination, with the sequence number of its row."""
 
-    __slots__ = ("payload", "position", "seq")
+    __slots__ = ("mark", "payload", "position", "seq")
 
     def __init__(self, payload: Any, position: Position, seq: int) -> None:
         self.payload = payload
         self.position = position
         self.seq = seq
+        self.mark: tuple[bytes, bytes] | None = None  # (hashed key, digest) for change detection
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import orjson
 
+from engine.crashpoints import crash_point
 from engine.delivery.counts import RequestStats
 from engine.logging import redact
 from engine.pii import mask, mask_fields, mask_reason
@@ -23,6 +24,7 @@ class SyncStats:
     filtered: int = 0
     rejected: int = 0
     delivered: int = 0
+    unchanged: int = 0  # skipped: the API already acknowledged this content for this key
     failed: int = 0  # sent, and the API kept failing past the retry policy
     unsent: int = 0  # read, never sent: the sync stopped first (or a dry run)
     started: float = field(default_factory=time.monotonic)
@@ -44,6 +46,7 @@ class SyncStats:
             "filtered": self.filtered,
             "rejected": self.rejected,
             "delivered": self.delivered,
+            "unchanged": self.unchanged,
             "failed": self.failed,
             "unsent": self.unsent,
             "requests": self.requests.requests,
@@ -83,8 +86,11 @@ class RejectFile:
             ),
             "record": data if self.reveal else mask_fields(data, self.personal),
         }
-        line = orjson.dumps(entry, default=str)
-        self._handle.write(redact(line.decode()).encode() + b"\n")
+        line = redact(orjson.dumps(entry, default=str).decode()).encode() + b"\n"
+        middle = len(line) // 2
+        self._handle.write(line[:middle])
+        crash_point("reject_append", self._handle.flush)
+        self._handle.write(line[middle:])
         self.count += 1
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ import structlog
 
 from engine import progress
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, Source, SourceContext, estimated_total
+from engine.contracts import Destination, Source, SourceContext, estimated_total, keeps_records
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender, departures
 from engine.errors import ExitCode, OmnisyncError
@@ -76,7 +76,7 @@ async def run_spec(
     failures: dict[str, OmnisyncError] = {}
     async with contextlib.AsyncExitStack() as stack:
         destinations = await open_destinations(stack, spec, syncs, registry)
-        session = await stack.enter_async_context(_session(syncs, clock))
+        session = await stack.enter_async_context(http_session(syncs, clock))
         sender = Sender(session, clock)
         state = stack.enter_context(
             run_state(spec, registry, options.dry_run, options.full_refresh)
@@ -144,9 +144,16 @@ async def _run_one(
     tracked = None
     clean = False
     try:
-        plan = _plan(spec, sync, registry, destination, sender, options)
-        tracked = state.begin(sync, plan.source)
-        plan = dataclasses.replace(plan, resume=tracked.resume, on_checkpoint=tracked.on_checkpoint)
+        plan = build_plan(spec, sync, registry, destination, sender, options)
+        tracked = state.begin(
+            sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
+        )
+        plan = dataclasses.replace(
+            plan,
+            resume=tracked.resume,
+            on_checkpoint=tracked.on_checkpoint,
+            changes=tracked.changes,
+        )
         run = SyncRun(plan, sender)
         stats = run.stats
         tracked.report(stats)
@@ -191,7 +198,7 @@ async def open_destinations(
 
 
 def open_source(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
-    context = SourceContext(spec.directory, sync.name, sync.cursor)
+    context = SourceContext(spec.directory, sync.name, sync.cursor, sync.lookback)
     source: Source = registry.sources[sync.source_type](sync.source, context)
     return source
 
@@ -208,7 +215,7 @@ def compile_sync_mapping(
     )
 
 
-def _session(syncs: list[SyncSpec], clock: Clock) -> aiohttp.ClientSession:
+def http_session(syncs: list[SyncSpec], clock: Clock) -> aiohttp.ClientSession:
     timeout = max((s.delivery.timeout for s in syncs), default=60.0)
     # One pooled, keep-alive session for the whole run; TLS verified with the system's CAs.
     connector = aiohttp.TCPConnector(limit=64, ssl=ssl.create_default_context())
@@ -221,7 +228,7 @@ def _session(syncs: list[SyncSpec], clock: Clock) -> aiohttp.ClientSession:
     )
 
 
-def _plan(
+def build_plan(
     spec: Spec,
     sync: SyncSpec,
     registry: Registry,

@@ -115,6 +115,10 @@ class OmniSegmentDestination:
         (named, or the one whose host base_url names)."""
         return utc_offset(self.connection)
 
+    def forgets_records(self) -> bool:
+        """The embedded sandbox starts empty each run: change detection must not skip records."""
+        return self._sandbox is not None
+
     async def __aenter__(self) -> OmniSegmentDestination:
         if self.base_url is None and self.environment == "sandbox":
             # here, not at the top: only a sandbox run needs aiohttp's server part

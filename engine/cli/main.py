@@ -10,6 +10,7 @@ import click
 from engine import logging as omnilog
 from engine.cli.info import plugins, schema
 from engine.cli.preview import plan, test_command
+from engine.cli.rejects import rejects_group
 from engine.cli.run import run
 from engine.cli.state import state_group
 from engine.cli.validate import validate
@@ -70,7 +71,7 @@ def cli(log_format: str | None, log_level: str) -> None:
     omnilog.configure(log_format, log_level)
 
 
-for _command in (validate, run, plan, test_command, schema, plugins, state_group):
+for _command in (validate, run, plan, test_command, schema, plugins, state_group, rejects_group):
     cli.add_command(_command)
 
 

@@ -33,7 +33,8 @@ log = structlog.get_logger("omnisync")
 @click.option(
     "--full-refresh",
     is_flag=True,
-    help="Ignore and clear the stored positions of the selected syncs; read from the start.",
+    help="Ignore and clear the stored positions of the selected syncs; read from the start and "
+    "send every record, unchanged or not.",
 )
 @click.option(
     "--grace",
@@ -97,7 +98,8 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             click.echo(f"{data['sync']}: resumed after {stats.resumed_from}")
         click.echo(
             f"{data['sync']}: read {data['rows_read']}, delivered {data['delivered']}, "
-            f"rejected {data['rejected']}, filtered {data['filtered']}, "
+            + (f"unchanged {data['unchanged']}, " if data["unchanged"] else "")
+            + f"rejected {data['rejected']}, filtered {data['filtered']}, "
             + (f"failed {data['failed']}, " if data["failed"] else "")
             + (f"unsent {data['unsent']}, " if data["unsent"] and not dry_run else "")
             + f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "

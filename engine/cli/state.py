@@ -33,11 +33,16 @@ def show(file: Path) -> None:
             key = sync_key(spec, sync.name)
             known.add(key)
             stored = store.load(key)
+            digests = store.count_digests(key)
+            if digests:
+                click.echo(f"{sync.name}: {digests} record digests (unchanged records are skipped)")
             if stored is None:
                 click.echo(f"{sync.name}: no stored position (the next run reads from the start)")
                 continue
             if stored.position is None:
-                verdict = "unreadable (the next run reads from the start)"
+                verdict = (
+                    f"{stored.problem}: the next run refuses to start; `state reset` clears it"
+                )
             elif stored.fingerprint == sync_fingerprint(spec, sync):
                 verdict = "fingerprint ok"
             else:
@@ -72,10 +77,18 @@ def reset(file: Path, select: tuple[str, ...]) -> None:
         names = [s.name for s in selected(spec, select)] if select else None
         if names is None:  # every key of this spec, including syncs since removed from it
             prefix = sync_key(spec, "")
-            names = [e.sync_key[len(prefix) :] for e in store.entries(prefix)]
+            stored = [e.sync_key[len(prefix) :] for e in store.entries(prefix)]
+            names = sorted({*stored, *(s.name for s in spec.syncs)})
         for name in names:
             cleared = store.clear(sync_key(spec, name))
-            click.echo(f"{name}: {'cleared' if cleared else 'no stored position'}")
+            digests = store.clear_digests(sync_key(spec, name))
+            what = [
+                *(["position"] if cleared else []),
+                *([f"{digests} record digests"] if digests else []),
+            ]
+            click.echo(
+                f"{name}: " + (f"cleared {' and '.join(what)}" if what else "no stored position")
+            )
         if not names:
             click.echo("no stored position")
     finally:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from engine.contracts import Endpoint, Verdict
+from engine.crashpoints import crash_point
 from engine.delivery.breaker import RejectBreaker
 from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
@@ -71,6 +72,7 @@ class Bisector:
         return BUDGET_FLOOR + int(BUDGET_PER_RECORD * self.sent)
 
     async def _send(self, batch: list[Record]) -> None:
+        crash_point("before_send")
         answer = await self.sender.send(
             self.endpoint,
             [record.payload for record in batch],
@@ -81,6 +83,7 @@ class Bisector:
             stopping=self.stopping,
         )
         verdict = answer.verdict
+        crash_point("after_answer")
         if verdict is Verdict.FAILED and answer.message == STOPPED:
             return  # the run is stopping: these records stay unsent
         if verdict is Verdict.ACCEPTED:
@@ -105,6 +108,7 @@ class Bisector:
                 self.spent += 2
                 middle = len(batch) // 2
                 await self._send(batch[:middle])
+                crash_point("bisection")
                 await self._send(batch[middle:])
                 return
             self.receipts.refused(batch[0], answer.message)

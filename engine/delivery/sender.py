@@ -13,6 +13,7 @@ import structlog
 
 from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
+from engine.crashpoints import crash_point
 from engine.delivery.counts import RequestStats
 from engine.delivery.limiter import Lane, Pacer, RateLimiter
 from engine.delivery.retry import RetryPolicy
@@ -124,6 +125,7 @@ class Sender:
             async with self.session.post(
                 request.url, data=request.body, headers=request.headers, trace_request_ctx=ticket
             ) as response:
+                crash_point("after_send")  # the request went out; its answer is not read
                 content = await response.read()
                 answer = endpoint.judge(response.status, content, response.headers)
                 return answer, str(response.status)

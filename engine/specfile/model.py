@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import logging as omnilog
+from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
 from engine.specfile.depends import depends_issues
@@ -49,6 +50,8 @@ class SyncSpec:
     dedupe_key: str | None = None
     min_rows_for_reject_ratio: int = 1000  # rows read before max_reject_ratio stops a sync early
     depends_on: tuple[str, ...] = ()  # syncs that must finish first; the others run at once
+    change_detection: bool = True  # skip records the API already has, by key and digest
+    lookback: float | None = None  # seconds: an incremental sql read starts this much earlier
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ def _semantic_issues(
             )
         if (i, "delivery") not in skip and isinstance(sync.get("delivery"), dict):
             issues.extend(_rate_issues((*here, "delivery", "rate_limit"), sync["delivery"]))
+        if (i, "incremental") not in skip:
+            issues.extend(_incremental_issues(here, sync, registry))
         if (i, "destination") in skip or not isinstance(sync.get("destination"), dict):
             continue
         dest_type = _destination_type(sync["destination"], registry)
@@ -182,6 +187,45 @@ def _rate_issues(path: tuple[str | int, ...], delivery: Mapping[str, Any]) -> li
     if rate is not None and MIN_RATE <= rate <= MAX_RATE:
         return []
     return [SpecIssue(path, f"{written!r} is out of range: from 1/min to {MAX_RATE:g}/s")]
+
+
+def _incremental_issues(
+    here: tuple[str | int, ...], sync: Mapping[str, Any], registry: Registry
+) -> list[SpecIssue]:
+    """A cursor or lookback that means nothing for the source is refused, never ignored.
+
+    A source class may declare `cursors` (the cursor names it understands; None: any column) and
+    `supports_lookback` (True when it can read again rows a little older than the mark)."""
+    incremental, source = sync.get("incremental"), sync.get("source")
+    if not isinstance(incremental, dict) or not isinstance(source, dict) or len(source) != 1:
+        return []
+    (source_type,) = source
+    plugin = registry.sources.get(source_type)
+    if plugin is None:
+        return []
+    issues = []
+    cursors = getattr(plugin, "cursors", None)
+    cursor = incremental.get("cursor")
+    if cursors is not None and cursor not in cursors:
+        understood = ", ".join(sorted(cursors)) or "none"
+        issues.append(
+            SpecIssue(
+                (*here, "incremental", "cursor"),
+                f"the {source_type} source has no cursor '{cursor}' (it understands: {understood})",
+            )
+        )
+    if "lookback" in incremental and not getattr(plugin, "supports_lookback", False):
+        issues.append(
+            SpecIssue(
+                (*here, "incremental", "lookback"),
+                f"the {source_type} source cannot read again behind its mark: lookback is for sql",
+            )
+        )
+    return issues
+
+
+def _lookback(value: Any) -> float | None:
+    return None if value is None else parse_duration(value)
 
 
 def parse_rate(value: float | str | None) -> float | None:
@@ -231,6 +275,8 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 filter=raw.get("filter"),
                 dedupe_key=raw.get("dedupe", {}).get("key"),
                 depends_on=tuple(raw.get("depends_on", ())),
+                change_detection=raw.get("change_detection", True),
+                lookback=_lookback(raw.get("incremental", {}).get("lookback")),
             )
         )
     connections = {name: data[name] for name in registry.destinations if name in data}

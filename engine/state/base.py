@@ -1,20 +1,44 @@
-"""The state store contract: where each sync's low-water mark survives between runs.
+"""The state store contract: where each sync's low-water mark and record digests survive between runs.
 
 A backend is a plugin in the `omnisync.state` entry point group, built from the spec's `state:`
 block. It stores, per sync key, the encoded position, the fingerprint of what that position means
-(see fingerprint.py), when it was saved, and a readable rendering of it. Nothing else: no row
-values beyond the position, no secrets. Calls are synchronous and short; the engine throttles them.
+(see fingerprint.py), when it was saved, and a readable rendering of it; the digests of the records
+the API acknowledged, by hashed key (see digests.py); and a lock per spec so two runs of one spec
+never interleave. No row values beyond the position, no clear keys, no secrets. Calls are
+synchronous and short; the engine throttles them. Every write carries SCHEMA_VERSION: state written
+by a newer omnisync, or that does not parse, is reported as a problem, never silently replaced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from engine import durations
+from engine.errors import OmnisyncError
 from engine.records import Position
+
+SCHEMA_VERSION = 1  # of every record a backend writes; a higher one is refused
+DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a run waits for another run of the same spec
+
+COMMON_OPTIONS: dict[str, Any] = {
+    "lock_timeout": {
+        **durations.SCHEMA,
+        "description": "how long a run waits while another run of the same spec holds the state "
+        "lock, then stops (default 60s)",
+    },
+}
+
+
+class StateError(OmnisyncError):
+    """The state cannot be reached or trusted: the run refuses rather than start over silently."""
+
+
+class StateLocked(StateError):
+    """Another run of the same spec held the lock for longer than lock_timeout."""
 
 
 @dataclass(frozen=True)
@@ -27,10 +51,17 @@ class StateContext:
 @dataclass(frozen=True)
 class StoredPosition:
     sync_key: str
-    position: Position | None  # None when the stored text no longer decodes
+    position: Position | None  # None when the stored record cannot be used: see `problem`
     fingerprint: str
     saved_at: dt.datetime  # aware, UTC
     where: str  # the position as the source rendered it when it was saved
+    problem: str | None = None  # why `position` is None (corrupt, newer schema ...)
+
+
+class Lease(Protocol):
+    """A held lock; release() is idempotent, and a crashed holder's lock frees itself."""
+
+    def release(self) -> None: ...
 
 
 @runtime_checkable
@@ -51,8 +82,32 @@ class StateStore(Protocol):
         """Every stored position whose key starts with `prefix`, by key."""
         ...
 
+    def lock(self, scope: str, timeout: float) -> Lease:
+        """Hold `scope` (a spec) exclusively; wait up to `timeout` s, then raise StateLocked."""
+        ...
+
+    def lookup_digests(self, sync_key: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """The stored digest of each of these hashed keys that has one."""
+        ...
+
+    def save_digests(self, sync_key: str, items: Sequence[tuple[bytes, bytes]]) -> None:
+        """Store (hashed key, digest) pairs atomically: all of them or none."""
+        ...
+
+    def clear_digests(self, sync_key: str) -> int:
+        """Forget the sync's digests; how many there were."""
+        ...
+
+    def count_digests(self, sync_key: str) -> int: ...
+
     def describe(self) -> str:
         """Where the state lives, for messages (a path or URL without credentials)."""
         ...
 
     def close(self) -> None: ...
+
+
+def lock_timeout(config: Mapping[str, Any]) -> float:
+    """The block's lock_timeout in seconds (validated by the schema already)."""
+    value = config.get("lock_timeout")
+    return DEFAULT_LOCK_TIMEOUT if value is None else durations.parse_duration(value)

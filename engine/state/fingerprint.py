@@ -43,3 +43,14 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, list | tuple):
         return [_scrub(v, secrets) for v in value]
     return value
+
+
+def destination_fingerprint(
+    destination_type: str,
+    connection: Mapping[str, Any],
+    block: Mapping[str, Any],
+    secrets: Iterable[str] = (),
+) -> str:
+    """What a record digest means: where it was delivered (the account, the endpoint and its
+    options), secrets taken out so a rotated key does not make every record look changed."""
+    return fingerprint(destination_type, {"connection": connection, "sync": block}, None, secrets)

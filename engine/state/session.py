@@ -25,9 +25,17 @@ from engine.plugins import Registry
 from engine.records import Position
 from engine.report import SyncStats
 from engine.specfile import Spec, SyncSpec
-from engine.state.base import StateContext, StateStore, StoredPosition
+from engine.state.base import (
+    Lease,
+    StateContext,
+    StateError,
+    StateStore,
+    StoredPosition,
+    lock_timeout,
+)
 from engine.state.codec import PositionCodecError, render_position
-from engine.state.fingerprint import fingerprint
+from engine.state.digests import ChangeDetector
+from engine.state.fingerprint import destination_fingerprint, fingerprint
 
 log = structlog.get_logger("omnisync.state")
 
@@ -55,10 +63,18 @@ def run_state(
     spec: Spec, registry: Registry, dry_run: bool = False, full_refresh: bool = False
 ) -> Iterator[RunState]:
     store = open_store(spec, registry)
+    lease: Lease | None = None
     try:
+        # two runs of one spec never interleave; a dry run writes nothing and needs no lock
+        if not dry_run:
+            lease = store.lock(spec.file.name, lock_timeout(spec.state or {}))
         yield RunState(store, spec, dry_run, full_refresh)
     finally:
-        store.close()
+        try:
+            store.close()
+        finally:
+            if lease is not None:
+                lease.release()
 
 
 def sync_key(spec: Spec, name: str) -> str:
@@ -86,8 +102,16 @@ class RunState:
         self.dry_run = dry_run
         self.full_refresh = full_refresh
 
-    def begin(self, sync: SyncSpec, source: Source) -> SyncState:
-        """The sync's tracked state; its `resume` is where the sync starts (None: the beginning)."""
+    def begin(
+        self,
+        sync: SyncSpec,
+        source: Source,
+        key: Callable[[Any], str | None],
+        remembered: bool = True,
+    ) -> SyncState:
+        """The sync's tracked state: its `resume` is where the sync starts (None: the beginning),
+        its `changes` what skips unchanged records (`key`: the endpoint's record key; none when
+        the destination does not keep what it receives, `remembered` False)."""
         tracked = SyncState(
             self.store,
             sync_key(self.spec, sync.name),
@@ -97,7 +121,30 @@ class RunState:
             dry_run=self.dry_run,
         )
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
+        tracked.changes = self._changes(sync, key, tracked.key) if remembered else None
         return tracked
+
+    def _changes(
+        self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str
+    ) -> ChangeDetector | None:
+        if not sync.change_detection:
+            if not self.dry_run:  # digests not kept up to date must not be trusted later
+                self.store.clear_digests(sync_key)
+            return None
+        meaning = destination_fingerprint(
+            sync.destination_type,
+            self.spec.connections.get(sync.destination_type, {}),
+            sync.destination,
+            self.spec.secrets,
+        )
+        return ChangeDetector(
+            self.store,
+            sync_key,
+            meaning,
+            key,
+            save=not self.dry_run,
+            skip=not self.full_refresh,
+        )
 
 
 class SyncState:
@@ -129,6 +176,7 @@ class SyncState:
         self._broken = False  # a position that cannot be stored: stop trying
         self.resumed_from: str | None = None
         self.notes: list[str] = []
+        self.changes: ChangeDetector | None = None
 
     def start(self, stored: StoredPosition | None, full_refresh: bool) -> Position | None:
         if stored is None:
@@ -137,8 +185,11 @@ class SyncState:
             self._forget("full_refresh", "full refresh: the stored position was ignored")
             return None
         if stored.position is None:
-            self._forget("state_unreadable", "the stored position is unreadable: " + STALE)
-            return None
+            raise StateError(
+                f"the stored state of {self.key} in {self.store.describe()} is "
+                f"{stored.problem or 'unreadable'}; nothing was read or sent. Run `omnisync state "
+                "reset SPEC --select NAME` to start that sync over"
+            )
         if stored.fingerprint != self.fingerprint:
             self._forget("state_stale", STALE, level="warning")
             return None
@@ -187,6 +238,8 @@ class SyncState:
         """Save the last mark; on a clean finish, clear it unless the sync is incremental."""
         if self.dry_run:
             return
+        if self.changes is not None:  # what the API acknowledged, whatever else happened
+            self.changes.flush()
         if clean and not self.incremental:
             if self.store.clear(self.key):
                 log.info("state_cleared", reason="finished cleanly; the next run reads everything")

@@ -173,10 +173,13 @@ def test_state_reset_forgets_the_selected_sync(
 ) -> None:
     spec = interrupted(tmp_path, sandbox, sandbox_env, 3000)
     done = invoke_cli("state", "reset", str(spec), "--select", "members", env=sandbox_env)
-    assert (done.returncode, done.stdout) == (0, "members: cleared\n")
+    assert done.returncode == 0
+    assert done.stdout.startswith("members: cleared position and ")  # ... and the digests
+    assert done.stdout.endswith(" record digests\n")
     assert "members: no stored position" in show(spec, sandbox_env)
+    assert "record digests" not in show(spec, sandbox_env)
     again = invoke_cli("state", "reset", str(spec), env=sandbox_env)
-    assert (again.returncode, again.stdout) == (0, "no stored position\n")
+    assert (again.returncode, again.stdout) == (0, "members: no stored position\n")
     unknown = invoke_cli("state", "reset", str(spec), "--select", "nope", env=sandbox_env)
     assert unknown.returncode != 0
     assert "no sync named 'nope'" in unknown.stderr
@@ -244,3 +247,33 @@ def test_an_incremental_sql_sync_reads_only_the_newer_rows(
         assert "id=419] (incremental)" in show(spec, sandbox_env)
     finally:
         engine.dispose()
+
+
+def test_a_corrupt_stored_position_stops_the_run_before_anything_is_sent(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    import sqlite3
+
+    from engine.state.base import StateContext
+    from engine.state.sqlite import SqliteStateStore
+
+    write_rows(tmp_path / "members.csv", members(100))
+    spec = write_spec(tmp_path)
+    store = SqliteStateStore({}, StateContext(tmp_path))
+    store.save("sync.yaml:members", ("members.csv", 40), "f", "members.csv:40")
+    store.close()
+    with sqlite3.connect(tmp_path / ".omnisync" / "state.db") as db:
+        db.execute('UPDATE positions SET position = \'{"$": "nonsense"\'')
+    db.close()
+
+    done = run_cli("run", str(spec), env=sandbox_env)
+    assert done.returncode == 1
+    assert "the stored state of sync.yaml:members" in done.stderr
+    assert "is corrupt" in done.stderr
+    assert "omnisync state reset" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sandbox.stats()["received"].get("audience", 0) == 0
+    assert "corrupt" in show(spec, sandbox_env)
+    invoke_cli("state", "reset", str(spec), env=sandbox_env)
+    sync, _, _ = run(spec, sandbox_env)
+    assert sync["delivered"] == 100

@@ -127,7 +127,7 @@ def test_the_state_block_is_checked_against_the_installed_backends(tmp_path: Pat
     spec.write_text(SPEC.format(state="{path: st/x.db, timeout: 2}"), encoding="utf-8")
     assert load_spec(spec).state == {"path": "st/x.db", "timeout": 2}
     for block, message in [
-        ("{backend: sqllite}", "state.backend: 'sqllite' is not one of 'sqlite'"),
+        ("{backend: sqllite}", "state.backend: 'sqllite' is not one of 'postgres', 's3', 'sqlite'"),
         ("{pth: x.db}", "state.pth: unknown key 'pth' (did you mean 'path'?)"),
     ]:
         spec.write_text(SPEC.format(state=block), encoding="utf-8")

@@ -1,0 +1,209 @@
+"""State in S3 or an S3-compatible store: `state: {backend: s3, url: s3://bucket/prefix}`.
+
+One JSON object per sync position (`positions/<sync key>.json`, schema version and fingerprint
+inside), digests as base + delta objects (s3_digests.py) and a lease object per spec
+(`locks/<spec>.lease`, s3_lease.py). Every write is one conditional PUT: atomic, and refused when
+another writer changed the object since this run read it. boto3 is imported only when used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from engine import durations
+from engine.crashpoints import crash_point
+from engine.logging import register_secrets
+from engine.records import Position
+from engine.state.base import (
+    COMMON_OPTIONS,
+    SCHEMA_VERSION,
+    StateContext,
+    StateError,
+    StoredPosition,
+)
+from engine.state.codec import encode_position
+from engine.state.lock import wait_for
+from engine.state.records import stored_position
+from engine.state.s3_digests import S3Digests, remove, scratch_dir
+from engine.state.s3_lease import S3Lease
+from engine.state.s3_objects import Objects
+
+_URL = re.compile(r"^s3://([^/]+)/?(.*)$")
+DEFAULT_LEASE = 60.0
+_SECRETS = ("access_key_id", "secret_access_key", "session_token")
+
+
+class S3StateStore:
+    config_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {
+                "type": "string",
+                "pattern": "^s3://[^/]+",
+                "description": "s3://bucket/prefix: where this spec's state objects live",
+            },
+            "region": {"type": "string", "minLength": 1},
+            "endpoint_url": {
+                "type": "string",
+                "minLength": 1,
+                "description": "an S3-compatible store (MinIO, R2, ...); it must honour "
+                "If-None-Match / If-Match on PUT",
+            },
+            "access_key_id": {"type": "string", "minLength": 1, "writeOnly": True},
+            "secret_access_key": {"type": "string", "minLength": 1, "writeOnly": True},
+            "session_token": {"type": "string", "minLength": 1, "writeOnly": True},
+            "lease": {
+                **durations.SCHEMA,
+                "description": "how long a crashed run's lock outlives it (default 60s)",
+            },
+            **COMMON_OPTIONS,
+        },
+        "dependentRequired": {
+            "access_key_id": ["secret_access_key"],
+            "secret_access_key": ["access_key_id"],
+        },
+    }
+
+    def __init__(self, config: Mapping[str, Any], context: StateContext) -> None:
+        match = _URL.match(str(config["url"]))
+        if match is None:
+            raise StateError(f"state url must look like s3://bucket/prefix: {config['url']!r}")
+        self.bucket, self.prefix = match.group(1), match.group(2)
+        self.lease_ttl = durations.parse_duration(config.get("lease", DEFAULT_LEASE))
+        register_secrets(str(config[k]) for k in _SECRETS if config.get(k))
+        self.client_args = {
+            "region_name": config.get("region"),
+            "endpoint_url": config.get("endpoint_url"),
+            "aws_access_key_id": config.get("access_key_id"),
+            "aws_secret_access_key": config.get("secret_access_key"),
+            "aws_session_token": config.get("session_token"),
+        }
+        self._objects: Objects | None = None
+        self._etags: dict[str, str] = {}  # position object -> the version this run last saw
+        self._digests: dict[str, S3Digests] = {}
+        self._scratch: Path | None = None
+
+    @property
+    def objects(self) -> Objects:
+        if self._objects is None:
+            self._objects = Objects(self.bucket, self.prefix, self.client_args)
+        return self._objects
+
+    def _position_key(self, sync_key: str) -> str:
+        return self.objects.key("positions", sync_key) + ".json"
+
+    def load(self, sync_key: str) -> StoredPosition | None:
+        key = self._position_key(sync_key)
+        found = self.objects.get(key)
+        if found is None:
+            self._etags.pop(key, None)
+            return None
+        body, self._etags[key] = found
+        return _parse(sync_key, body)
+
+    def save(self, sync_key: str, position: Position, fingerprint: str, where: str) -> None:
+        key = self._position_key(sync_key)
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "sync_key": sync_key,
+            "position": encode_position(position),
+            "fingerprint": fingerprint,
+            "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "where": where,
+        }
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        if key not in self._etags and self.objects.get(key) is not None:
+            raise StateError(
+                f"state store {self.describe()}: {key} appeared while this run held the lock"
+            )
+        crash_point("state_write")  # a PUT is all or nothing: before it, nothing was written
+        self._etags[key] = self.objects.put(key, body, self._etags.get(key))
+
+    def clear(self, sync_key: str) -> bool:
+        key = self._position_key(sync_key)
+        existed = self.objects.get(key) is not None
+        if existed:
+            self.objects.delete(key)
+        self._etags.pop(key, None)
+        return existed
+
+    def entries(self, prefix: str = "") -> list[StoredPosition]:
+        folder = self.objects.key("positions") + "/"
+        found = []
+        for key in sorted(self.objects.listing(folder)):
+            if not key.endswith(".json"):
+                continue
+            sync_key = urllib.parse.unquote(key[len(folder) : -len(".json")])
+            if sync_key.startswith(prefix) and (body := self.objects.get(key)) is not None:
+                found.append(_parse(sync_key, body[0]))
+        return found
+
+    def lock(self, scope: str, timeout: float) -> S3Lease:
+        lease = S3Lease(self.objects, self.objects.key("locks", scope) + ".lease", self.lease_ttl)
+        return wait_for(lease.attempt, timeout, scope, self.describe(), lambda: lease.holder)
+
+    def _sync_digests(self, sync_key: str) -> S3Digests:
+        if sync_key not in self._digests:
+            if self._scratch is None:
+                self._scratch = scratch_dir()
+            scratch = self._scratch / str(len(self._digests))
+            scratch.mkdir()
+            self._digests[sync_key] = S3Digests(self.objects, sync_key, scratch)
+        return self._digests[sync_key]
+
+    def lookup_digests(self, sync_key: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        return self._sync_digests(sync_key).lookup(keys) if keys else {}
+
+    def save_digests(self, sync_key: str, items: Sequence[tuple[bytes, bytes]]) -> None:
+        if items:
+            self._sync_digests(sync_key).save(items)
+
+    def clear_digests(self, sync_key: str) -> int:
+        return self._sync_digests(sync_key).clear()
+
+    def count_digests(self, sync_key: str) -> int:
+        return self._sync_digests(sync_key).count()
+
+    def describe(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def close(self) -> None:
+        """Fold the digest deltas this run wrote into their base, then drop the local copies."""
+        try:
+            for digests in self._digests.values():
+                assert self._scratch is not None
+                digests.compact(self._scratch)
+        finally:
+            for digests in self._digests.values():
+                digests.close()
+            self._digests = {}
+            if self._scratch is not None:
+                remove(self._scratch)
+                self._scratch = None
+            if self._objects is not None:
+                self._objects.close()
+                self._objects = None
+
+
+def _parse(sync_key: str, body: bytes) -> StoredPosition:
+    try:
+        document = json.loads(body)
+        if not isinstance(document, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        return stored_position(sync_key, None, None, None, None, problem=f"corrupt: {exc}")
+    return stored_position(
+        sync_key,
+        document.get("position"),
+        document.get("fingerprint"),
+        document.get("saved_at"),
+        document.get("where"),
+        document.get("schema_version"),
+    )

@@ -1,0 +1,116 @@
+"""A crash at each named point, then a rerun: every good record arrives with its latest value,
+and what arrives twice stays within the bound of docs/state.md (concurrency x batch + 500).
+
+The crash is a SIGKILL the engine sends itself at the point (OMNISYNC_CRASH_AT, test-only).
+Three points (one per backend) run by default; `-m long` runs every point with every backend and
+20 SIGKILLs at random moments.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import signal
+import time
+
+import pytest
+
+from engine.crashpoints import POINTS
+from engine.state.digests import FLUSH_PAIRS
+from tests.conftest import RunningSandbox
+from tests.integration._state_backends import Runner, make_backend, moto_url, received, runner
+from tests.integration.test_delivery import members
+
+__all__ = ["moto_url", "runner"]  # fixtures
+
+ROWS, CHANGED, CONCURRENCY, BATCH = 2_000, 400, 4, 50
+BOUND = CONCURRENCY * BATCH + FLUSH_PAIRS  # in flight + acknowledged digests not yet saved
+REJECTED = r"^M00[0-9][0-9]37$"  # 20 keys apart, the API refuses them: bisection and rejects
+SLOW = f"{{rate_limit: 8/s, concurrency: {CONCURRENCY}, batch_size: {BATCH}}}"
+# the default run: three points, one per backend; -m long: every point with every backend
+DEFAULT = {("sqlite", "bisection"), ("postgres", "digest_save"), ("s3", "state_write")}
+
+
+def latest(rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Every fifth row gets a new name: the value each record must end with."""
+    return [(i, f"{n} v2" if k % 5 == 0 else n, e) for k, (i, n, e) in enumerate(rows)]
+
+
+def assert_latest_values(sandbox: RunningSandbox, rows: list[tuple[str, str, str]]) -> None:
+    stored = sandbox.records("audience")
+    good = [r for r in rows if not re.match(REJECTED, r[0])]
+    missing = [i for i, name, _ in good if stored.get(i, {}).get("name") != name]  # type: ignore[union-attr]
+    assert missing == [], f"{len(missing)} records missing or stale, e.g. {missing[:5]}"
+
+
+def crash_then_rerun(runner: Runner, sandbox: RunningSandbox, point: str) -> None:
+    sandbox.configure(reject_keys=REJECTED)
+    runner.extra = "    max_reject_ratio: 0.5\n"
+    runner.rows = members(ROWS)
+    runner.run()  # the first run: every record, digests saved
+    before = received(sandbox)
+
+    runner.rows = latest(runner.rows)
+    runner.delivery = SLOW
+    crashed = runner.run(ok=False, env={"OMNISYNC_CRASH_AT": point})
+    assert runner.last is not None
+    assert runner.last.returncode == -signal.SIGKILL, (point, runner.last.stderr[-2000:])
+    assert "returncode" in crashed  # no report: it died
+
+    runner.delivery = "{rate_limit: 5000/s}"
+    runner.run()
+    assert_latest_values(sandbox, runner.rows)
+    resent = received(sandbox) - before - CHANGED  # no refused key is among the changed rows
+    assert 0 <= resent <= BOUND, f"{resent} records sent twice after a crash at {point}"
+
+
+@pytest.mark.parametrize(
+    ("backend_name", "point"),
+    [
+        pytest.param(b, p, marks=() if (b, p) in DEFAULT else pytest.mark.long)
+        for b in ("sqlite", "postgres", "s3")
+        for p in sorted(POINTS)
+    ],
+)
+def test_a_crash_at_each_point_loses_nothing(
+    request: pytest.FixtureRequest, sandbox: RunningSandbox, point: str, backend_name: str
+) -> None:
+    crash_then_rerun(fresh_runner(request, backend_name), sandbox, point)
+
+
+def fresh_runner(request: pytest.FixtureRequest, name: str) -> Runner:
+    tmp = request.getfixturevalue("tmp_path")
+    env = request.getfixturevalue("sandbox_env")
+    moto = request.getfixturevalue("moto_url") if name == "s3" else None
+    backend = make_backend(name, tmp, moto)
+    if name == "postgres":
+        from tests.integration._state_backends import drop_postgres_tables
+
+        request.addfinalizer(lambda: drop_postgres_tables(backend.block["table"]))
+    return Runner(tmp, backend, env)
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("runner", ["sqlite", "postgres", "s3"], indirect=True)
+def test_twenty_sigkills_at_random_moments(runner: Runner, sandbox: RunningSandbox) -> None:
+    rows = 20_000
+    runner.rows = members(rows)
+    runner.run()
+    before = received(sandbox)
+    runner.rows = latest(runner.rows)
+    runner.delivery = SLOW
+    chance = random.Random(12)
+    kills = 0
+    for _ in range(20):
+        process = runner.start()
+        time.sleep(chance.uniform(0.5, 3.0))
+        if process.poll() is None:
+            process.kill()
+            kills += 1
+        process.communicate(timeout=60)
+    runner.delivery = "{rate_limit: 5000/s}"
+    runner.run()
+    assert_latest_values(sandbox, runner.rows)
+    resent = received(sandbox) - before - rows // 5
+    print(f"{runner.backend.name}: {kills} SIGKILLs, {resent} records sent twice")
+    assert 0 <= resent <= kills * BOUND

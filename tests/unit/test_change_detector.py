@@ -1,0 +1,103 @@
+"""Change detection against a real SQLite store: what is skipped, what is saved, and when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.durations import parse_duration
+from engine.records import Record
+from engine.state.base import StateContext
+from engine.state.digests import ChangeDetector, key_hash, namespace
+from engine.state.sqlite import SqliteStateStore
+
+
+def records(values: dict[str, Any], start: int = 0) -> list[Record]:
+    return [
+        Record({"member_sn": key, "name": value}, ("m.csv", start + i), start + i)
+        for i, (key, value) in enumerate(values.items())
+    ]
+
+
+def member_key(payload: Any) -> str | None:
+    return payload.get("member_sn")
+
+
+@pytest.fixture
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = SqliteStateStore({}, StateContext(tmp_path))
+    yield store
+    store.close()
+
+
+def detector(store: SqliteStateStore, meaning: str = "dest-1") -> ChangeDetector:
+    return ChangeDetector(store, "s.yaml:members", meaning, member_key)
+
+
+def test_only_acknowledged_records_are_remembered(store: SqliteStateStore) -> None:
+    first = detector(store)
+    batch = records({"M1": "a", "M2": "b", "M3": "c"})
+    changed, unchanged = first.screen(batch)
+    assert (len(changed), unchanged) == (3, [])
+    first.acknowledged(changed[:2])  # M3's request never got an answer
+    first.flush()
+
+    second = detector(store)
+    changed, unchanged = second.screen(records({"M1": "a", "M2": "B", "M3": "c"}))
+    assert [r.payload["member_sn"] for r in unchanged] == ["M1"]
+    assert [r.payload["member_sn"] for r in changed] == ["M2", "M3"]
+
+
+def test_a_key_sent_earlier_in_the_run_is_never_skipped_later(store: SqliteStateStore) -> None:
+    """M1 stored as 'a'; this run sends M1='x' then M1='a': the second must go too."""
+    seed = detector(store)
+    seed.acknowledged(seed.screen(records({"M1": "a"}))[0])
+    seed.flush()
+    run = detector(store)
+    changed, _ = run.screen(records({"M1": "x"}))
+    assert len(changed) == 1
+    changed, unchanged = run.screen(records({"M1": "a"}, start=1))
+    assert (len(changed), unchanged) == (1, [])
+
+
+def test_another_destination_meaning_sends_everything_again(store: SqliteStateStore) -> None:
+    seed = detector(store, "account-1")
+    seed.acknowledged(seed.screen(records({"M1": "a"}))[0])
+    seed.flush()
+    changed, unchanged = detector(store, "account-2").screen(records({"M1": "a"}))
+    assert (len(changed), unchanged) == (1, [])
+
+
+def test_records_without_a_key_are_always_sent(store: SqliteStateStore) -> None:
+    keyless = [Record({"name": "x"}, ("m.csv", 0), 0)]
+    seed = detector(store)
+    seed.acknowledged(seed.screen(keyless)[0])
+    seed.flush()
+    changed, unchanged = detector(store).screen([Record({"name": "x"}, ("m.csv", 0), 0)])
+    assert (len(changed), unchanged) == (1, [])
+
+
+def test_keys_are_stored_hashed(store: SqliteStateStore, tmp_path: Path) -> None:
+    email = "someone.private@example.com"
+    run = ChangeDetector(store, "s.yaml:members", "d", lambda p: p["email"])
+    run.acknowledged(run.screen([Record({"email": email}, ("m.csv", 0), 0)])[0])
+    run.flush()
+    store.close()
+    raw = (tmp_path / ".omnisync" / "state.db").read_bytes()
+    assert email.encode() not in raw
+    assert key_hash(namespace("s.yaml:members", "d"), email) in raw
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [(90, 90.0), ("30s", 30.0), ("10m", 600.0), ("2h", 7200.0), ("500ms", 0.5)]
+)
+def test_durations(text: Any, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["10 minutes", "-5", True, "m"])
+def test_bad_durations_are_refused(text: Any) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)

@@ -66,8 +66,10 @@ def value_problems(path: JsonPath, value: str) -> list[str]:
         return []
     if key == "url" or key.endswith("_url"):
         return _url_problems(value)
-    if key in _OUTPUT_KEYS or path == ("state", "path"):
+    if key in _OUTPUT_KEYS:
         return _output_path_problems(value)
+    if path == ("state", "path"):  # a database, not text: an absolute CI path is fine, '..' is not
+        return [] if _is_absolute(value) else _output_path_problems(value)
     return []
 
 
@@ -94,6 +96,10 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _is_absolute(value: str) -> bool:
+    return PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute()
 
 
 def _output_path_problems(value: str) -> list[str]:

@@ -94,6 +94,7 @@ class Verdict(enum.Enum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # the request's records are at fault (400): bisect
     AUTH = "auth"  # credentials refused (403): stop the sync
+    CONFIG = "config"  # no such route (404/405): a wrong base_url or path, stop the sync
     THROTTLED = "throttled"  # 429: back off and slow the limiter
     UNAVAILABLE = "unavailable"  # 502/503/504: the vendor's retry policy
     FAILED = "failed"  # anything else: retried a little, then the batch fails

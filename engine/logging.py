@@ -1,26 +1,59 @@
-"""structlog set-up: console on a terminal, JSON otherwise; every secret redacted before output."""
+"""structlog set-up: console on a terminal, JSON otherwise; every secret redacted and every e-mail
+address or phone number masked (unless --reveal-pii) before output."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import orjson
 import structlog
 
+from engine.pii import mask_text
+
 _SECRETS: set[str] = set()
 MASK = "***"
+_PII = {"reveal": False}
+
+
+def reveal_pii(reveal: bool) -> None:
+    """`--reveal-pii`: logs keep e-mail addresses and phone numbers in clear."""
+    _PII["reveal"] = reveal
 
 
 def register_secrets(values: Iterable[str]) -> None:
-    """Values that must never be printed; short ones too (an api_key is never short)."""
-    _SECRETS.update(v for v in values if v and len(v) >= 4)
+    """Values that must never be printed, with the forms they take in headers, URLs and JSON."""
+    for value in values:
+        if value and len(value) >= 4:
+            _SECRETS.update(v for v in _encodings(value) if len(v) >= 4)
+
+
+def _encodings(secret: str) -> set[str]:
+    """The secret as written, base64 (Basic auth), URL-encoded (a query) and JSON-escaped."""
+    raw = secret.encode()
+    forms = {
+        secret,
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode(),
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        orjson.dumps(secret).decode()[1:-1],
+        json.dumps(secret)[1:-1],  # \uXXXX for non-ASCII, as the standard library writes it
+    }
+    # base64 of the secret inside longer data ("user:key") shifts its alignment: the stable core
+    for offset in (1, 2):
+        shifted = base64.b64encode(b"\0" * offset + raw).decode()
+        forms.add(shifted[4 : -4 if len(shifted) > 8 else None])
+    return forms
 
 
 def redact(text: str) -> str:
-    for secret in _SECRETS:
+    for secret in sorted(_SECRETS, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
     return text
@@ -28,7 +61,7 @@ def redact(text: str) -> str:
 
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return redact(value if _PII["reveal"] else mask_text(value))
     if isinstance(value, dict):
         return {k: _redact_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -41,9 +74,8 @@ def _redact_value(value: Any) -> Any:
 def redact_processor(
     _logger: Any, _name: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    if _SECRETS:
-        for key, value in event.items():
-            event[key] = _redact_value(value)
+    for key, value in event.items():
+        event[key] = _redact_value(value)
     return event
 
 

@@ -73,6 +73,7 @@ class SyncRun:
             self.stats.requests,
             receipts=self,
             stopped=lambda: plan.stop.requested,
+            stopping=plan.stop.wait,
         )
 
     async def run(self) -> SyncStats:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import string
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from engine.contracts import Destination, Endpoint
 from engine.decide import Decide, Filtered, compile_decide
 from engine.errors import SpecError
 from engine.explain import Explainer
+from engine.pii import is_personal, mask_fields, mask_reason
 from engine.plugins import Registry, load_registry
 from engine.records import Rejection, Row
 from engine.runner import compile_sync_mapping, open_destinations, open_source, selected
@@ -55,6 +57,7 @@ class SyncPreview:
     name: str
     rows: list[PreviewRow] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    personal: frozenset[str] = frozenset()  # record fields and source columns masked when shown
 
 
 @contextlib.asynccontextmanager
@@ -83,7 +86,8 @@ async def preview(
             decide = compile_decide(compile_sync_mapping(sync, registry, destination), endpoint)
             explain = Explainer(sync, registry, destination, endpoint)
             source = open_source(spec, sync, registry)
-            result = SyncPreview(sync.name)
+            personal = endpoint.personal_fields | personal_columns(sync.mapping, endpoint)
+            result = SyncPreview(sync.name, personal=personal)
             async for row in source.read(None):
                 outcome = evaluate(decide, row)
                 shown = PreviewRow(source.locate(row.position), row.values, outcome)
@@ -178,28 +182,52 @@ def _diff(expected: Any, actual: Any) -> str:
     return "\n".join(diff)
 
 
-def render_preview(previews: list[SyncPreview]) -> str:
+def render_preview(previews: list[SyncPreview], reveal: bool = False) -> str:
+    """Rows, records and reasons; personal values masked unless `reveal` (--reveal-pii)."""
     out: list[str] = []
     for sync in previews:
         out.append(f"== {sync.name}")
         for row in sync.rows:
             o = row.outcome
-            status = {"send": "send", "filtered": f"filtered ({o.reason})"}.get(
-                o.verdict, f"REJECTED {o.field or ''}: {o.reason}"
+            reason = o.reason or ""
+            if not reveal and o.verdict == "rejected":
+                reason = mask_reason(reason, o.field, sync.personal)
+            status = {"send": "send", "filtered": f"filtered ({reason})"}.get(
+                o.verdict, f"REJECTED {o.field or ''}: {reason}"
             )
             others = [p for p in row.problems if p != (o.field, o.reason)]
             if o.verdict == "rejected" and others:
                 status += "".join(f"; {name}: {reason}" for name, reason in others)
             out.append(f"{row.where}  {status}")
-            out.append(f"  row:    {_compact(row.values)}")
+            values = row.values if reveal else mask_fields(row.values, sync.personal)
+            out.append(f"  row:    {_compact(values)}")
             if o.record is not None:
-                out.append(f"  record: {_compact(o.record)}")
+                record = o.record if reveal else mask_fields(o.record, sync.personal)
+                out.append(f"  record: {_compact(record)}")
         counts = sync.counts
         out.append(
             f"{sync.name}: {len(sync.rows)} rows: would send {counts['send']}, "
             f"filter {counts['filtered']}, reject {counts['rejected']}"
         )
     return "\n".join(out)
+
+
+def personal_columns(mapping: Mapping[str, Any], endpoint: Endpoint) -> frozenset[str]:
+    """Source columns feeding a personal field, so `plan` masks them in the rows it shows too."""
+    columns: set[str] = set()
+    for target, definition in mapping.items():
+        if not is_personal(target, endpoint.personal_fields):
+            continue
+        if isinstance(definition, str):
+            columns.add(definition)
+        elif isinstance(definition, Mapping):
+            columns.update(str(c) for c in definition.get("coalesce", []))
+            if "from" in definition:
+                columns.add(str(definition["from"]))
+            template = definition.get("template")
+            if isinstance(template, str):
+                columns.update(n for _, n, _, _ in string.Formatter().parse(template) if n)
+    return frozenset(columns)
 
 
 def _compact(value: Any) -> str:

@@ -19,7 +19,6 @@ import datetime as dt
 import heapq
 import itertools
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -28,45 +27,15 @@ import orjson
 
 from engine.crashpoints import crash_point
 from engine.logging import redact
+from engine.pii import mask_fields, mask_reason
 from engine.records import Rejection
 
-_PERSONAL_KEY = re.compile(r"name|mail|phone|mobile|tel|address|birth|dob|line_id", re.IGNORECASE)
 _INT64 = range(-(2**63), 2**64)
 
 
 def new_run_id() -> str:
     """Sortable by start time, unique enough: 20261201T112233Z-3f9a1c."""
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def mask(value: Any) -> Any:
-    """Keep enough to recognise a value, not enough to use it: e***@example.com, +88691*****78.
-
-    Objects and lists (a shipping address) are masked value by value."""
-    if isinstance(value, dict):
-        return {key: mask(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [mask(item) for item in value]
-    if not isinstance(value, str) or not value:
-        return value
-    if "@" in value:
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    if len(value) <= 2:
-        return "*" * len(value)
-    if len(value) <= 6:
-        return value[0] + "*" * (len(value) - 1)
-    return value[:2] + "*" * (len(value) - 4) + value[-2:]
-
-
-def mask_fields(record: Any, personal: frozenset[str]) -> Any:
-    """Personal fields of an object masked; a bare value (a blacklist entry) is an identifier."""
-    if not isinstance(record, dict):
-        return mask(record)
-    return {
-        key: mask(value) if key in personal or _PERSONAL_KEY.search(str(key)) else value
-        for key, value in record.items()
-    }
 
 
 class RejectFile:
@@ -125,9 +94,13 @@ class RejectFile:
             "at": "",
             "sync": self.sync,
             "position": where,
-            "key": key,
+            "key": key if self.reveal or key is None else mask_reason(key, None, frozenset()),
             "field": rejection.field,
-            "reason": redact(rejection.reason),
+            "reason": redact(
+                rejection.reason
+                if self.reveal
+                else mask_reason(rejection.reason, rejection.field, self.personal)
+            ),
             "record": data if self.reveal else mask_fields(data, self.personal),
         }
         if self.dry_run:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
 from engine.delivery.counts import RequestStats
-from engine.rejects import RejectFile, mask, mask_fields
+from engine.pii import mask, mask_fields
+from engine.rejects import RejectFile
 
 
 @dataclass
@@ -77,8 +79,16 @@ def write_report(
     counters (its spec file, reject file)."""
     syncs = [{**s.as_dict(), **(extra[i] if extra else {})} for i, s in enumerate(stats)]
     report = {"exit_code": exit_code, **(run or {}), "syncs": syncs}
+    with open_private(path) as handle:
+        handle.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def open_private(path: Path) -> IO[bytes]:
+    """Create or truncate a file only its owner can read (0600): it may hold personal data."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its old mode otherwise
+    return os.fdopen(descriptor, "wb")
 
 
-__all__ = ["RejectFile", "SyncStats", "mask", "mask_fields", "write_report"]
+__all__ = ["RejectFile", "SyncStats", "mask", "mask_fields", "open_private", "write_report"]

@@ -22,6 +22,14 @@ from connectors.omnisegment.sandbox.server import Sandbox, SandboxServer
 ROOT = Path(__file__).resolve().parent.parent
 TEST_TID = "OA-test"
 TEST_API_KEY = "test-key-0d3f8a6e-91b2-4c55-a7e1-5f0c2b9d4e77"
+NO_FAULTS: dict[str, object] = {
+    "hang_after": None,
+    "answer_status": None,
+    "html_ratio": 0.0,
+    "false_ratio": 0.0,
+    "lost_ack_ratio": 0.0,
+    "truncated_ratio": 0.0,
+}
 
 
 @dataclass
@@ -73,7 +81,7 @@ def sandbox(_sandbox_thread: RunningSandbox) -> RunningSandbox:
     """A sandbox on 127.0.0.1 (tid OA-test), emptied and unthrottled for each test."""
     _sandbox_thread.reset()
     _sandbox_thread.configure(
-        rate_limit=None, fail_ratio=0.0, reset_ratio=0.0, seed=0, reject_keys=None
+        rate_limit=None, fail_ratio=0.0, reset_ratio=0.0, seed=0, reject_keys=None, **NO_FAULTS
     )
     return _sandbox_thread
 

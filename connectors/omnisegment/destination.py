@@ -15,6 +15,7 @@ import structlog
 from jsonschema import Draft202012Validator
 
 from connectors.omnisegment.catalogue import CATALOGUE, SOURCE_PAIR, EndpointDef, Route
+from connectors.omnisegment.credentials import KeyFileError, read_key_file
 from connectors.omnisegment.endpoint import OmniSegmentEndpoint, data_schema, required_fields
 from connectors.omnisegment.hosts import ENVIRONMENTS, override_issues, route_base, utc_offset
 from connectors.omnisegment.init_command import init as init_command
@@ -33,16 +34,26 @@ class OmniSegmentDestination:
     cli_commands: ClassVar[tuple[click.Command, ...]] = (sandbox_command, init_command)
     connection_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
-        "description": "OmniSegment account. Secrets come from the environment: ${OMNISEGMENT_API_KEY}.",
+        "description": "OmniSegment account. The key comes from the environment "
+        "(api_key: ${OMNISEGMENT_API_KEY}) or from a file (api_key_file: /run/secrets/omnisegment).",
         "properties": {
             "environment": {"enum": sorted(ENVIRONMENTS)},
             "base_url": {"type": "string", "pattern": "^https?://"},
             "tid": {"type": "string", "minLength": 1},
             "api_key": {"type": "string", "minLength": 1, "writeOnly": True},
+            "api_key_file": {
+                "type": "string",
+                "minLength": 1,
+                "description": "A file holding the api_key (a mounted secret), instead of api_key",
+            },
             "utc_offset": {"type": "string", "pattern": "^[+-][0-9]{2}:[0-9]{2}$"},
         },
         "additionalProperties": False,
         "anyOf": [{"required": ["environment"]}, {"required": ["base_url"]}],
+        "not": {
+            "required": ["api_key", "api_key_file"],
+            "description": "give api_key or api_key_file, not both",
+        },
     }
     sync_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
@@ -80,6 +91,13 @@ class OmniSegmentDestination:
         self.environment = connection.get("environment")
         self._sandbox: SandboxServer | None = None
         self.base_url: str | None = connection.get("base_url")
+        self.api_key: str | None = connection.get("api_key")
+        self._key_problem: str | None = None
+        if connection.get("api_key_file"):
+            try:
+                self.api_key = read_key_file(str(connection["api_key_file"]))
+            except KeyFileError as exc:
+                self._key_problem = str(exc)
 
     # -- spec checks -------------------------------------------------------------------------
 
@@ -90,8 +108,12 @@ class OmniSegmentDestination:
     def check_connection(self) -> list[SpecIssue]:
         """Problems of the connection block that its schema cannot say (host, credentials)."""
         env = self.environment
-        if env != "sandbox" and not (self.connection.get("tid") and self.connection.get("api_key")):
-            message = "tid and api_key are required (e.g. api_key: ${OMNISEGMENT_API_KEY})"
+        if self._key_problem is not None:
+            return [SpecIssue(("api_key_file",), self._key_problem)]
+        if env != "sandbox" and not (self.connection.get("tid") and self.api_key):
+            message = (
+                "tid and api_key are required (api_key: ${OMNISEGMENT_API_KEY}, or api_key_file:)"
+            )
             return [SpecIssue((), message)]
         return []
 
@@ -113,7 +135,7 @@ class OmniSegmentDestination:
 
             self._sandbox = SandboxServer(
                 tid=self.connection.get("tid", SANDBOX_TID),
-                api_key=self.connection.get("api_key", SANDBOX_API_KEY),
+                api_key=self.api_key or SANDBOX_API_KEY,
             )
             self.base_url = await self._sandbox.start()
             structlog.get_logger("omnisync.sandbox").info(
@@ -140,7 +162,7 @@ class OmniSegmentDestination:
         definition = CATALOGUE[block["endpoint"]]
         route = route_for(definition, block)
         tid = self.connection.get("tid", SANDBOX_TID if self._sandbox else "")
-        api_key = self.connection.get("api_key", SANDBOX_API_KEY if self._sandbox else "")
+        api_key = self.api_key or (SANDBOX_API_KEY if self._sandbox else "")
         base = route_base(self.connection, self.base_url, route, block)
         options = block.get("options", {})
         return OmniSegmentEndpoint(

@@ -148,7 +148,11 @@ class OmniSegmentEndpoint:
         message = _error_message(body)
         if status == 200:
             parsed = _parse(body)
-            if not isinstance(parsed, dict) or parsed.get("SUCCESS") is not True:
+            if not isinstance(
+                parsed, dict
+            ):  # cut short or an HTML page: the records' fate is unknown
+                return Answer(Verdict.FAILED, "200 with a body that is not a JSON object")
+            if parsed.get("SUCCESS") is not True:
                 return Answer(Verdict.REJECTED, message or "200 without SUCCESS: true")
             inner = parsed.get("PAYLOAD")
             if isinstance(inner, dict) and inner.get("status") not in (None, "OK"):
@@ -159,6 +163,10 @@ class OmniSegmentEndpoint:
             return Answer(Verdict.REJECTED, message, reason_class=reason_class(message))
         if status in (401, 403):
             return Answer(Verdict.AUTH, message or f"{status}: tid or api_key refused")
+        if status in (404, 405):
+            return Answer(
+                Verdict.CONFIG, f"{status} for {self._url.split('?', 1)[0]}: check base_url"
+            )
         if status == 429:
             return Answer(Verdict.THROTTLED, message or "429", _retry_after(headers))
         if status in (502, 503, 504):

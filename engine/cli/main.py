@@ -67,6 +67,7 @@ class OmnisyncGroup(click.Group):
 @click.version_option(package_name="omnisync")
 def cli(log_format: str | None, log_level: str) -> None:
     """Declarative syncs from CSV, SQL and S3 into OmniSegment's import APIs."""
+    os.umask(0o077)  # what omnisync writes (state, rejects, reports) may hold personal data
     omnilog.configure(log_format, log_level)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from engine import logging as omnilog
-from engine.cli._params import SPEC_FILE
+from engine.cli._params import SPEC_FILE, reveal_pii_option
 from engine.errors import ExitCode
 from engine.specfile import Spec, load_spec_hiding_secrets
 
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Unset ${VAR}s are notes; a sync whose source needs one is skipped and named.",
 )
-def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool) -> None:
+@reveal_pii_option("Show source rows, records and reasons in clear (masked by default).")
+def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool, reveal_pii: bool) -> None:
     """Show what the first rows of each sync would become; send nothing."""
     from engine.preview import preview, render_preview  # the delivery stack: only when it runs
 
@@ -38,7 +39,8 @@ def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool) -> None:
         if not select:
             click.echo("no sync can be previewed without the unset variables")
             return
-    click.echo(omnilog.redact(render_preview(asyncio.run(preview(spec, select, rows)))))
+    previews = asyncio.run(preview(spec, select, rows))
+    click.echo(omnilog.redact(render_preview(previews, reveal=reveal_pii)))
 
 
 def _readable(spec: Spec, select: tuple[str, ...]) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import click
 import structlog
 
 from engine import logging as omnilog
-from engine.cli._params import SPEC_FILE
+from engine.cli._params import SECONDS, SPEC_FILE, reveal_pii_option
 from engine.errors import ExitCode, OmnisyncError
 from engine.specfile import Spec, load_spec_hiding_secrets
 from engine.stop import StopRequest
@@ -54,9 +54,7 @@ log = structlog.get_logger("omnisync")
     metavar="URL",
     help="On failure, POST a Slack-compatible message here (default $OMNISYNC_NOTIFY_WEBHOOK).",
 )
-@click.option(
-    "--reveal-pii", is_flag=True, help="Write personal fields in clear in the reject file."
-)
+@reveal_pii_option("Personal data in clear in the reject file and the logs.")
 @click.option(
     "--full-refresh",
     is_flag=True,
@@ -71,7 +69,7 @@ log = structlog.get_logger("omnisync")
 )
 @click.option(
     "--grace",
-    type=float,
+    type=SECONDS,
     default=10.0,
     show_default=True,
     help="Seconds requests in flight get to finish after SIGINT/SIGTERM.",

@@ -10,7 +10,7 @@ unsent rows stay for the next run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from engine.contracts import Endpoint, Verdict
@@ -48,6 +48,7 @@ class Bisector:
         requests: RequestStats,
         receipts: Receipts,
         stopped: Callable[[], bool],
+        stopping: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.name = name
         self.sender = sender
@@ -57,6 +58,7 @@ class Bisector:
         self.requests = requests
         self.receipts = receipts
         self.stopped = stopped
+        self.stopping = stopping
         self.breaker = RejectBreaker()
         self.sent = 0  # records handed to deliver() as batches
         self.spent = 0  # requests bisection added
@@ -88,6 +90,7 @@ class Bisector:
                 self.policy,
                 self.requests,
                 stopped=self.stopped,
+                stopping=self.stopping,
             )
         except Unencodable as exc:  # a value JSON cannot carry: split until it stands alone
             await self._split(batch, exc.reason)
@@ -123,6 +126,11 @@ class Bisector:
                 return
             self.receipts.refused(batch[0], answer.message)
             return
+        if verdict is Verdict.CONFIG:
+            raise DeliveryError(
+                f"{self.name}: configuration error: the API has no such route ({answer.message}); "
+                "check the destination's base_url and endpoint"
+            )
         if verdict is Verdict.AUTH:
             raise DeliveryError(
                 f"{self.name}: the API refused the credentials ({answer.message}); "

@@ -36,7 +36,7 @@ class RetryPolicy:
     transient: Backoff = Backoff(base=1.0, cap=30.0, attempts=6)
 
     def backoff_for(self, verdict: Verdict | None) -> Backoff | None:
-        """None means do not retry (accepted, rejected or refused credentials)."""
+        """None means do not retry (accepted, rejected, refused credentials, no such route)."""
         if verdict is Verdict.THROTTLED:
             return self.throttled
         if verdict is Verdict.UNAVAILABLE:

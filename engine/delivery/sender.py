@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -59,10 +60,12 @@ class Sender:
         stats: RequestStats,
         on_wait: Callable[[float], None] | None = None,
         stopped: Callable[[], bool] | None = None,
+        stopping: Callable[[], Awaitable[None]] | None = None,
     ) -> Answer:
         """The final answer for this request: accepted, rejected, auth, or failed after retries.
 
-        `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED."""
+        `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED;
+        `stopping()` returns when a stop is requested, so a back-off is abandoned at once."""
         request = build_request(endpoint, payloads)  # raises Unencodable: the caller splits
         attempt = 0
         while True:
@@ -104,9 +107,24 @@ class Sender:
             token = id(request)
             stats.waits[token] = Wait(time.monotonic() + wait, status, attempt, backoff.attempts)
             try:
-                await self.clock.sleep(wait)
+                if not await self._wait(wait, stopping):
+                    return Answer(Verdict.FAILED, STOPPED)
             finally:
                 stats.waits.pop(token, None)
+
+    async def _wait(self, seconds: float, stopping: Callable[[], Awaitable[None]] | None) -> bool:
+        """Sleep out a back-off; False when a stop came first (no request is on the wire)."""
+        if stopping is None:
+            await self.clock.sleep(seconds)
+            return True
+        sleep = asyncio.ensure_future(self.clock.sleep(seconds))
+        stop = asyncio.ensure_future(stopping())
+        try:
+            await asyncio.wait((sleep, stop), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleep, stop):
+                task.cancel()
+        return not stop.done() or stop.cancelled()
 
     async def _post(
         self, endpoint: Endpoint, request: HttpRequest, ticket: Ticket

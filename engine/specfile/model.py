@@ -21,6 +21,8 @@ from engine.specfile.schema import compose_schema
 from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted, load_yaml
 
+MIN_RATE = 1 / 60  # requests per second
+MAX_RATE = 10_000.0
 _RATE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
 
 
@@ -213,6 +215,8 @@ def _semantic_issues(
             issues.append(
                 SpecIssue((*here, "dedupe", "key"), f"'{dedupe_key}' is not a mapped field")
             )
+        if (i, "delivery") not in skip and isinstance(sync.get("delivery"), dict):
+            issues.extend(_rate_issues((*here, "delivery", "rate_limit"), sync["delivery"]))
         if (i, "incremental") not in skip:
             issues.extend(_incremental_issues(here, sync, registry))
         if (i, "destination") in skip or not isinstance(sync.get("destination"), dict):
@@ -244,6 +248,17 @@ def _semantic_issues(
             for issue in destination.check_sync(sync["destination"], mapped)
         )
     return issues
+
+
+def _rate_issues(path: tuple[str | int, ...], delivery: Mapping[str, Any]) -> list[SpecIssue]:
+    """Between one request a minute and MAX_RATE a second: 0/s would never send, .inf never wait."""
+    written = delivery.get("rate_limit")
+    if written is None:
+        return []
+    rate = parse_rate(written)
+    if rate is not None and MIN_RATE <= rate <= MAX_RATE:
+        return []
+    return [SpecIssue(path, f"{written!r} is out of range: from 1/min to {MAX_RATE:g}/s")]
 
 
 def _incremental_issues(

@@ -38,6 +38,9 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
     for issue in issues:
         mark = doc.locate(issue.path, at_key=issue.at_key)
         text = f"{mark.where(doc.file)} {dotted(issue.path)}: {issue.message}"
+        if not issue.at_key and issue.path in doc.plain:
+            written, read = doc.plain[issue.path]
+            text += f" (YAML reads {written} as {read}; quote it for the text: '{written}')"
         located.append((mark.line, mark.column, text))
     return [text for *_, text in sorted(set(located))]
 
@@ -54,7 +57,7 @@ def _describe(error: ValidationError) -> list[SpecIssue]:
         return [
             SpecIssue(
                 (*path, k),
-                f"unknown {what} '{k}'{suggest(k, known)}" + _choices(known, what),
+                f"unknown {what} {_short(k)}{suggest(k, known)}" + _choices(known, what),
                 at_key=True,
             )
             for k in extras
@@ -73,6 +76,8 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
         options = ", ".join(repr(o) for o in expected)
         hint = suggest(value, [str(o) for o in expected]) if isinstance(value, str) else ""
         return f"{value!r} is not one of {options}{hint}"
+    if kind == "not" and isinstance(expected, dict) and expected.get("description"):
+        return str(expected["description"])
     if kind == "const":
         return f"must be {expected!r}, got {value!r}"
     if kind == "type":

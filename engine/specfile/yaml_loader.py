@@ -6,6 +6,7 @@ tags only), build plain Python values from it and keep a map from path to positi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,21 +14,23 @@ from typing import Any
 import yaml
 
 from engine.errors import SpecError
+from engine.specfile.budget import (
+    DEFAULT_BUDGET,
+    Budget,
+    BudgetError,
+    BudgetLoader,
+    control_character,
+    utf8_error,
+)
+from engine.specfile.hygiene import is_data, raw_value_problems, value_problems
 from engine.specfile.interpolate import Interpolator, is_whole_reference
 
 JsonPath = tuple[str | int, ...]
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without implicit timestamps: a birthday '1990-01-02' must stay a string."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
+_STR_TAG = "tag:yaml.org,2002:str"
+_IMPLICIT_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("bool", "int", "float", "null"))
+_LONGEST_KEY = 60  # a longer key is cut in messages
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
@@ -60,6 +63,8 @@ class LocatedDocument:
     problems: dict[JsonPath, str] = field(default_factory=dict)
     # values written as one whole ${VAR}: a number or boolean may come from the environment
     from_env: set[JsonPath] = field(default_factory=set)
+    # plain scalars YAML read as something else than text (`no` -> false, `010` -> 8), as written
+    plain: dict[JsonPath, tuple[str, str]] = field(default_factory=dict)
 
     def locate(self, path: JsonPath, at_key: bool = False) -> Mark:
         """Nearest known position for a path: the key or value itself, else its closest parent."""
@@ -75,17 +80,14 @@ class LocatedDocument:
             probe = probe[:-1]
 
 
-def load_yaml(path: Path, interpolator: Interpolator) -> LocatedDocument:
-    """Parse a spec file. Syntax errors raise at once; unset variables and duplicate keys are kept
-    in `problems` so they are reported together with the schema's findings."""
+def load_yaml(
+    path: Path, interpolator: Interpolator, budget: Budget = DEFAULT_BUDGET
+) -> LocatedDocument:
+    """Parse a spec file. Syntax errors and exceeded budgets raise at once; unset variables and
+    duplicate keys are kept in `problems` so they are reported together with the schema's findings."""
     display = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError([f"{display}: no such file"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([f"{display}: cannot read: {exc}"]) from None
-    loader = _Loader(text)
+    text = _read_text(path, display, budget)
+    loader = BudgetLoader(text, budget)
     try:
         node = loader.get_single_node()
         doc = LocatedDocument(display, None)
@@ -96,7 +98,8 @@ def load_yaml(path: Path, interpolator: Interpolator) -> LocatedDocument:
         where = Mark.of(mark).where(display) if mark else display
         problem = exc.problem or exc.context or "invalid YAML"
         hint = _quote_hint(text, mark.line if mark else None)
-        raise SpecError([f"{where}: invalid YAML: {problem}{hint}"]) from None
+        kind = "refused" if isinstance(exc, BudgetError) else "invalid YAML"
+        raise SpecError([f"{where}: {kind}: {problem}{hint}"]) from None
     except yaml.YAMLError as exc:
         raise SpecError([f"{display}: invalid YAML: {exc}"]) from None
     finally:
@@ -104,15 +107,42 @@ def load_yaml(path: Path, interpolator: Interpolator) -> LocatedDocument:
     return doc
 
 
+def _read_text(path: Path, display: str, budget: Budget) -> str:
+    """The file's text, refused early when too big, not UTF-8 or holding control characters."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(budget.max_bytes + 1)
+    except FileNotFoundError:
+        raise SpecError([f"{display}: no such file"]) from None
+    except OSError as exc:
+        raise SpecError([f"{display}: cannot read: {exc.strerror or exc}"]) from None
+    if len(data) > budget.max_bytes:
+        big = budget.max_bytes >= 1 << 20
+        limit = f"{budget.max_bytes >> 20} MiB" if big else f"{budget.max_bytes >> 10} KiB"
+        raise SpecError([f"{display}:1:1: the spec is larger than the {limit} a spec may be"])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = utf8_error(data, exc)
+        raise SpecError([f"{display}:{line}:{column}: the spec is not UTF-8 text"]) from None
+    bad = control_character(text)
+    if bad is not None:
+        line, column, problem = bad
+        raise SpecError([f"{display}:{line}:{column}: invalid YAML: {problem}"])
+    return text
+
+
 class _Builder:
-    def __init__(self, loader: _Loader, doc: LocatedDocument, interpolator: Interpolator) -> None:
+    def __init__(
+        self, loader: BudgetLoader, doc: LocatedDocument, interpolator: Interpolator
+    ) -> None:
         self.loader = loader
         self.doc = doc
         self.interpolator = interpolator
 
     def _problem(self, node: yaml.Node, path: JsonPath, message: str) -> None:
         where = Mark.of(node.start_mark).where(self.doc.file)
-        self.doc.problems[path] = f"{where} {dotted(path)}: {message}"
+        self.doc.problems.setdefault(path, f"{where} {dotted(path)}: {message}")
 
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         self.doc.values[path] = Mark.of(node.start_mark)
@@ -124,14 +154,22 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         value = self.loader.construct_object(node, deep=True)
-        if isinstance(value, str) and "$" in value:
+        if not isinstance(value, str):
+            if isinstance(value, float) and not math.isfinite(value) and not is_data(path):
+                self._problem(node, path, f"{node.value} is not a finite number")
+            if isinstance(node, yaml.ScalarNode) and not node.style and node.tag in _IMPLICIT_TAGS:
+                self.doc.plain[path] = (str(node.value), _as_yaml(value))
+            return value
+        problems = [] if is_data(path) else raw_value_problems(path, value)
+        if "$" in value:
             if is_whole_reference(value):
                 self.doc.from_env.add(path)
-            value, problems = self.interpolator.expand(value, path)
-            for problem in problems:
-                self._problem(node, path, problem)
-        if isinstance(value, str):
-            self.interpolator.note_if_secret(path, value)
+            value, unset = self.interpolator.expand(value, path)
+            problems += unset
+        problems += value_problems(() if is_data(path) else path, value)
+        for problem in problems:
+            self._problem(node, path, problem)
+        self.interpolator.note_if_secret(path, value)
         return value
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
@@ -142,6 +180,8 @@ class _Builder:
             if not isinstance(key, str):
                 key = str(key)
             child = (*path, key)
+            for problem in value_problems((), key):
+                self._problem(key_node, child, f"in a key: {problem}")
             if key in result:
                 self._problem(key_node, child, f"duplicate key '{key}'")
             self.doc.keys[child] = Mark.of(key_node.start_mark)
@@ -162,5 +202,16 @@ def dotted(path: JsonPath) -> str:
     """syncs[0].destination.endpoint, the way users read paths."""
     out = ""
     for part in path:
+        if isinstance(part, str) and len(part) > _LONGEST_KEY:
+            part = part[: _LONGEST_KEY - 3] + "..."
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out or "(top level)"
+
+
+def _as_yaml(value: Any) -> str:
+    """How YAML spells the value it read: false, null, 8."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)

@@ -10,6 +10,7 @@ passed to eval/exec, no attribute or item access exists, and only the functions 
 from __future__ import annotations
 
 import ast
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -166,6 +167,8 @@ class _Compiler:
         value = node.value
         if not isinstance(value, _CONSTANT_TYPES):
             raise self.refuse(node, f"{type(value).__name__} literals are not allowed")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.refuse(node, "number literal out of range")
         return lambda _row: value
 
     def name(self, node: ast.Name) -> Evaluator:
@@ -211,6 +214,11 @@ class _Compiler:
         if apply is None:
             raise self.refuse(node, f"operator {_OPERATOR_NAMES[type(node.op)]} is not allowed")
         left, right = self.node(node.left), self.node(node.right)
+        if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
+            try:  # constants only: an error here would reject every row, so refuse the spec
+                apply(left({}), right({}))
+            except ExpressionEvalError as exc:
+                raise self.refuse(node, str(exc)) from None
         return lambda row: apply(left(row), right(row))
 
     def if_exp(self, node: ast.IfExp) -> Evaluator:

@@ -14,7 +14,9 @@ def test_plan_shows_rows_records_and_verdicts_and_sends_nothing(
     tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
     """Every row of the example export: mapped record, or why it would be filtered or rejected."""
-    result = invoke_cli("plan", str(CONFIGS / "members.yaml"), "--rows", "7")
+    result = invoke_cli(
+        "plan", str(CONFIGS / "members.yaml"), "--rows", "7", "--reveal-pii"
+    )  # masked by default: tests/integration/test_pii.py
 
     assert result.returncode == 0, result.stderr
     out = result.stdout

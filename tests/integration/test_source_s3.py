@@ -83,15 +83,22 @@ def _upload_exports(client: Any) -> None:
     client.put_object(Bucket=BUCKET, Key="parquet/members.parquet", Body=buffer.getvalue())
 
 
-def _block(endpoint: str, url: str, **more: Any) -> dict[str, Any]:
+def _block(endpoint: str, url: str, in_spec: bool = False, **more: Any) -> dict[str, Any]:
+    """The source block; in a spec the keys are references (a spec never holds a secret)."""
     return {
         "url": url,
         "endpoint_url": endpoint,
         "region": "us-east-1",
-        "access_key_id": KEY_ID,
-        "secret_access_key": SECRET,
+        "access_key_id": "${S3_KEY_ID}" if in_spec else KEY_ID,
+        "secret_access_key": "${S3_SECRET}" if in_spec else SECRET,
         **more,
     }
+
+
+@pytest.fixture
+def sandbox_env(sandbox_env: dict[str, str]) -> dict[str, str]:
+    """The sandbox's environment plus the S3 keys the specs refer to."""
+    return {**sandbox_env, "S3_KEY_ID": KEY_ID, "S3_SECRET": SECRET}
 
 
 @pytest.mark.parametrize(
@@ -114,7 +121,7 @@ async def test_objects_deliver_every_row_and_resume_after_a_position(
     remaining: int,
 ) -> None:
     """100,000 rows stream out of S3 objects to the sandbox; a resume reads only what follows."""
-    result = await deliver(tmp_path, {"s3": _block(s3_endpoint, url)}, sandbox_env)
+    result = await deliver(tmp_path, {"s3": _block(s3_endpoint, url, True)}, sandbox_env)
 
     assert result.syncs[0].as_dict()["delivered"] == ROWS
     stored = sandbox.records("audience")
@@ -148,7 +155,7 @@ def test_credentials_never_reach_the_output(
     s3_endpoint: str, tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
     """`omnisync run` at debug level, with a failing bucket: neither key appears anywhere."""
-    block = {"s3": _block(s3_endpoint, "s3://no-such-bucket/x/")}
+    block = {"s3": _block(s3_endpoint, "s3://no-such-bucket/x/", True)}
     spec = write_spec(tmp_path, block)
 
     result = run_cli("--log-level", "debug", "run", str(spec), env=sandbox_env)

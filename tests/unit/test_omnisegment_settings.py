@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -95,10 +96,10 @@ VOUCHER_MAPPING = (
 def test_a_jp_spec_without_base_url_is_valid(tmp_path: Path) -> None:
     path = spec(
         tmp_path,
-        "{environment: jp, tid: OA-1, api_key: k-123456}",
+        '{environment: jp, tid: OA-1, api_key: "${OMNISEGMENT_API_KEY}"}',
         VOUCHER_MAPPING + "      valid_util: end\n",
     )
-    result = run_cli("validate", str(path))
+    result = run_cli("validate", str(path), env={**os.environ, "OMNISEGMENT_API_KEY": "k-123456"})
 
     assert result.returncode == 0, result.stderr
 

@@ -6,7 +6,8 @@ benchmarks. What each route accepts is routes.py's business.
 
 Control API for tests: GET /_sandbox/records/{endpoint}, GET /_sandbox/stats,
 POST /_sandbox/reset,
-POST /_sandbox/config {rate_limit, fail_ratio, reset_ratio, seed, reject_keys}.
+POST /_sandbox/config {rate_limit, fail_ratio, reset_ratio, seed, reject_keys, and the fault
+suite's hang_after, answer_status, html_ratio, false_ratio, lost_ack_ratio, truncated_ratio}.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
+from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID, faults
 from connectors.omnisegment.sandbox.rate import ArrivalWindows
 from connectors.omnisegment.sandbox.routes import ROUTES, RouteCheck
 
@@ -37,6 +38,14 @@ class SandboxConfig:
     reset_ratio: float = 0.0  # share of connections reset before answering
     seed: int = 0
     reject_keys: str | None = None  # regex: records whose key matches are refused with a 400
+    # the fault suite's (faults.py): silence after N requests, one status for all, HTML 500
+    # pages, 200 with SUCCESS false; after storing: the acknowledgement dropped or cut short
+    hang_after: int | None = None
+    answer_status: int | None = None
+    html_ratio: float = 0.0
+    false_ratio: float = 0.0
+    lost_ack_ratio: float = 0.0
+    truncated_ratio: float = 0.0
 
 
 @dataclass
@@ -81,6 +90,8 @@ class Sandbox:
         self.state = SandboxState()
         self.config = SandboxConfig()
         self._random = random.Random(0)
+        self.arrived = 0  # import requests seen since the last configure (hang_after)
+        self.silence_over = asyncio.Event()  # set: requests held by hang_after are let go
 
     def app(self) -> web.Application:
         """A fresh aiohttp application serving the import routes and the control API."""
@@ -100,6 +111,9 @@ class Sandbox:
                 raise ValueError(f"unknown sandbox setting {key!r}")
             setattr(self.config, key, value)
         self._random = random.Random(self.config.seed)
+        self.arrived = 0
+        self.silence_over.set()
+        self.silence_over = asyncio.Event()
 
     def reset(self) -> None:
         """Forget every record, count and rate window: a clean sandbox for the next test."""
@@ -119,6 +133,12 @@ class Sandbox:
         self, check: RouteCheck, request: web.Request, arrived: float
     ) -> web.StreamResponse:
         config = self.config
+        self.arrived += 1
+        fault = await faults.before_storing(
+            config, self._random, self.arrived - 1, self.silence_over, request
+        )
+        if fault is not None:
+            return fault
         if config.reset_ratio and self._random.random() < config.reset_ratio:
             if request.transport is not None:
                 request.transport.abort()
@@ -159,6 +179,9 @@ class Sandbox:
             self.state.records[check.endpoint][key_value] = record
             self.state.order.append((check.endpoint, key_value))
             self.state.received[check.endpoint] += 1
+        lost = faults.after_storing(config, self._random, request, check.success)
+        if lost is not None:
+            return lost
         return web.Response(body=orjson.dumps(check.success), content_type="application/json")
 
     def _refused(self, check: RouteCheck, body: dict[str, Any]) -> tuple[str, str] | None:
@@ -224,6 +247,7 @@ class SandboxServer:
 
     async def stop(self) -> None:
         """Close the listener and its connections; stopping twice is harmless."""
+        self.sandbox.silence_over.set()  # a silent request would hold the shutdown
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -28,6 +28,13 @@ def as_text(value: Any, transform: str) -> str:
 
 
 def describe(value: Any, limit: int = 40) -> str:
-    """A short repr of a value for an error message (reject reasons must stay readable)."""
+    """A short repr of a value for an error message (reject reasons must stay readable).
+
+    Text stays a well-formed literal ('abc...') so the reject file can find and mask it."""
     text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        short = repr(value[: limit - 5])
+        return short[:-1] + "..." + short[-1]
+    return text[: limit - 3] + "..."

@@ -5,18 +5,17 @@ None passes through every one of them untouched.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from engine.transforms.base import (
     NO_ARGS_SCHEMA,
     Transform,
-    TransformArgsError,
     TransformContext,
     TransformDef,
     TransformError,
 )
 from engine.transforms.builtin._common import as_text, schema
+from engine.transforms.builtin._regex import compile_substitution
 
 
 def _build_trim(_args: None, _ctx: TransformContext) -> Transform:
@@ -64,23 +63,16 @@ def _build_truncate(args: int, _ctx: TransformContext) -> Transform:
 
 
 def _build_regex_replace(args: dict[str, Any], _ctx: TransformContext) -> Transform:
-    flags = re.IGNORECASE if args.get("ignore_case", False) else 0
-    try:
-        pattern = re.compile(args["pattern"], flags)
-    except re.error as exc:
-        raise TransformArgsError(f"regex_replace: bad pattern {args['pattern']!r}: {exc}") from exc
     replacement: str = args.get("replacement", "")
     count: int = args.get("count", 0)
-    sub = pattern.sub
-    try:
-        sub(replacement, "")  # parses the replacement template: a bad \\1 fails here, not per row
-    except (re.error, IndexError) as exc:
-        raise TransformArgsError(f"regex_replace: bad replacement {replacement!r}: {exc}") from exc
+    sub = compile_substitution(
+        args["pattern"], replacement, args.get("ignore_case", False), "regex_replace"
+    )
 
     def regex_replace(value: Any) -> Any:
         if value is None:
             return None
-        return sub(replacement, as_text(value, "regex_replace"), count)
+        return sub(as_text(value, "regex_replace"), count)
 
     return regex_replace
 
@@ -180,8 +172,9 @@ DEFINITIONS = [
         ),
         build=_build_regex_replace,
         summary=(
-            "Replace every match of a Python regex (`replacement` may use \\1 or \\g<name>; "
-            "`count: 0` means all)."
+            "Replace every match of a regex (Python syntax, run in linear time by RE2, so no "
+            "backreferences or lookaround, and `$` matches only at the very end; `replacement` "
+            "may use \\1 or \\g<name>; `count: 0` means all)."
         ),
         example='{regex_replace: {pattern: "[^0-9]", replacement: ""}}',
         example_input="A-123/45",

@@ -53,7 +53,7 @@ def mask_fields(record: Any, personal: frozenset[str]) -> Any:
     if not isinstance(record, dict):
         return mask(record)
     return {
-        key: mask(value) if key in personal or _PERSONAL_KEY.search(key) else value
+        key: mask(value) if key in personal or _PERSONAL_KEY.search(str(key)) else value
         for key, value in record.items()
     }
 

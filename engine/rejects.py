@@ -94,7 +94,7 @@ class RejectFile:
             "at": "",
             "sync": self.sync,
             "position": where,
-            "key": key if self.reveal or key is None else mask_reason(key, None, frozenset()),
+            "key": key if self.reveal or key is None else mask_reason(str(key), None, frozenset()),
             "field": rejection.field,
             "reason": redact(
                 rejection.reason
@@ -148,6 +148,7 @@ class RejectFile:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.fchmod(self._fd, 0o600)  # owner-only, also a file an earlier version left readable
             size = os.fstat(self._fd).st_size
             if size:  # a line torn by a power loss must not glue to the next one
                 with self.path.open("rb") as handle:

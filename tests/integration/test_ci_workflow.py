@@ -94,8 +94,9 @@ def _state_block(backend: str, tmp_path: Path) -> tuple[str, dict[str, str]]:
         # the sync's state key holds the spec's path: this test's rows are its own
         url = "postgresql://postgres@127.0.0.1:5432/test"
         return '{backend: postgres, url: "${OMNISYNC_STATE_URL}"}', {"OMNISYNC_STATE_URL": url}
-    # outside the checkout, as a store that outlives the runner would be
-    return "{backend: sqlite, path: ../../state/omnisync.db}", {}
+    # outside the checkout, as a store that outlives the runner would be (an absolute path: a
+    # relative one may not climb out of the spec's directory)
+    return f"{{backend: sqlite, path: {tmp_path / 'state' / 'omnisync.db'}}}", {}
 
 
 @pytest.mark.parametrize("backend", ["postgres", "sqlite"])

@@ -63,13 +63,14 @@ def test_reveal_pii_shows_the_value_in_the_reason(
 ) -> None:
     spec = _write(tmp_path)
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "rejects.jsonl").write_text("old\n", encoding="utf-8")
+    earlier = '{"run_id": "an earlier run"}\n'  # the reject file is append-only across runs
+    (tmp_path / "out" / "rejects.jsonl").write_text(earlier, encoding="utf-8")
     (tmp_path / "out" / "rejects.jsonl").chmod(0o644)
 
     result = run_cli("run", str(spec), "--reveal-pii", env=sandbox_env)
 
     assert result.returncode == 0, result.stderr
-    (reject,) = _rejects(tmp_path)
+    (_, reject) = _rejects(tmp_path)
     assert reject["reason"] == "email: not a valid address: 'alice.chen@example'"
     assert stat.S_IMODE((tmp_path / "out" / "rejects.jsonl").stat().st_mode) == 0o600
 

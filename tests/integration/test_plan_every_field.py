@@ -32,7 +32,7 @@ def test_plan_lists_every_mapping_failure_and_every_refused_field(tmp_path: Path
     )
     (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
 
-    result = invoke_cli("plan", "spec.yaml", cwd=tmp_path)
+    result = invoke_cli("plan", "spec.yaml", "--reveal-pii", cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     first, second = [line for line in result.stdout.splitlines() if "REJECTED" in line]

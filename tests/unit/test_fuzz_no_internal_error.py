@@ -43,7 +43,7 @@ syncs:
       member_sn: id
       name: {template: "{first} {last}", transforms: [trim, {truncate: 20}]}
       email: {from: email, transforms: [trim, lower, email], on_error: "null"}
-      gender: {from: sex, transforms: [{map: {M: male, F: female}}]}
+      sex: {from: sex, transforms: [{map: {M: male, F: female}}]}
     tests:
       - row: {id: M1, first: A, last: B, email: a@b.tw, sex: M, status: active}
         expect: {member_sn: M1}

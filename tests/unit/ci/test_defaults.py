@@ -55,7 +55,7 @@ def test_syncs_inherit_the_defaults_and_keep_their_own_settings(tmp_path: Path) 
 
 
 def test_the_inherited_encoding_reads_the_file(tmp_path: Path) -> None:
-    result = invoke_cli("plan", str(_write(tmp_path)), "--select", "members")
+    result = invoke_cli("plan", str(_write(tmp_path)), "--select", "members", "--reveal-pii")
 
     assert result.returncode == 0, result.stderr
     assert '"name": "王小明"' in result.stdout

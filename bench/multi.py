@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ from delivery import Sandbox, run_client, write_rows
 
 SPEC = """\
 version: 1
-omnisegment: {{base_url: "{url}", tid: OA-sandbox, api_key: sandbox-api-key}}
+omnisegment: {{base_url: "{url}", tid: OA-sandbox, api_key: "${{OMNISEGMENT_API_KEY}}"}}
 syncs:
   - name: members
     source: {{csv: {{path: "{work}/members.csv"}}}}
@@ -58,6 +59,8 @@ syncs:
       is_redeemed: {{const: false}}
 """
 SYNCS = ("members", "orders", "vouchers")
+
+os.environ.setdefault("OMNISEGMENT_API_KEY", "sandbox-api-key")  # secrets never in specs
 
 
 def write_inputs(work: Path, rows: int) -> None:

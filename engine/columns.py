@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from engine.contracts import Source, SourceContext
+from engine.contracts import Source, SourceContext, source_cursors
 from engine.errors import SpecIssue
 from engine.plugins import Registry
 from engine.specfile import Spec, SyncSpec
@@ -123,5 +123,5 @@ def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:
         return []
     parts = source.columns()
     # a source with its own cursor names (`cursors`, see docs/plugins.md) has no cursor column
-    cursor_is_column = getattr(source, "cursors", None) is None
+    cursor_is_column = source_cursors(source) is None
     return format_issues(spec.document, missing(sync, parts, cursor_is_column))

@@ -60,6 +60,8 @@ __all__ = [
     "estimated_total",
     "keeps_records",
     "plugin_commands",
+    "source_cursors",
+    "supports_lookback",
 ]
 
 
@@ -205,3 +207,15 @@ def plugin_commands(plugin: type[Source] | type[Destination]) -> Sequence[click.
 def estimated_total(source: Source) -> int | None:
     """The source's estimate of its rows, or None when it offers none."""
     return source.estimate_total() if isinstance(source, EstimatesTotal) else None
+
+
+def source_cursors(source: object) -> frozenset[str] | None:
+    """The cursor names a source (class or instance) understands, e.g. files' `modified`; None when
+    any of its columns may be the cursor (SQL)."""
+    cursors = getattr(source, "cursors", None)
+    return None if cursors is None else frozenset(cursors)
+
+
+def supports_lookback(source: object) -> bool:
+    """True for a source (class or instance) that can read again rows a little older than its mark."""
+    return bool(getattr(source, "supports_lookback", False))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import logging as omnilog
+from engine.contracts import source_cursors, supports_lookback
 from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
@@ -276,7 +277,7 @@ def _incremental_issues(
     if plugin is None:
         return []
     issues = []
-    cursors = getattr(plugin, "cursors", None)
+    cursors = source_cursors(plugin)
     cursor = incremental.get("cursor")
     if cursors is not None and cursor not in cursors:
         understood = ", ".join(sorted(cursors)) or "none"
@@ -286,7 +287,7 @@ def _incremental_issues(
                 f"the {source_type} source has no cursor '{cursor}' (it understands: {understood})",
             )
         )
-    if "lookback" in incremental and not getattr(plugin, "supports_lookback", False):
+    if "lookback" in incremental and not supports_lookback(plugin):
         issues.append(
             SpecIssue(
                 (*here, "incremental", "lookback"),

@@ -62,6 +62,22 @@ async def _call(fn, args, kwargs):  # type: ignore[no-untyped-def]
     return fn(*args, **kwargs)
 
 
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's S3-compatible server on a free port of 127.0.0.1, for as long as the block runs."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def _sandbox_thread() -> Iterator[RunningSandbox]:
     loop = asyncio.new_event_loop()

@@ -8,7 +8,6 @@ JSON Lines, Parquet, SQL on PostgreSQL and MariaDB, S3 objects) with `pytest -m 
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +16,13 @@ from typing import Any
 import boto3
 import pytest
 import sqlalchemy as sa
-from moto.server import ThreadedMotoServer
 from sqlalchemy.dialects import mysql
 
 from engine.errors import SpecError
 from engine.runner import RunResult
 from tests.accounting.corpus import GOOD, SQL_KINDS, FileCase, file_cases
 from tests.accounting.harness import assert_accounted, members_sync, run
-from tests.conftest import RunningSandbox, require_service
+from tests.conftest import RunningSandbox, moto_server, require_service
 
 MAPPING = "      member_sn: member_sn\n      name: name\n      email: email\n"
 SERVERS = {
@@ -164,19 +162,11 @@ BUCKET = "corpus"
 
 @pytest.fixture(scope="module")
 def s3_url() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with moto_server() as url:
         client = _client(url)
         client.create_bucket(Bucket=BUCKET)
         client.close()
         yield url
-    finally:
-        server.stop()
 
 
 def _client(url: str) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningSandbox, require_service, run_cli
+from tests.conftest import RunningSandbox, moto_server, require_service, run_cli
 from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_signals import start
 
@@ -24,24 +23,11 @@ SECRET = "state-s3cr3t-never-printed-anywhere"
 BACKENDS = ["sqlite", "postgres", "s3"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     """moto's S3-compatible server on 127.0.0.1 for the state tests."""
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def s3_client(url: str) -> Any:

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from connectors.omnisegment.starters import STARTERS
 from connectors.s3 import S3Source
 from engine.contracts import SourceContext
-from tests.conftest import invoke_cli
+from tests.conftest import invoke_cli, moto_server
 
 BUCKET = "omnisync-init-tests"
 
@@ -37,41 +36,31 @@ def _plugin_commands() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def s3_env() -> Iterator[dict[str, str]]:
     """moto on 127.0.0.1 and the AWS variables a user would set for it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "AKIAOMNISYNCINIT0001",
-        "AWS_SECRET_ACCESS_KEY": "init-tests-secret-never-printed",
-        "AWS_REGION": "us-east-1",
-        "OMNISYNC_S3_BUCKET": BUCKET,
-    }
-    client = boto3.session.Session().client(
+    with moto_server() as url:
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": url,
+            "AWS_ACCESS_KEY_ID": "AKIAOMNISYNCINIT0001",
+            "AWS_SECRET_ACCESS_KEY": "init-tests-secret-never-printed",
+            "AWS_REGION": "us-east-1",
+            "OMNISYNC_S3_BUCKET": BUCKET,
+        }
+        _client(env).create_bucket(Bucket=BUCKET)
+        yield env
+
+
+def _client(env: dict[str, str]) -> Any:
+    return boto3.session.Session().client(
         "s3",
         endpoint_url=env["AWS_ENDPOINT_URL"],
         region_name="us-east-1",
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
-    client.create_bucket(Bucket=BUCKET)
-    try:
-        yield env
-    finally:
-        server.stop()
 
 
 def _upload(env: dict[str, str], sample: Path, sync: str, endpoint: str) -> None:
-    client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name="us-east-1",
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    client = _client(env)
     # one prefix per endpoint's sync name: the starters' names are unique
     client.put_object(Bucket=BUCKET, Key=f"{sync}/{sync}.csv", Body=sample.read_bytes())
     assert endpoint in STARTERS

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,10 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from moto.server import ThreadedMotoServer
 
 from connectors.s3 import S3Source
 from engine.contracts import SourceContext
-from tests.conftest import RunningSandbox, run_cli
+from tests.conftest import RunningSandbox, moto_server, run_cli
 from tests.integration._sources import collect, deliver, first_and_count, member, write_spec
 
 ROWS = 100_000
@@ -28,27 +26,15 @@ KEY_ID = "AKIAOMNISYNCTEST0001"
 SECRET = "s3cr3t-0f-the-omnisync-tests-do-not-print"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """moto in server mode over HTTP on 127.0.0.1, with a bucket of exports."""
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with moto_server() as url:
         client = _client(url)
         client.create_bucket(Bucket=BUCKET)
         _upload_exports(client)
         client.close()
         yield url
-    finally:
-        server.stop()
 
 
 def _client(url: str) -> Any:

@@ -21,16 +21,15 @@ from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-import structlog
-
 from connectors._threaded import iterate_in_thread
 from connectors.file_identity import FileIdentity, still_same
 from connectors.readers import CsvOptions, FormatError, columns_of, read_records
+from engine import logging as omnilog
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.records import Position, Row
 
-log = structlog.get_logger("omnisync.files")
+log = omnilog.get_logger("omnisync.files")
 
 PATH_SCHEMA: dict[str, Any] = {
     "type": "string",

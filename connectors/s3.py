@@ -23,8 +23,6 @@ from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import structlog
-
 from connectors._threaded import iterate_in_thread
 from connectors.readers import (
     CSV_OPTIONS_SCHEMA,
@@ -36,6 +34,7 @@ from connectors.readers import (
     format_of,
     read_records,
 )
+from engine import logging as omnilog
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.lazy import lazy_module
@@ -55,7 +54,7 @@ if TYPE_CHECKING:
     from botocore.response import StreamingBody
     from mypy_boto3_s3 import S3Client
 
-log = structlog.get_logger("omnisync.s3")
+log = omnilog.get_logger("omnisync.s3")
 
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 _GLOB = re.compile(r"[*?\[]")

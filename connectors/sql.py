@@ -20,10 +20,9 @@ import datetime as dt
 from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import structlog
-
 from connectors._threaded import iterate_in_thread
 from connectors.json_safe import json_safe
+from engine import logging as omnilog
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.lazy import lazy_module
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 else:  # SQLAlchemy is imported when a spec reads a database, not when the CLI starts
     sa = lazy_module("sqlalchemy")
 
-log = structlog.get_logger("omnisync.sql")
+log = omnilog.get_logger("omnisync.sql")
 
 _IDENTIFIER = {"type": "string", "minLength": 1}
 

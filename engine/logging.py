@@ -1,20 +1,27 @@
 """structlog set-up: console on a terminal, JSON otherwise; every secret redacted and every e-mail
-address or phone number masked (unless --reveal-pii) before output."""
+address or phone number masked (unless --reveal-pii) before output.
+
+structlog itself (with asyncio, and rich where installed) costs more to import than `omnisync
+validate` takes to run, so it is imported when something first logs: modules take their logger
+from `get_logger`, and `configure` takes effect then (at once when structlog is already loaded).
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-import logging
 import sys
 from collections.abc import Iterable, MutableMapping
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, quote_plus
 
 import orjson
-import structlog
 
 from engine.pii import mask_text
+
+if TYPE_CHECKING:
+    from structlog.typing import FilteringBoundLogger
 
 _SECRETS: set[str] = set()
 MASK = "***"
@@ -126,9 +133,63 @@ class StatusLine:
 STDERR = StatusLine()
 
 
+_SETTINGS: dict[str, str] = {}  # the format and level `configure` chose, until structlog has them
+
+
 def configure(log_format: str | None, level: str) -> str:
     """Returns the format chosen; logs go to stderr so stdout stays for results."""
     chosen = log_format or ("console" if sys.stderr.isatty() else "json")
+    _SETTINGS.update(format=chosen, level=level)
+    if "structlog" in sys.modules:
+        _apply(sys.modules["structlog"])
+    return chosen
+
+
+def structlog_module() -> ModuleType:
+    """structlog, with the settings of the last `configure` in force."""
+    import structlog
+
+    if _SETTINGS:
+        _apply(structlog)
+    return structlog
+
+
+def get_logger(name: str) -> FilteringBoundLogger:
+    """A logger that imports structlog when it first logs."""
+    return cast("FilteringBoundLogger", _DeferredLogger(name))
+
+
+class _DeferredLogger:
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(structlog_module().get_logger(self._name), attr)
+
+
+def bind(**values: Any) -> None:
+    """Context every later log line of this task carries (run id, sync name)."""
+    structlog_module().contextvars.bind_contextvars(**values)
+
+
+def unbind(*keys: str) -> None:
+    structlog_module().contextvars.unbind_contextvars(*keys)
+
+
+def bound() -> dict[str, Any]:
+    """The context bound so far in this task."""
+    values: dict[str, Any] = structlog_module().contextvars.get_contextvars()
+    return values
+
+
+def _apply(structlog: Any) -> None:
+    import logging
+
+    chosen, level = _SETTINGS.pop("format"), _SETTINGS.pop("level")
     renderer: Any = (
         structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
         if chosen == "console"
@@ -146,7 +207,6 @@ def configure(log_format: str | None, level: str) -> str:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=STDERR),  # type: ignore[arg-type]
+        logger_factory=structlog.PrintLoggerFactory(file=STDERR),
         cache_logger_on_first_use=False,
     )
-    return chosen

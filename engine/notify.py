@@ -10,12 +10,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
-import structlog
-
+from engine import logging as omnilog
 from engine.logging import redact
 from engine.summary import SyncOutcome
 
-log = structlog.get_logger("omnisync.notify")
+log = omnilog.get_logger("omnisync.notify")
 
 
 def failure_text(

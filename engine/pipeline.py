@@ -12,8 +12,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import structlog
-
+from engine import logging as omnilog
 from engine.checkpoint import Checkpointer
 from engine.contracts import Endpoint, Source
 from engine.decide import Filtered, compile_decide
@@ -30,7 +29,7 @@ from engine.state.digests import ChangeDetector
 from engine.stop import StopRequest
 from engine.transforms.mapping import CompiledMapping
 
-log = structlog.get_logger("omnisync.pipeline")
+log = omnilog.get_logger("omnisync.pipeline")
 
 DEFAULT_CONCURRENCY = 8
 SCREEN = 1000  # records compared with the stored digests per store lookup

@@ -14,8 +14,7 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Final, Literal
 
-import structlog
-
+from engine import logging as omnilog
 from engine.contracts import Destination, Source, StateStore, TransformDef
 
 Kind = Literal["sources", "destinations", "transforms", "state"]
@@ -27,7 +26,7 @@ GROUPS: Final[dict[Kind, str]] = {
     "state": "omnisync.state",
 }
 
-log = structlog.get_logger("omnisync.plugins")
+log = omnilog.get_logger("omnisync.plugins")
 
 
 @dataclass
@@ -55,8 +54,9 @@ class Registry:
 @cache
 def load_registry() -> Registry:
     registry = Registry()
+    installed = entry_points()  # one pass over the installed distributions, not one per group
     for kind, group in GROUPS.items():
-        for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        for ep in sorted(installed.select(group=group), key=lambda e: e.name):
             _register(registry, kind, ep)
     return registry
 

@@ -15,15 +15,13 @@ import sys
 import time
 from typing import Any, TextIO
 
-import structlog
-
 from engine import logging as omnilog
 from engine.report import SyncStats
 
 INTERVAL = 0.5
 HEARTBEAT = 30.0
 
-log = structlog.get_logger("omnisync.progress")
+log = omnilog.get_logger("omnisync.progress")
 
 
 def _clock(seconds: float) -> str:

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
-import structlog
 
+from engine import logging as omnilog
 from engine import preflight, progress
 from engine.clock import Clock, SystemClock
 from engine.columns import column_errors, source_of
@@ -38,7 +38,7 @@ from engine.stop import StopRequest
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
 
-log = structlog.get_logger("omnisync.run")
+log = omnilog.get_logger("omnisync.run")
 
 
 @dataclass
@@ -82,7 +82,7 @@ async def run_spec(
     result = RunResult()
     failures: dict[str, OmnisyncError] = {}
     # on every reject line of this run: the CLI's run id (in every log line) when it bound one
-    run_id = structlog.contextvars.get_contextvars().get("run_id") or new_run_id()
+    run_id = omnilog.bound().get("run_id") or new_run_id()
     await _check_columns(spec, syncs, registry)
     one_at_a_time = asyncio.Lock() if options.fail_fast else None
     async with contextlib.AsyncExitStack() as stack:
@@ -191,7 +191,7 @@ async def _run_one(
     run_id: str,
 ) -> tuple[SyncStats, bool]:
     """One sync from plan to report, in its own task: (stats, finished cleanly)."""
-    structlog.contextvars.bind_contextvars(sync=sync.name)  # this task's context only
+    omnilog.bind(sync=sync.name)  # this task's context only
     stats = SyncStats(sync.name)
     tracked = None
     plan = None

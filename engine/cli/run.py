@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-import structlog
 
 from engine import logging as omnilog
 from engine.cli._params import SECONDS, SPEC_FILE, reveal_pii_option
@@ -25,7 +24,7 @@ if TYPE_CHECKING:  # the delivery stack (aiohttp) is imported when a run starts,
     from engine.runner import RunOptions, RunResult
     from engine.summary import SyncOutcome
 
-log = structlog.get_logger("omnisync")
+log = omnilog.get_logger("omnisync")
 
 
 @click.command()
@@ -104,7 +103,7 @@ def run(
         )
     run_id = uuid.uuid4().hex[:12]
     started = datetime.now(UTC)
-    structlog.contextvars.bind_contextvars(run_id=run_id)
+    omnilog.bind(run_id=run_id)
     options = RunOptions(
         select=select,
         dry_run=dry_run,
@@ -118,7 +117,7 @@ def run(
     try:
         outcomes, exit_code, error, failure = asyncio.run(_run_all(specs, options))
     finally:
-        structlog.contextvars.unbind_contextvars("run_id")
+        omnilog.unbind("run_id")
     meta = {
         "run_id": run_id,
         "started_at": started.isoformat(timespec="seconds"),

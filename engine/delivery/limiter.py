@@ -15,13 +15,12 @@ import math
 from collections import deque
 from typing import Protocol
 
-import structlog
-
+from engine import logging as omnilog
 from engine.clock import Clock
 from engine.delivery.congestion import Congestion
 from engine.delivery.window import Shape, SlidingWindow, Ticket
 
-log = structlog.get_logger("omnisync.delivery")
+log = omnilog.get_logger("omnisync.delivery")
 
 
 class Pacer(Protocol):

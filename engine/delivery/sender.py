@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import structlog
 
+from engine import logging as omnilog
 from engine.clock import Clock
 from engine.contracts import Answer, Endpoint, HttpRequest, Verdict
 from engine.crashpoints import crash_point
@@ -21,7 +21,7 @@ from engine.delivery.limiter import Lane, Pacer, RateLimiter
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.window import Ticket
 
-log = structlog.get_logger("omnisync.delivery")
+log = omnilog.get_logger("omnisync.delivery")
 
 __all__ = ["STOPPED", "RequestStats", "Sender", "departures"]
 

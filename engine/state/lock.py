@@ -6,11 +6,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import structlog
-
+from engine import logging as omnilog
 from engine.state.base import StateLocked
 
-log = structlog.get_logger("omnisync.state")
+log = omnilog.get_logger("omnisync.state")
 
 T = TypeVar("T")
 

@@ -12,11 +12,10 @@ import threading
 import time
 import uuid
 
-import structlog
-
+from engine import logging as omnilog
 from engine.state.s3_objects import Conflict, Objects
 
-log = structlog.get_logger("omnisync.state")
+log = omnilog.get_logger("omnisync.state")
 
 
 class S3Lease:

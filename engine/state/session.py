@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import structlog
-
+from engine import logging as omnilog
 from engine.contracts import Source
 from engine.errors import OmnisyncError
 from engine.plugins import Registry
@@ -38,7 +37,7 @@ from engine.state.codec import PositionCodecError, render_position
 from engine.state.digests import ChangeDetector
 from engine.state.fingerprint import destination_fingerprint, fingerprint
 
-log = structlog.get_logger("omnisync.state")
+log = omnilog.get_logger("omnisync.state")
 
 DEFAULT_BACKEND = "sqlite"
 SAVE_INTERVAL = 1.0  # seconds between saves at most, while the mark moves

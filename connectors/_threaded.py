@@ -7,11 +7,16 @@ connection is used by the thread that opened it.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+from engine.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from concurrent import futures
+else:
+    futures = lazy_module("concurrent.futures")  # a source module is imported to check a spec
 
 T = TypeVar("T")
 
@@ -22,8 +27,10 @@ async def iterate_in_thread(
     make: Callable[[], Generator[T, None, None]], chunk: int = CHUNK
 ) -> AsyncIterator[T]:
     """Items of `make()`, fetched `chunk` at a time off the loop; the generator is closed in its thread."""
+    import asyncio  # loaded by then, as this runs on the loop
+
     loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnisync-source") as thread:
+    with futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnisync-source") as thread:
         items = await loop.run_in_executor(thread, make)
         try:
             while True:

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import csv
 import os
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from connectors.omnisegment.starters import STARTERS, Starter
+from engine.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import sqlite3
+else:
+    sqlite3 = lazy_module("sqlite3")  # only `init --source sql` writes a database
 
 _HEADER = """\
 # {endpoint} records from {what} into OmniSegment: a starting point written by `omnisync init`.

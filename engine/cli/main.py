@@ -1,26 +1,55 @@
-"""The `omnisync` group. Errors become one clear message and a distinct exit code, here only."""
+"""The `omnisync` group. Errors become one clear message and a distinct exit code, here only.
+
+A command's module is imported when that command runs (or `--help` lists it): `omnisync validate`
+never loads what `run` needs.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
 import click
 
 from engine import logging as omnilog
-from engine.cli.info import plugins, schema
-from engine.cli.preview import plan, test_command
-from engine.cli.rejects import rejects_group
-from engine.cli.run import run
-from engine.cli.state import state_group
-from engine.cli.validate import validate
 from engine.contracts import Destination, Source, plugin_commands
 from engine.errors import ExitCode, OmnisyncError, SpecError
 from engine.plugins import Registry, load_registry
 
+COMMANDS = {  # name -> module:attribute
+    "validate": "engine.cli.validate:validate",
+    "run": "engine.cli.run:run",
+    "plan": "engine.cli.preview:plan",
+    "test": "engine.cli.preview:test_command",
+    "schema": "engine.cli.info:schema",
+    "plugins": "engine.cli.info:plugins",
+    "state": "engine.cli.state:state_group",
+    "rejects": "engine.cli.rejects:rejects_group",
+}
+
 
 class OmnisyncGroup(click.Group):
-    """A group whose commands' errors end the process with the exit code of their kind."""
+    """A group whose commands load on demand and whose errors end the process with the exit code
+    of their kind."""
+
+    _plugins_added = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._add_plugin_commands()  # first: a plugin's command takes the place of a built-in one
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def _add_plugin_commands(self) -> None:
+        if not self._plugins_added:
+            add_plugin_commands(self, load_registry())
+            self._plugins_added = True
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -71,10 +100,6 @@ def cli(log_format: str | None, log_level: str) -> None:
     omnilog.configure(log_format, log_level)
 
 
-for _command in (validate, run, plan, test_command, schema, plugins, state_group, rejects_group):
-    cli.add_command(_command)
-
-
 def add_plugin_commands(group: click.Group, registry: Registry) -> None:
     """Sources and destinations may bring commands of their own (the OmniSegment sandbox)."""
     providers: list[type[Source] | type[Destination]] = [
@@ -88,5 +113,4 @@ def add_plugin_commands(group: click.Group, registry: Registry) -> None:
 
 def main() -> None:
     """The console script: the built-in commands, the plugins' commands, exit codes for errors."""
-    add_plugin_commands(cli, load_registry())
     cli.main()

@@ -20,19 +20,6 @@ from tests.conftest import invoke_cli, moto_server
 BUCKET = "omnisync-init-tests"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _plugin_commands() -> Iterator[None]:
-    """`init` comes with the OmniSegment destination, as the console script adds it."""
-    from engine.cli import cli
-    from engine.cli.main import add_plugin_commands
-    from engine.plugins import load_registry
-
-    before = dict(cli.commands)
-    add_plugin_commands(cli, load_registry())
-    yield
-    cli.commands = before
-
-
 @pytest.fixture(scope="module")
 def s3_env() -> Iterator[dict[str, str]]:
     """moto on 127.0.0.1 and the AWS variables a user would set for it."""

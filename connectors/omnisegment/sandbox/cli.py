@@ -1,12 +1,11 @@
 """`omnisync sandbox`: the local OmniSegment, standalone, for trying specs and for benchmarks.
 
 The OmniSegment destination lists this command in its `cli_commands`, so this module is imported
-whenever the CLI starts: the aiohttp server is imported only when the command runs.
+whenever the CLI lists its commands: the aiohttp server and asyncio load only when the command runs.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,6 +36,8 @@ if TYPE_CHECKING:
 @click.option("--seed", type=int, default=0, help="Seed of the fault injection.")
 def sandbox(port: int, tid: str, api_key: str, **faults: Any) -> None:
     """Serve a local OmniSegment on 127.0.0.1 (Ctrl-C stops it)."""
+    import asyncio
+
     from connectors.omnisegment.sandbox.server import SandboxServer
 
     asyncio.run(_serve(SandboxServer(tid, api_key, port), faults))
@@ -54,6 +55,8 @@ def inspection_help(url: str, api_key: str) -> list[str]:
 
 
 async def _serve(server: SandboxServer, faults: dict[str, Any]) -> None:
+    import asyncio
+
     server.sandbox.configure(**faults)
     url = await server.start()
     tids = ", ".join(server.sandbox.tenants)

@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
-
+from engine.lazy import lazy_module
 from engine.transforms.base import TransformArgsError
+
+re2 = lazy_module("re2")  # google-re2 ships no type hints; loaded when a spec uses a regex
 
 Substitute = Callable[[str, int], str]  # (text, count) -> text
 _MAX_PROGRAM_MEMORY = 8 << 20  # bytes RE2 may use for one compiled pattern (its default)

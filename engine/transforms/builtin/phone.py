@@ -1,7 +1,8 @@
 """Phone numbers to E.164 (or another format) through Google's libphonenumber port.
 
 None passes through; blank text becomes None. A number that does not parse, or is not a valid
-number for its region, rejects the row.
+number for its region, rejects the row. The library (its metadata alone takes longer to import than
+`omnisync validate` to run) loads when a spec uses the transform.
 """
 
 from __future__ import annotations
@@ -9,26 +10,33 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
-from phonenumbers.phonemetadata import PhoneMetadata
-
-from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
+from engine.lazy import lazy_module
+from engine.suggest import suggest
+from engine.transforms.base import (
+    Transform,
+    TransformArgsError,
+    TransformContext,
+    TransformDef,
+    TransformError,
+)
 from engine.transforms.builtin._common import as_text, describe, schema
 
-_FORMATS = {
-    "e164": PhoneNumberFormat.E164,
-    "international": PhoneNumberFormat.INTERNATIONAL,
-    "national": PhoneNumberFormat.NATIONAL,
-}
-_PARSE_ERRORS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "no country code (set region, or write +code)",
-    NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
-    NumberParseException.TOO_SHORT_NSN: "too short",
-    NumberParseException.TOO_LONG: "too long",
+if TYPE_CHECKING:
+    import phonenumbers
+    from phonenumbers import phonemetadata
+else:
+    phonenumbers = lazy_module("phonenumbers")
+    phonemetadata = lazy_module("phonenumbers.phonemetadata")
+
+_FORMATS = {"e164": "E164", "international": "INTERNATIONAL", "national": "NATIONAL"}
+_PARSE_ERRORS = {  # NumberParseException's error types, by name
+    "INVALID_COUNTRY_CODE": "no country code (set region, or write +code)",
+    "NOT_A_NUMBER": "not a phone number",
+    "TOO_SHORT_AFTER_IDD": "too short after the international prefix",
+    "TOO_SHORT_NSN": "too short",
+    "TOO_LONG": "too long",
 }
 _SEPARATORS = str.maketrans("", "", " -().\u3000")
 _CACHE_SIZE = 8192  # purchases repeat a member's number row after row
@@ -44,7 +52,7 @@ def _fast_e164(region: str | None) -> Callable[[str], str | None]:
     possible lengths) directly, as its validity test does. Anything else, or any doubt, returns
     None and takes the full library path; a property test holds the two paths equal.
     """
-    meta = PhoneMetadata.metadata_for_region(region) if region else None
+    meta = phonemetadata.PhoneMetadata.metadata_for_region(region) if region else None
     if meta is None or meta.country_code is None or meta.general_desc is None:
         return lambda _text: None
     country = str(meta.country_code)
@@ -101,11 +109,16 @@ def _fast_e164(region: str | None) -> Callable[[str], str | None]:
 def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transform:
     options = args or {}
     region: str | None = options.get("region")
-    style = _FORMATS[options.get("format", "e164")]
+    if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
+        regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+        raise TransformArgsError(f"unknown region {region!r}{suggest(region, regions)}")
+    style = getattr(phonenumbers.PhoneNumberFormat, _FORMATS[options.get("format", "e164")])
     strict = options.get("validate", "valid") == "valid"
     parse, format_number = phonenumbers.parse, phonenumbers.format_number
     check = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
-    fast = _fast_e164(region) if strict and style == PhoneNumberFormat.E164 else None
+    fast = _fast_e164(region) if strict and style == phonenumbers.PhoneNumberFormat.E164 else None
+    failed = phonenumbers.NumberParseException
+    reasons = {getattr(failed, name): text for name, text in _PARSE_ERRORS.items()}
 
     @lru_cache(maxsize=_CACHE_SIZE)
     def normalise(text: str) -> tuple[str | None, str | None]:
@@ -116,8 +129,8 @@ def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transfo
             return quick, None
         try:
             number = parse(text, region)
-        except NumberParseException as exc:
-            reason = _PARSE_ERRORS.get(exc.error_type, "invalid")
+        except failed as exc:
+            reason = reasons.get(exc.error_type, "invalid")
             return None, f"phone: cannot parse {describe(text)}: {reason}"
         if not check(number):
             return None, f"phone: not a valid number: {describe(text)}"
@@ -144,7 +157,11 @@ DEFINITIONS = [
             {
                 "type": ["object", "null"],
                 "properties": {
-                    "region": {"enum": sorted(phonenumbers.SUPPORTED_REGIONS)},
+                    "region": {
+                        "type": "string",
+                        "pattern": "^[A-Z]{2}$",
+                        "description": "ISO 3166 code of a region libphonenumber knows, e.g. TW",
+                    },
                     "format": {"enum": list(_FORMATS)},
                     "validate": {"enum": ["valid", "possible"]},
                 },

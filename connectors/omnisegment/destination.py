@@ -11,20 +11,21 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
-import structlog
-from jsonschema import Draft202012Validator
 
 from connectors.omnisegment.catalogue import CATALOGUE, SOURCE_PAIR, EndpointDef, Route
 from connectors.omnisegment.credentials import KeyFileError, read_key_file
-from connectors.omnisegment.endpoint import OmniSegmentEndpoint, data_schema, required_fields
 from connectors.omnisegment.hosts import ENVIRONMENTS, override_issues, route_base, utc_offset
 from connectors.omnisegment.init_command import init as init_command
+from connectors.omnisegment.record_schema import data_schema, required_fields
 from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
 from connectors.omnisegment.sandbox.cli import sandbox as sandbox_command
+from engine import logging as omnilog
 from engine.errors import OmnisyncError, SpecIssue
+from engine.fastcheck import is_valid
 from engine.suggest import suggest
 
 if TYPE_CHECKING:
+    from connectors.omnisegment.endpoint import OmniSegmentEndpoint
     from connectors.omnisegment.sandbox.server import SandboxServer
 
 
@@ -138,7 +139,7 @@ class OmniSegmentDestination:
                 api_key=self.api_key or SANDBOX_API_KEY,
             )
             self.base_url = await self._sandbox.start()
-            structlog.get_logger("omnisync.sandbox").info(
+            omnilog.get_logger("omnisync.sandbox").info(
                 "sandbox_started",
                 url=self.base_url,
                 tid=self.connection.get("tid", SANDBOX_TID),
@@ -157,6 +158,10 @@ class OmniSegmentDestination:
 
     def endpoint(self, block: Mapping[str, Any]) -> OmniSegmentEndpoint:
         """The endpoint a sync delivers to, on the route its block picks."""
+        from connectors.omnisegment.endpoint import (
+            OmniSegmentEndpoint,  # its record checks: a run's
+        )
+
         if self.base_url is None:
             raise OmnisyncError("the OmniSegment destination is not open")
         definition = CATALOGUE[block["endpoint"]]
@@ -180,7 +185,7 @@ def choose_mode(definition: EndpointDef, options: Mapping[str, Any]) -> str:
         *(m for m in definition.routes if m != definition.default_mode),
     ]
     for mode in modes:
-        if Draft202012Validator(definition.routes[mode].options).is_valid(dict(options)):
+        if is_valid(definition.routes[mode].options, dict(options)):
             return mode
     return definition.default_mode
 
@@ -225,6 +230,10 @@ def _option_issues(
     definition: EndpointDef, mode: str, options: Mapping[str, Any]
 ) -> list[SpecIssue]:
     route = definition.routes[mode]
+    if is_valid(route.options, dict(options)):
+        return []
+    from jsonschema import Draft202012Validator  # to explain what is wrong
+
     issues = []
     for error in Draft202012Validator(route.options).iter_errors(dict(options)):
         path = ("options", *error.absolute_path)
@@ -254,8 +263,7 @@ def _modes_accepting(definition: EndpointDef, key: Any, value: Any) -> list[str]
     return [
         mode
         for mode, route in definition.routes.items()
-        if key in route.option_names
-        and Draft202012Validator(route.options["properties"][key]).is_valid(value)
+        if key in route.option_names and is_valid(route.options["properties"][key], value)
     ]
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -16,18 +14,11 @@ from connectors.omnisegment.catalogue import EndpointDef, Identity, Route
 from connectors.omnisegment.explain import explain
 from connectors.omnisegment.reasons import reason_class
 from connectors.omnisegment.record_rules import FORMATS, RULES, TYPES, RecordValidator
+from connectors.omnisegment.record_schema import data_schema
 from engine.contracts import Answer, HttpRequest, Verdict
 from engine.fastcheck import Predicate, compile_schema
 
 _JSON = {"Content-Type": "application/json"}
-
-
-@cache
-def data_schema(schema_file: str) -> dict[str, Any]:
-    """The record schema shipped in schemas/, parsed once."""
-    text = resources.files("connectors.omnisegment").joinpath("schemas", schema_file).read_text()
-    schema: dict[str, Any] = json.loads(text)
-    return schema
 
 
 @cache
@@ -43,18 +34,6 @@ def data_validator(schema_file: str, identity: Identity | None = None) -> Valida
             schema["anyOf"] = groups
     validator: Validator = RecordValidator(schema, format_checker=FORMATS)
     return validator
-
-
-def required_fields(
-    definition: EndpointDef, options: Mapping[str, Any]
-) -> tuple[list[str], Identity]:
-    """Top-level fields every record needs, and the member-key alternatives (one group needed)."""
-    schema = data_schema(definition.schema)
-    if definition.identity is not None:
-        identity = definition.identity(options)
-    else:
-        identity = tuple(tuple(s["required"]) for s in schema.get("anyOf", ()))
-    return list(schema.get("required", [])), identity
 
 
 @cache

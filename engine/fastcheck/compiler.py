@@ -52,6 +52,18 @@ def compile_schema(
         return None
 
 
+def is_valid(schema: Mapping[str, Any] | bool, instance: Any) -> bool:
+    """`Draft202012Validator(schema).is_valid(instance)`, compiled when the schema allows: spec
+    checks answer "valid" without importing jsonschema, which loads only for what this cannot
+    compile, and to explain a failure."""
+    check = compile_schema(schema)
+    if check is not None:
+        return check(instance)
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema).is_valid(instance)
+
+
 class Compiler:
     def __init__(
         self,
@@ -65,7 +77,8 @@ class Compiler:
         self.redefined = frozenset(types)
         self.plain_strings = "string" not in types  # {"type": "string"} may be tested inline
         self.refs: dict[str, Predicate] = {}
-        self.resolving: set[str] = set()
+        self.resolving: dict[str, int] = {}  # reference -> how deep in the instance it began
+        self.depth = 0  # how many containers down the instance the schema being compiled applies
 
     def compile(self, schema: Any) -> Predicate:
         if schema is True:
@@ -92,14 +105,25 @@ class Compiler:
         if not isinstance(value, str) or not value.startswith("#"):
             raise Unsupported(f"$ref {value!r}: only local references are compiled")
         if value in self.resolving:
-            raise Unsupported(f"$ref {value!r} refers back to itself")
+            if self.resolving[value] == self.depth:
+                raise Unsupported(f"$ref {value!r} refers back to itself on the same value")
+            refs = self.refs  # recursive (a mapping's nested fields): bound once compiled
+            return lambda v: refs[value](v)
         if value not in self.refs:
-            self.resolving.add(value)
+            self.resolving[value] = self.depth
             try:
                 self.refs[value] = self.compile(_pointer(self.root, value[1:]))
             finally:
-                self.resolving.discard(value)
+                del self.resolving[value]
         return self.refs[value]
+
+    def compile_child(self, schema: Any) -> Predicate:
+        """A subschema applied to the items, keys or values of a container, one level down."""
+        self.depth += 1
+        try:
+            return self.compile(schema)
+        finally:
+            self.depth -= 1
 
 
 def _pointer(root: Any, fragment: str) -> Any:
@@ -130,13 +154,19 @@ _KEYWORDS: dict[str, Callable[[Compiler, Any, Mapping[str, Any]], Predicate]] = 
     "format": scalars.format_,
     "minLength": scalars.min_length,
     "maxLength": scalars.max_length,
-    "minimum": scalars.minimum,
+    "minimum": scalars.bound("minimum"),
+    "exclusiveMinimum": scalars.bound("exclusiveMinimum"),
+    "maximum": scalars.bound("maximum"),
+    "exclusiveMaximum": scalars.bound("exclusiveMaximum"),
     "minItems": containers.min_items,
     "maxItems": containers.max_items,
     "minProperties": containers.min_properties,
+    "maxProperties": containers.max_properties,
+    "uniqueItems": containers.unique_items,
     "required": containers.required,
     "dependentRequired": containers.dependent_required,
     "anyOf": logic.any_of,
+    "oneOf": logic.one_of,
     "allOf": logic.all_of,
     "not": logic.not_,
     "if": logic.if_,

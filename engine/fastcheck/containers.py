@@ -1,11 +1,11 @@
-"""Keywords about objects and arrays: properties, required, items, sizes."""
+"""Keywords about objects and arrays: properties, required, items, sizes, unique items."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.fastcheck.predicates import Predicate, always, is_string
+from engine.fastcheck.predicates import Predicate, Unsupported, always, equal, is_string
 
 if TYPE_CHECKING:
     from engine.fastcheck.compiler import Compiler
@@ -21,6 +21,24 @@ def max_items(_compiler: Compiler, limit: int, _schema: Mapping[str, Any]) -> Pr
 
 def min_properties(_compiler: Compiler, limit: int, _schema: Mapping[str, Any]) -> Predicate:
     return lambda v: not isinstance(v, dict) or len(v) >= limit
+
+
+def max_properties(_compiler: Compiler, limit: int, _schema: Mapping[str, Any]) -> Predicate:
+    return lambda v: not isinstance(v, dict) or len(v) <= limit
+
+
+def unique_items(_compiler: Compiler, value: Any, _schema: Mapping[str, Any]) -> Predicate:
+    if not isinstance(value, bool):
+        raise Unsupported(f"uniqueItems {value!r}")
+    if not value:
+        return always
+
+    def unique(v: Any) -> bool:
+        if not isinstance(v, list):
+            return True
+        return not any(equal(a, b) for i, a in enumerate(v) for b in v[i + 1 :])
+
+    return unique
 
 
 def required(_compiler: Compiler, names: list[str], _schema: Mapping[str, Any]) -> Predicate:
@@ -51,9 +69,11 @@ def properties(
     # Plain {"type": "string"} properties (most of them) are tested inline, without a call.
     plain = compiler.plain_strings
     strings = frozenset(n for n, s in schemas.items() if plain and s == {"type": "string"})
-    compiled = {name: compiler.compile(s) for name, s in schemas.items() if name not in strings}
+    compiled = {
+        name: compiler.compile_child(s) for name, s in schemas.items() if name not in strings
+    }
     extra = schema.get("additionalProperties", True)
-    other = None if extra is True else compiler.compile(extra)
+    other = None if extra is True else compiler.compile_child(extra)
     for name in strings:
         compiled[name] = is_string  # marks a plain string property for the loop below
 
@@ -80,7 +100,7 @@ def additional_properties(compiler: Compiler, value: Any, schema: Mapping[str, A
         return always  # checked by `properties`, in the same pass
     if value is False:
         return lambda v: not isinstance(v, dict) or not v
-    test = compiler.compile(value)
+    test = compiler.compile_child(value)
 
     def check(v: Any) -> bool:
         if not isinstance(v, dict):
@@ -94,12 +114,12 @@ def additional_properties(compiler: Compiler, value: Any, schema: Mapping[str, A
 
 
 def property_names(compiler: Compiler, value: Any, _schema: Mapping[str, Any]) -> Predicate:
-    test = compiler.compile(value)
+    test = compiler.compile_child(value)
     return lambda v: not isinstance(v, dict) or all(test(name) for name in v)
 
 
 def items(compiler: Compiler, value: Any, _schema: Mapping[str, Any]) -> Predicate:
-    test = compiler.compile(value)
+    test = compiler.compile_child(value)
 
     def check(v: Any) -> bool:
         if not isinstance(v, list):

@@ -1,4 +1,4 @@
-"""Keywords that combine subschemas: anyOf, allOf, not, if/then/else."""
+"""Keywords that combine subschemas: anyOf, oneOf, allOf, not, if/then/else."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ def any_of(compiler: Compiler, schemas: list[Any], _schema: Mapping[str, Any]) -
         return False
 
     return some
+
+
+def one_of(compiler: Compiler, schemas: list[Any], _schema: Mapping[str, Any]) -> Predicate:
+    options = tuple(compiler.compile(s) for s in schemas)
+    return lambda v: sum(1 for option in options if option(v)) == 1
 
 
 def all_of(compiler: Compiler, schemas: list[Any], _schema: Mapping[str, Any]) -> Predicate:

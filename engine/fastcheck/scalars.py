@@ -1,9 +1,10 @@
-"""Keywords about one value: type, enum, const, pattern, format, string length, minimum."""
+"""Keywords about one value: type, enum, const, pattern, format, string length, number bounds."""
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.fastcheck.predicates import CLASSES, Predicate, Unsupported, always, equal
@@ -86,12 +87,22 @@ def max_length(_compiler: Compiler, limit: int, _schema: Mapping[str, Any]) -> P
     return lambda v: not isinstance(v, str) or len(v) <= limit
 
 
-def minimum(compiler: Compiler, value: Any, _schema: Mapping[str, Any]) -> Predicate:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unsupported(f"minimum {value!r}")
-    number = compiler.types["number"]  # jsonschema compares what its type checker calls a number
+_BOUNDS: Mapping[str, Callable[[Any, Any], bool]] = {  # (instance, limit) -> out of bounds
+    "minimum": operator.lt,
+    "exclusiveMinimum": operator.le,
+    "maximum": operator.gt,
+    "exclusiveMaximum": operator.ge,
+}
 
-    def at_least(v: Any) -> bool:
-        return not number(v) or not v < value
 
-    return at_least
+def bound(keyword: str) -> Callable[[Compiler, Any, Mapping[str, Any]], Predicate]:
+    """minimum, maximum and their exclusive forms: they test what the type checker calls a number."""
+    outside = _BOUNDS[keyword]
+
+    def build(compiler: Compiler, value: Any, _schema: Mapping[str, Any]) -> Predicate:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Unsupported(f"{keyword} {value!r}")
+        number = compiler.types["number"]
+        return lambda v: not number(v) or not outside(v, value)
+
+    return build

@@ -11,8 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
+from engine.fastcheck import is_valid
 from engine.plugins import Registry
 from engine.specfile.schema import compose_schema
 
@@ -36,9 +35,7 @@ def editor_schema(registry: Registry) -> dict[str, Any]:
 
 def _transform_call(registry: Registry) -> dict[str, Any]:
     names = sorted(registry.transforms)
-    bare = [
-        n for n in names if Draft202012Validator(registry.transforms[n].args_schema).is_valid(None)
-    ]
+    bare = [n for n in names if is_valid(registry.transforms[n].args_schema, None)]
     return {
         "description": "A transform name, or a one-key object {name: arguments}.",
         "oneOf": [

@@ -1,17 +1,23 @@
-"""JSON Schema errors turned into one line each: file:line:col path: what is wrong (did you mean ...)."""
+"""JSON Schema errors turned into one line each: file:line:col path: what is wrong (did you mean ...).
+
+A valid spec is confirmed by the compiled check (engine.fastcheck); jsonschema is imported only to
+explain an invalid one, as its import alone costs more than the rest of `omnisync validate`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import best_match
 
 from engine.errors import SpecIssue
+from engine.fastcheck import is_valid
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted
 from engine.suggest import suggest
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -25,6 +31,10 @@ _TYPE_NAMES = {
 
 
 def schema_issues(schema: dict[str, Any], data: Any) -> list[SpecIssue]:
+    if is_valid(schema, data):
+        return []
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(schema)
     issues: list[SpecIssue] = []
     for error in validator.iter_errors(data):
@@ -114,6 +124,8 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
 
 def _closest(error: ValidationError) -> ValidationError:
     """Of a oneOf's branches, the one whose type fits the value explains the failure best."""
+    from jsonschema.exceptions import best_match
+
     branches = error.context or []
     same_type = [e for e in branches if e.validator != "type"]
     closest: ValidationError = best_match(same_type or branches)
@@ -152,8 +164,10 @@ def _short(value: Any) -> str:
 def coerce_from_env(schema: dict[str, Any], doc: LocatedDocument) -> None:
     """A value written as one whole `${VAR}` is text after interpolation; where the schema wants a
     number or a boolean and the text is one (`interval: "${RETRY_INTERVAL}"`), it becomes that."""
-    if not doc.from_env:
+    if not doc.from_env or is_valid(schema, doc.data):
         return
+    from jsonschema import Draft202012Validator
+
     for error in Draft202012Validator(schema).iter_errors(doc.data):
         for failure in _with_context(error):
             path: JsonPath = tuple(failure.absolute_path)

@@ -20,9 +20,8 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from engine.errors import SpecIssue
+from engine.fastcheck import is_valid
 from engine.plugins import Registry
 from engine.suggest import suggest
 from engine.transforms.base import (
@@ -30,6 +29,7 @@ from engine.transforms.base import (
     Transform,
     TransformArgsError,
     TransformContext,
+    TransformDef,
     TransformError,
 )
 from engine.transforms.expressions import ExpressionError, compile_expression
@@ -297,20 +297,25 @@ def _check_call(call: Any, registry: Registry, path: Path) -> list[SpecIssue]:
     if spec is None:
         known = sorted(registry.transforms)
         return [SpecIssue(path, f"unknown transform '{name}'{suggest(name, known)}")]
-    validator = Draft202012Validator(spec.args_schema)
-    if isinstance(call, str) and not validator.is_valid(None):
+    if isinstance(call, str) and not is_valid(spec.args_schema, None):
         return [SpecIssue(path, f"transform '{name}' needs arguments, e.g. {spec.example}")]
     where = (*path, name) if isinstance(call, dict) else path
-    issues = [
-        SpecIssue((*where, *error.absolute_path), f"bad arguments for '{name}': {error.message}")
-        for error in validator.iter_errors(args)
-    ]
+    issues = [] if is_valid(spec.args_schema, args) else _argument_issues(name, spec, args, where)
     if not issues:
         try:
             spec.build(args, TransformContext())
         except (TransformArgsError, ValueError) as exc:
             issues.append(SpecIssue(where, f"bad arguments for '{name}': {exc}"))
     return issues
+
+
+def _argument_issues(name: str, spec: TransformDef, args: Any, where: Path) -> list[SpecIssue]:
+    from jsonschema import Draft202012Validator  # only to explain what is wrong
+
+    return [
+        SpecIssue((*where, *error.absolute_path), f"bad arguments for '{name}': {error.message}")
+        for error in Draft202012Validator(spec.args_schema).iter_errors(args)
+    ]
 
 
 def _split_call(call: Any) -> tuple[str, Any]:

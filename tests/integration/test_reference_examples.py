@@ -18,7 +18,7 @@ import pytest
 
 from connectors.omnisegment.catalogue import CATALOGUE
 from connectors.omnisegment.destination import OmniSegmentDestination, check_destination
-from connectors.omnisegment.endpoint import data_schema
+from connectors.omnisegment.record_schema import data_schema
 from tests.conftest import ROOT, TEST_API_KEY, TEST_TID, RunningSandbox
 from tests.corpora.reference_examples import extract, load
 

@@ -115,8 +115,12 @@ leaf_keywords = st.one_of(
     st.tuples(st.just("pattern"), st.sampled_from(["^a", "b", "^[0-9]+$", "^a(?!\\n)$", ""])),
     st.tuples(st.just("format"), st.sampled_from(["short", "unknown-format"])),
     st.tuples(st.sampled_from(["minLength", "maxLength", "minItems", "maxItems"]), small),
-    st.tuples(st.just("minProperties"), small),
-    st.tuples(st.just("minimum"), st.integers(-2, 2) | st.just(0.5)),
+    st.tuples(st.sampled_from(["minProperties", "maxProperties"]), small),
+    st.tuples(
+        st.sampled_from(["minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"]),
+        st.integers(-2, 2) | st.just(0.5),
+    ),
+    st.tuples(st.just("uniqueItems"), st.booleans()),
     st.tuples(st.just("required"), names),
     st.tuples(st.just("dependentRequired"), st.dictionaries(st.sampled_from(NAMES), names)),
     st.tuples(st.just("description"), st.just("annotations are ignored")),
@@ -149,6 +153,7 @@ def composite(inner: st.SearchStrategy[Any], refs: bool = True) -> st.SearchStra
 
     keyword = st.one_of(
         one("anyOf", st.lists(inner, min_size=1, max_size=3)),
+        one("oneOf", st.lists(inner, min_size=1, max_size=3)),
         one("allOf", st.lists(inner, min_size=1, max_size=3)),
         one("not", inner),
         st.tuples(inner, st.none() | inner, st.none() | inner).map(conditional),
@@ -240,23 +245,45 @@ def test_what_the_draft_says_on_the_subtle_cases() -> None:
 
 
 def test_references_resolve_at_compile_time_and_cycles_fall_back() -> None:
-    """Local $ref is inlined; a reference that loops, leaves the document or resolves nowhere
-    is left to jsonschema."""
+    """Local $ref is inlined; a reference that loops on the same value, leaves the document or
+    resolves nowhere is left to jsonschema."""
     schema = {"$defs": {"a~/b": {"type": "string"}}, "items": {"$ref": "#/$defs/a~0~1b"}}
     check = compile_schema(schema)
     assert check is not None
     assert check(["x"]) is True
     assert check([1]) is False
-    assert compile_schema({"items": {"$ref": "#"}}) is None
     assert compile_schema({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}) is None
+    assert compile_schema({"$defs": {"a": {"anyOf": [{"$ref": "#"}]}}, "$ref": "#/$defs/a"}) is None
     assert compile_schema({"$ref": "other.json#/x"}) is None
     assert compile_schema({"$ref": "#/$defs/missing"}) is None
     assert compile_schema({"$defs": {"a": {"$id": "x.json"}}, "$ref": "#/$defs/a"}) is None
 
 
+@settings(max_examples=300)
+@given(leaf_dicts(refs=False), st.lists(instances, min_size=1, max_size=6))
+def test_recursive_schemas_match_jsonschema(node: dict[str, Any], cases: list[Any]) -> None:
+    """A schema that refers to itself one level down (a mapping's nested fields) is compiled
+    with a late-bound reference, and decides as jsonschema does at every depth."""
+    schema = {
+        "$defs": {
+            "node": {
+                **node,
+                "properties": {"a": {"$ref": "#/$defs/node"}},
+                "items": {"$ref": "#"},
+            }
+        },
+        "$ref": "#/$defs/node",
+    }
+    check = compile_schema(schema)
+    assert check is not None
+    reference = Draft202012Validator(schema)
+    for instance in cases:
+        assert check(instance) == reference.is_valid(instance), instance
+
+
 def test_a_schema_with_an_unknown_keyword_is_not_compiled() -> None:
     """Anything the compiler does not know falls back to jsonschema rather than being ignored."""
     assert compile_schema({"type": "object", "patternProperties": {"^a": {}}}) is None
-    assert compile_schema({"items": {"uniqueItems": True}}) is None
-    assert compile_schema({"if": {"exclusiveMinimum": 1}}) is None
+    assert compile_schema({"items": {"contains": {"type": "string"}}}) is None
+    assert compile_schema({"if": {"multipleOf": 2}}) is None
     assert compile_schema({"type": "decimal"}) is None

@@ -35,7 +35,7 @@ syncs:
   - name: members
     source: {{csv: {{path: "{csv}"}}}}
     destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
-    delivery: {{rate_limit: 100000/s}}
+    delivery: {{rate_limit: 10000/s}}
     change_detection: {detect}
     mapping: {{member_sn: id, name: name, email: email}}
 """

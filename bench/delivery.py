@@ -125,9 +125,11 @@ def scenario(
         spec = work / f"{name}.yaml"
         spec.write_text(SPEC.format(url=sandbox.url, csv=data, delivery=delivery))
         report = work / f"{name}.json"
-        seconds, cpu, rss, _ = run_client(spec, report)
+        seconds, cpu, rss, code = run_client(spec, report)
     finally:
         sandbox_cpu = sandbox.close()
+    if not report.exists():
+        raise SystemExit(f"{name}: omnisync run exited {code} without a report")
     sync = orjson.loads(report.read_bytes())["syncs"][0]
     counted = sync["delivered"] + sync["rejected"] + sync["filtered"] + sync["failed"]
     if counted + sync["unsent"] != sync["rows_read"]:
@@ -208,7 +210,7 @@ def main() -> None:
             if name == "unlimited":
                 rows = args.rows or 200_000
                 print(f"unlimited sandbox, {rows:,} rows ...", flush=True)
-                results.append(scenario(name, work, rows, [], f"{{rate_limit: 100000/s{extra}}}"))
+                results.append(scenario(name, work, rows, [], f"{{rate_limit: 10000/s{extra}}}"))
                 floor_per_1000 = floor(work, rows) / rows * 1000
             elif name == "limited":
                 rows = args.rows or 30_000
@@ -227,7 +229,7 @@ def main() -> None:
                             work,
                             rows,
                             [],
-                            f"{{rate_limit: 100000/s{extra}}}",
+                            f"{{rate_limit: 10000/s{extra}}}",
                         )
                     )
             elif name == "faults":
@@ -237,7 +239,7 @@ def main() -> None:
                     "{unavailable: {interval: 0.05, attempts: 8},"
                     " transient: {interval: 0.05, attempts: 8}}"
                 )
-                delivery = f"{{rate_limit: 100000/s, retry: {retry}{extra}}}"
+                delivery = f"{{rate_limit: 10000/s, retry: {retry}{extra}}}"
                 results.append(
                     scenario(
                         name,

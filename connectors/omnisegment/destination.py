@@ -158,9 +158,8 @@ class OmniSegmentDestination:
 
     def endpoint(self, block: Mapping[str, Any]) -> OmniSegmentEndpoint:
         """The endpoint a sync delivers to, on the route its block picks."""
-        from connectors.omnisegment.endpoint import (
-            OmniSegmentEndpoint,  # its record checks: a run's
-        )
+        # here, not at the top: its record checks load jsonschema, which only a run needs
+        from connectors.omnisegment.endpoint import OmniSegmentEndpoint
 
         if self.base_url is None:
             raise OmnisyncError("the OmniSegment destination is not open")

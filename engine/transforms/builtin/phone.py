@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from engine.lazy import lazy_module
-from engine.suggest import suggest
 from engine.transforms.base import (
     Transform,
     TransformArgsError,
@@ -110,8 +109,10 @@ def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transfo
     options = args or {}
     region: str | None = options.get("region")
     if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
-        regions = sorted(phonenumbers.SUPPORTED_REGIONS)
-        raise TransformArgsError(f"unknown region {region!r}{suggest(region, regions)}")
+        raise TransformArgsError(
+            f"unknown region {region!r}: libphonenumber knows {len(phonenumbers.SUPPORTED_REGIONS)}"
+            " ISO 3166 codes, such as TW, HK, JP, US"
+        )
     style = getattr(phonenumbers.PhoneNumberFormat, _FORMATS[options.get("format", "e164")])
     strict = options.get("validate", "valid") == "valid"
     parse, format_number = phonenumbers.parse, phonenumbers.format_number

@@ -141,6 +141,14 @@ def test_filter_and_dedupe_drop_rows_with_a_reason() -> None:
         ({"a": {"template": "{}"}}, "invalid template field"),
         ({"a": {"from": "x", "transforms": [{"truncate": "ten"}]}}, "bad arguments for 'truncate'"),
         (
+            {"a": {"from": "x", "transforms": [{"phone": {"region": "TX"}}]}},
+            "bad arguments for 'phone': unknown region 'TX': libphonenumber knows",
+        ),
+        (
+            {"a": {"from": "x", "transforms": [{"phone": {"region": "tw"}}]}},
+            "bad arguments for 'phone': 'tw' does not match",
+        ),
+        (
             {"a": {"object": {"b": {"from": "x", "transforms": ["nope"]}}}},
             "unknown transform 'nope'",
         ),

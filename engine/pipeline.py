@@ -125,41 +125,50 @@ class SyncRun:
             decision = decide(row)
             if isinstance(decision, dict):
                 record = Record(decision, row.position, seq)
+                changed = [record]
                 if screen:
                     pending.append(record)
-                    if len(pending) < screen:
-                        continue
-                    changed, pending = self._screen(pending), []
-                else:
-                    changed = [record]
+                    changed = []
+                    if len(pending) >= screen:
+                        changed, pending = self._screen(pending), []
                 for record in changed:
                     batch.append(record)
                     if len(batch) >= size:
                         await self._dispatch(batches, batch)
                         batch = []
-                # only once every screened record is on its way: rows held back here could never
-                # leave the window, and the wait would never end (a screen wider than the window)
-                if checkpoint.in_flight >= window:
-                    await checkpoint.wait_below(window, lambda: stop.requested)
             elif isinstance(decision, Filtered):
                 stats.filtered += 1
                 checkpoint.finish(seq)
             else:
                 self._reject(seq, decision)
-        if pending and not stop.requested:
-            batch.extend(self._screen(pending))
-        while batch and not stop.requested:
-            await self._dispatch(batches, batch[:size])
-            batch = batch[size:]
+            if checkpoint.in_flight >= window:
+                held = batch or pending  # batch's records are older than the screen's
+                if held and held[0].seq == checkpoint.finished_below:
+                    # the oldest open row is in the reader's hands: waiting for the window would
+                    # never end, so it goes now, in a short batch (a few changed or kept records
+                    # among many unchanged or filtered ones; a screen wider than the window)
+                    await self._flush(batches, batch + self._screen(pending))
+                    batch, pending = [], []
+                await checkpoint.wait_below(window, lambda: stop.requested)
+        if not stop.requested:
+            await self._flush(batches, batch + self._screen(pending))
 
     def _screen(self, records: list[Record]) -> list[Record]:
         """The records whose content changed; the unchanged ones are finished here."""
+        if not records:
+            return []
         assert self.plan.changes is not None
         changed, unchanged = self.plan.changes.screen(records)
         if unchanged:
             self.stats.unchanged += len(unchanged)
             self.checkpoint.finish_all([record.seq for record in unchanged])
         return changed
+
+    async def _flush(self, batches: BatchQueue, records: list[Record]) -> None:
+        """Everything the reader holds, in batches of the batch size (the last one short)."""
+        size = self.plan.batch_size
+        for start in range(0, len(records), size):
+            await self._dispatch(batches, records[start : start + size])
 
     async def _dispatch(self, batches: BatchQueue, records: list[Record]) -> None:
         if self.plan.dry_run:

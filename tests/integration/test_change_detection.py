@@ -173,3 +173,33 @@ def test_small_batches_with_a_screen_wider_than_the_read_ahead_window_still_fini
     done = runner.run()
     assert (done["delivered"], done["unchanged"]) == (1500, 0)
     assert received(sandbox) == 1500
+
+
+@pytest.mark.parametrize("runner", ["sqlite"], indirect=True)
+def test_a_few_changes_spread_thinly_are_sent_without_a_full_batch(
+    runner: Runner, sandbox: RunningSandbox
+) -> None:
+    """Batches of 10 make the read-ahead window 640 rows. A rerun where 1 row in 500 changed
+    read a whole window holding a batch of one or two changed records, then waited for the
+    window with them still in its hands: the run hung (seen at 100,000 rows, batches of 50)."""
+    runner.delivery = "{rate_limit: 5000/s, concurrency: 4, batch_size: 10}"
+    runner.rows = members(3000)
+    runner.run()
+    runner.rows = change(runner.rows, 500)
+    done = runner.run()
+    assert (done["delivered"], done["unchanged"]) == (6, 2994)
+    assert received(sandbox) == 3006
+
+
+@pytest.mark.parametrize("runner", ["sqlite"], indirect=True)
+def test_a_filter_that_keeps_one_row_in_a_thousand_still_finishes(
+    runner: Runner, sandbox: RunningSandbox
+) -> None:
+    """The same wait without change detection: rows the filter drops finish at once, but not
+    past a kept record still waiting in the reader's batch."""
+    runner.delivery = "{rate_limit: 5000/s, concurrency: 4, batch_size: 10}"
+    runner.extra = "    change_detection: false\n    filter: endswith(id, '000')\n"
+    runner.rows = members(3000)
+    done = runner.run()
+    assert (done["delivered"], done["filtered"]) == (3, 2997)
+    assert received(sandbox) == 3

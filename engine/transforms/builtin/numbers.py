@@ -211,7 +211,7 @@ def _build_number(args: dict[str, Any] | None, _ctx: TransformContext) -> Transf
     thousands: str = options.get("thousands", ",")
     decimal: str = options.get("decimal", ".")
     output: str = options.get("output", "float")
-    decimals: int | None = options.get("decimals")
+    decimals = None if options.get("decimals") is None else int(options["decimals"])  # 2.0 too
     parse = _number_parser(thousands, decimal)
     finish = _number_output(output, decimals)
     t, d = re.escape(thousands), re.escape(decimal)

@@ -52,7 +52,7 @@ def _build_upper(_args: None, _ctx: TransformContext) -> Transform:
 
 
 def _build_truncate(args: int, _ctx: TransformContext) -> Transform:
-    limit = args
+    limit = int(args)  # JSON Schema's integer admits 3.0, which a slice does not
 
     def truncate(value: Any) -> Any:
         if value is None:
@@ -64,7 +64,7 @@ def _build_truncate(args: int, _ctx: TransformContext) -> Transform:
 
 def _build_regex_replace(args: dict[str, Any], _ctx: TransformContext) -> Transform:
     replacement: str = args.get("replacement", "")
-    count: int = args.get("count", 0)
+    count = int(args.get("count", 0))  # 2.0 is a JSON Schema integer
     sub = compile_substitution(
         args["pattern"], replacement, args.get("ignore_case", False), "regex_replace"
     )

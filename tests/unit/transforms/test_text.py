@@ -128,3 +128,19 @@ def test_split_then_join_round_trip(make: Make) -> None:
     """The spec sketch's tags chain: split on ';' then join with ','."""
     split, join = make("split", ";"), make("join", ",")
     assert join(split(" vip; 2024新客 ;; ")) == "vip,2024新客"
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "value", "expected"),
+    [
+        ("truncate", 2.0, "abcdef", "ab"),
+        ("regex_replace", {"pattern": "a", "replacement": "b", "count": 1.0}, "aaa", "baa"),
+        ("number", {"output": "string", "decimals": 2.0}, "3.14159", "3.14"),
+    ],
+)
+def test_a_whole_number_written_as_a_float_is_an_integer_argument(
+    make: Make, name: str, args: Any, value: str, expected: str
+) -> None:
+    """JSON Schema's `integer` admits 2.0 (YAML reads `truncate: 2.0` so): the fuzz test found
+    truncate failing with an internal error on it."""
+    assert make(name, args)(value) == expected

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, TypeVar
 from engine.lazy import lazy_module
 
 if TYPE_CHECKING:
+    import asyncio
     from concurrent import futures
-else:
-    futures = lazy_module("concurrent.futures")  # a source module is imported to check a spec
+else:  # a source module is imported to check a spec, which needs neither
+    asyncio = lazy_module("asyncio")
+    futures = lazy_module("concurrent.futures")
 
 T = TypeVar("T")
 
@@ -27,8 +29,6 @@ async def iterate_in_thread(
     make: Callable[[], Generator[T, None, None]], chunk: int = CHUNK
 ) -> AsyncIterator[T]:
     """Items of `make()`, fetched `chunk` at a time off the loop; the generator is closed in its thread."""
-    import asyncio  # loaded by then, as this runs on the loop
-
     loop = asyncio.get_running_loop()
     with futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnisync-source") as thread:
         items = await loop.run_in_executor(thread, make)

@@ -11,9 +11,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
+from engine.lazy import lazy_module
 
 if TYPE_CHECKING:
+    import asyncio
+
     from connectors.omnisegment.sandbox.server import SandboxServer
+else:
+    asyncio = lazy_module("asyncio")
 
 
 @click.command()
@@ -36,8 +41,6 @@ if TYPE_CHECKING:
 @click.option("--seed", type=int, default=0, help="Seed of the fault injection.")
 def sandbox(port: int, tid: str, api_key: str, **faults: Any) -> None:
     """Serve a local OmniSegment on 127.0.0.1 (Ctrl-C stops it)."""
-    import asyncio
-
     from connectors.omnisegment.sandbox.server import SandboxServer
 
     asyncio.run(_serve(SandboxServer(tid, api_key, port), faults))
@@ -55,8 +58,6 @@ def inspection_help(url: str, api_key: str) -> list[str]:
 
 
 async def _serve(server: SandboxServer, faults: dict[str, Any]) -> None:
-    import asyncio
-
     server.sandbox.configure(**faults)
     url = await server.start()
     tids = ", ".join(server.sandbox.tenants)

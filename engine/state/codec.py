@@ -15,10 +15,15 @@ import json
 import math
 import uuid
 from decimal import Decimal
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
+from engine.lazy import lazy_module
 from engine.records import Position
+
+if TYPE_CHECKING:
+    import zoneinfo
+else:  # its time zone database, when a stored time names a zone
+    zoneinfo = lazy_module("zoneinfo")
 
 
 class PositionCodecError(ValueError):
@@ -75,7 +80,7 @@ def _encode_datetime(value: dt.datetime) -> dict[str, Any]:
     if value.fold:
         out["fold"] = 1
     tz = value.tzinfo
-    if isinstance(tz, ZoneInfo) and tz.key:
+    if isinstance(tz, zoneinfo.ZoneInfo) and tz.key:
         out["zone"] = tz.key
     elif tz is not None:
         offset = tz.utcoffset(value)
@@ -96,7 +101,7 @@ def _decode(value: Any) -> Any:
     if tag == "datetime":
         moment = dt.datetime.fromisoformat(raw).replace(fold=value.get("fold", 0))
         if "zone" in value:
-            return moment.replace(tzinfo=ZoneInfo(value["zone"]))
+            return moment.replace(tzinfo=zoneinfo.ZoneInfo(value["zone"]))
         if "offset" in value:
             days, seconds, micros = value["offset"]
             return moment.replace(tzinfo=dt.timezone(dt.timedelta(days, seconds, micros)))

@@ -11,17 +11,22 @@ delta it contains and later deltas are applied in order.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import struct
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from engine.crashpoints import crash_point
+from engine.lazy import lazy_module
 from engine.state.base import StateError
 from engine.state.digests import DIGEST_BYTES
 from engine.state.s3_objects import Objects
+
+if TYPE_CHECKING:
+    import sqlite3
+else:
+    sqlite3 = lazy_module("sqlite3")  # the S3 backend's local cache, when a run opens it
 
 _MAGIC = b"OSD1"
 _PAIR = DIGEST_BYTES * 2

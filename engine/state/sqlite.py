@@ -14,12 +14,12 @@ import datetime as dt
 import fcntl
 import os
 import re
-import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.crashpoints import crash_point
+from engine.lazy import lazy_module
 from engine.records import Position
 from engine.state.base import (
     COMMON_OPTIONS,
@@ -31,6 +31,11 @@ from engine.state.base import (
 from engine.state.codec import encode_position
 from engine.state.lock import wait_for
 from engine.state.records import stored_position
+
+if TYPE_CHECKING:
+    import sqlite3
+else:  # when a run opens the store, not when a spec is checked
+    sqlite3 = lazy_module("sqlite3")
 
 DEFAULT_PATH = ".omnisync/state.db"
 _CHUNK = 500  # keys per lookup query

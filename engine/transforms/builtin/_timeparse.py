@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
+from engine.lazy import lazy_module
 from engine.transforms.base import TransformArgsError
+
+if TYPE_CHECKING:
+    import zoneinfo
+else:
+    zoneinfo = lazy_module("zoneinfo")  # its time zone database, when a spec names a zone
 
 Parser = Callable[[str], datetime | None]
 """Text -> datetime (naive, or aware when the text carried an offset); None when it does not fit."""
@@ -43,8 +49,8 @@ def parse_zone(text: str) -> tzinfo:
             raise TransformArgsError(f"UTC offset out of range: {text!r}")
         return timezone(-delta if sign == "-" else delta)
     try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        return zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise TransformArgsError(f"unknown time zone {text!r}") from exc
 
 

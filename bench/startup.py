@@ -6,7 +6,8 @@
 
 Each command runs as a child process; its wall time comes from the parent and its peak RSS and CPU
 from os.wait4 on that child alone. The project's modules are byte-compiled first, as an installed
-package's are (with PYTHONDONTWRITEBYTECODE set, a checkout would compile them on every start). The baseline is `python -c pass` with the same interpreter.
+package's are (with PYTHONDONTWRITEBYTECODE set, a checkout would compile them on every start).
+The baseline is `python -c pass` with the same interpreter.
 Figures: the median of the runs, the difference to the baseline and the ratio (targets: validate
 under 0.2 s and under 45 MB peak RSS). It also lists which heavy libraries the command imported.
 """

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -76,6 +77,19 @@ def moto_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def moto_client(url: str, key_id: str, secret: str) -> Any:
+    """A boto3 S3 client for the moto server at `url`, with the test's own credentials."""
+    import boto3
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -22,7 +21,7 @@ from engine.errors import SpecError
 from engine.runner import RunResult
 from tests.accounting.corpus import GOOD, SQL_KINDS, FileCase, file_cases
 from tests.accounting.harness import assert_accounted, members_sync, run
-from tests.conftest import RunningSandbox, moto_server, require_service
+from tests.conftest import RunningSandbox, moto_client, moto_server, require_service
 
 MAPPING = "      member_sn: member_sn\n      name: name\n      email: email\n"
 SERVERS = {
@@ -163,20 +162,10 @@ BUCKET = "corpus"
 @pytest.fixture(scope="module")
 def s3_url() -> Iterator[str]:
     with moto_server() as url:
-        client = _client(url)
+        client = moto_client(url, KEY_ID, SECRET)
         client.create_bucket(Bucket=BUCKET)
         client.close()
         yield url
-
-
-def _client(url: str) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-    )
 
 
 S3_CASES = [c for c in FILE_CASES if c.id.endswith(("-lf", "-cut", "-cr")) or c.fmt == "parquet"]
@@ -197,7 +186,7 @@ async def test_s3_object(
     sandbox_env: dict[str, str],
 ) -> None:
     prefix = uuid.uuid4().hex[:10]
-    client = _client(s3_url)
+    client = moto_client(s3_url, KEY_ID, SECRET)
     client.put_object(Bucket=BUCKET, Key=f"{prefix}/input{case.suffix}", Body=case.build())
     client.close()
     block = {
@@ -226,7 +215,7 @@ async def test_d3_an_s3_object_replaced_since_the_stored_position_is_read_again(
     from tests.integration._sources import collect
 
     key = f"{uuid.uuid4().hex[:10]}/m.csv"
-    client = _client(s3_url)
+    client = moto_client(s3_url, KEY_ID, SECRET)
     client.put_object(Bucket=BUCKET, Key=key, Body=b"member_sn\n" + b"M1\n" * 1000)
     config = {
         "url": f"s3://{BUCKET}/{key}",

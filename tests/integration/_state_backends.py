@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningSandbox, moto_server, require_service, run_cli
+from tests.conftest import RunningSandbox, moto_client, moto_server, require_service, run_cli
 from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_signals import start
 
@@ -31,15 +31,7 @@ def moto_url() -> Iterator[str]:
 
 
 def s3_client(url: str) -> Any:
-    import boto3
-
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-    )
+    return moto_client(url, KEY_ID, SECRET)
 
 
 @dataclass

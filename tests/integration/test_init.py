@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from connectors.omnisegment.starters import STARTERS
 from connectors.s3 import S3Source
 from engine.contracts import SourceContext
-from tests.conftest import invoke_cli, moto_server
+from tests.conftest import invoke_cli, moto_client, moto_server
 
 BUCKET = "omnisync-init-tests"
 
@@ -37,12 +36,8 @@ def s3_env() -> Iterator[dict[str, str]]:
 
 
 def _client(env: dict[str, str]) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name="us-east-1",
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    return moto_client(
+        env["AWS_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
     )
 
 

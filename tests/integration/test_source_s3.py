@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,7 +16,7 @@ import pytest
 
 from connectors.s3 import S3Source
 from engine.contracts import SourceContext
-from tests.conftest import RunningSandbox, moto_server, run_cli
+from tests.conftest import RunningSandbox, moto_client, moto_server, run_cli
 from tests.integration._sources import collect, deliver, first_and_count, member, write_spec
 
 ROWS = 100_000
@@ -30,21 +29,11 @@ SECRET = "s3cr3t-0f-the-omnisync-tests-do-not-print"
 def s3_endpoint() -> Iterator[str]:
     """moto in server mode over HTTP on 127.0.0.1, with a bucket of exports."""
     with moto_server() as url:
-        client = _client(url)
+        client = moto_client(url, KEY_ID, SECRET)
         client.create_bucket(Bucket=BUCKET)
         _upload_exports(client)
         client.close()
         yield url
-
-
-def _client(url: str) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-    )
 
 
 def _csv_gz(start: int, count: int) -> bytes:

@@ -4,6 +4,7 @@ configuration error, 403 as refused credentials, 400 as rejected records; none i
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,22 @@ import pytest
 from tests.conftest import TEST_API_KEY, RunningSandbox, run_cli
 from tests.integration.test_delivery import adds_up, members, write_rows, write_spec
 from tests.integration.test_fault_suite import files_text, leaks
+
+
+def _run(
+    spec: Path, tmp_path: Path, env: dict[str, str], *options: str
+) -> subprocess.CompletedProcess[str]:
+    """`omnisync run` at debug level (one event per request), its report in tmp_path/r.json."""
+    return run_cli(
+        "--log-level",
+        "debug",
+        *options,
+        "run",
+        str(spec),
+        "--report",
+        str(tmp_path / "r.json"),
+        env=env,
+    )
 
 
 def _report(tmp_path: Path) -> dict[str, object]:
@@ -29,9 +46,7 @@ def test_a_wrong_base_url_path_stops_at_once_as_a_configuration_error(
     spec = write_spec(tmp_path, delivery="{rate_limit: 1000/s, concurrency: 1}")
     env = {**sandbox_env, "SANDBOX_URL": sandbox_env["SANDBOX_URL"] + "/v9"}
 
-    result = run_cli(
-        "--log-level", "debug", "run", str(spec), "--report", str(tmp_path / "r.json"), env=env
-    )
+    result = _run(spec, tmp_path, env)
 
     assert result.returncode == 1, result.stderr
     assert "configuration error" in result.stderr
@@ -53,17 +68,7 @@ def test_404_and_405_are_never_retried(
     sandbox.configure(answer_status=status)
     spec = write_spec(tmp_path, delivery="{rate_limit: 1000/s, concurrency: 1}")
 
-    result = run_cli(
-        "--log-level",
-        "debug",
-        "--log-format",
-        "console",
-        "run",
-        str(spec),
-        "--report",
-        str(tmp_path / "r.json"),
-        env=sandbox_env,
-    )
+    result = _run(spec, tmp_path, sandbox_env, "--log-format", "console")
 
     assert result.returncode == 1, result.stderr
     assert "configuration error" in result.stderr
@@ -84,17 +89,7 @@ def test_400_and_403_are_never_retried(
         tmp_path, delivery="{rate_limit: 1000/s, concurrency: 1}", top="max_reject_ratio: 1"
     )
 
-    result = run_cli(
-        "--log-level",
-        "debug",
-        "--log-format",
-        "console",
-        "run",
-        str(spec),
-        "--report",
-        str(tmp_path / "r.json"),
-        env=sandbox_env,
-    )
+    result = _run(spec, tmp_path, sandbox_env, "--log-format", "console")
 
     sync = _report(tmp_path)
     assert sync["retries"] == 0, result.stderr

@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = list(rows(args.rows))
-    mapping = compile_mapping(MAPPING, load_registry(), TransformContext("+08:00"))
+    mapping = compile_mapping(MAPPING, load_registry().transforms, TransformContext("+08:00"))
     columns = list(data[0])
 
     started = time.process_time()

@@ -27,7 +27,7 @@ from connectors.readers import CsvOptions, FormatError, columns_of, read_records
 from engine import logging as omnilog
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
-from engine.records import Position, Row
+from engine.rows import Position, Row
 
 log = omnilog.get_logger("omnisync.files")
 
@@ -95,7 +95,7 @@ class FileSource:
         return f"{place[0]}:{number}"
 
     def columns(self) -> list[tuple[str, list[str]]]:
-        """Each file's columns (header, schema, or the first objects' keys); see engine.columns."""
+        """Each file's columns (header, schema, or the first objects' keys); see engine.run.columns."""
         parts = []
         for name in self.files:
             with self._path(name).open("rb") as stream:

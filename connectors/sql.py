@@ -27,7 +27,7 @@ from engine.contracts import SourceContext
 from engine.errors import OmnisyncError
 from engine.lazy import lazy_module
 from engine.logging import register_secrets
-from engine.records import Position, Row
+from engine.rows import Position, Row
 
 if TYPE_CHECKING:
     import sqlalchemy as sa

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import click
 
 from engine.errors import OmnisyncError, SpecIssue
-from engine.records import Position, Row
+from engine.rows import Position, Row
 from engine.state.base import StateContext, StateStore, StoredPosition
 from engine.transforms.base import (
     OMIT,

@@ -11,7 +11,7 @@ import orjson
 from jsonschema.protocols import Validator
 
 from connectors.omnisegment.catalogue import EndpointDef, Identity, Route
-from connectors.omnisegment.explain import explain
+from connectors.omnisegment.fix_hints import explain
 from connectors.omnisegment.reasons import reason_class
 from connectors.omnisegment.record_rules import FORMATS, RULES, TYPES, RecordValidator
 from connectors.omnisegment.record_schema import data_schema

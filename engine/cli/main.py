@@ -20,8 +20,8 @@ from engine.plugins import Registry, load_registry
 COMMANDS = {  # name -> module:attribute
     "validate": "engine.cli.validate:validate",
     "run": "engine.cli.run:run",
-    "plan": "engine.cli.preview:plan",
-    "test": "engine.cli.preview:test_command",
+    "plan": "engine.cli.plan_and_test:plan",
+    "test": "engine.cli.plan_and_test:test_command",
     "schema": "engine.cli.info:schema",
     "plugins": "engine.cli.info:plugins",
     "state": "engine.cli.state:state_group",

@@ -22,7 +22,7 @@ def rejects_group() -> None:
 def replay(file: Path, select: tuple[str, ...]) -> None:
     """Read the rejected rows again from their source, map them with the current spec, send those
     that now pass and mark them resolved in the reject file."""
-    from engine.replay import replay_spec  # the delivery stack loads only for this command
+    from engine.run.replay import replay_spec  # the delivery stack loads only for this command
 
     spec = load_spec_hiding_secrets(file)
     for result in asyncio.run(replay_spec(spec, select)):

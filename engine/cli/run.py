@@ -17,12 +17,12 @@ import click
 from engine import logging as omnilog
 from engine.cli._params import SECONDS, SPEC_FILE, reveal_pii_option
 from engine.errors import ExitCode, OmnisyncError
+from engine.run.stop import StopRequest
 from engine.specfile import Spec, load_spec_hiding_secrets
-from engine.stop import StopRequest
 
 if TYPE_CHECKING:  # the delivery stack (aiohttp) is imported when a run starts, not at start-up
-    from engine.runner import RunOptions, RunResult
-    from engine.summary import SyncOutcome
+    from engine.outcomes.report import SyncOutcome
+    from engine.run.runner import RunOptions, RunResult
 
 log = omnilog.get_logger("omnisync")
 
@@ -89,9 +89,9 @@ def run(
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
     2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
     (the report is still written)."""
-    from engine import notify, progress, summary
-    from engine.report import write_report
-    from engine.runner import RunOptions
+    from engine.outcomes import notify, progress, step_summary
+    from engine.outcomes.report import write_report
+    from engine.run.runner import RunOptions
 
     if notify_webhook:  # a webhook URL carries its own token
         omnilog.register_secrets([notify_webhook])
@@ -132,7 +132,9 @@ def run(
             for o in outcomes
         ]
         write_report(report, [o.stats for o in outcomes], int(exit_code), meta, extra)
-    summary.write(summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file)
+    step_summary.write(
+        step_summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file
+    )
     if notify_webhook and exit_code is not ExitCode.OK:
         notify.send(notify_webhook, notify.failure_text(outcomes, int(exit_code), error, run_id))
     if failure is not None:  # a spec stopped before its syncs ran: its message, its exit code
@@ -153,7 +155,7 @@ def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
 
 
 def _outcomes(spec: Spec, result: RunResult) -> list[SyncOutcome]:
-    from engine.summary import SyncOutcome
+    from engine.outcomes.report import SyncOutcome
 
     by_name = {s.name: s for s in spec.syncs}
     found = []
@@ -175,10 +177,9 @@ async def _run_all(
     """The specs in order, in one event loop (the stop request belongs to it); a failed delivery
     or a signal stops the run before the next spec. A spec that stops before any of its syncs
     ran (a column missing, a destination down) is returned last, its syncs reported as not run."""
-    from engine import signals
-    from engine.report import SyncStats
-    from engine.runner import run_spec, selected
-    from engine.summary import SyncOutcome
+    from engine.outcomes.report import SyncOutcome, SyncStats
+    from engine.run import signals
+    from engine.run.runner import run_spec, selected
 
     outcomes: list[SyncOutcome] = []
     exit_code, error = ExitCode.OK, None

@@ -21,7 +21,7 @@ def state_group() -> None:
 @click.argument("file", type=SPEC_FILE)
 def show(file: Path) -> None:
     """Each sync's stored position, when it was saved, and whether it still fits the source."""
-    from engine.state.session import open_store, sync_fingerprint, sync_key
+    from engine.run.resume import open_store, sync_fingerprint, sync_key
 
     spec = load_spec_hiding_secrets(file)
     registry = load_registry()
@@ -68,8 +68,8 @@ def show(file: Path) -> None:
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def reset(file: Path, select: tuple[str, ...]) -> None:
     """Forget stored positions (all syncs of the spec by default): the next run reads everything."""
-    from engine.runner import selected  # the delivery stack: imported only by this command
-    from engine.state.session import open_store, sync_key
+    from engine.run.resume import open_store, sync_key
+    from engine.run.runner import selected  # the delivery stack: imported only by this command
 
     spec = load_spec_hiding_secrets(file)
     store = open_store(spec, load_registry())

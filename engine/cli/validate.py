@@ -73,8 +73,8 @@ def _text(results: list[FileResult]) -> None:
 
 def _column_problems(spec: Spec) -> tuple[list[str], list[str]]:
     """Missing columns (errors), and the syncs whose source cannot be opened (notes, not errors)."""
-    from engine.columns import column_errors, source_of  # sources load when they are opened
     from engine.plugins import load_registry
+    from engine.run.columns import column_errors, source_of  # sources load when they are opened
 
     registry = load_registry()
     lines: list[str] = []

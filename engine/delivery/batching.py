@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine.delivery.ordering import Claim, KeyOrder
-from engine.records import Record
+from engine.rows import Record
 
 
 class Batch:

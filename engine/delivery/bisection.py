@@ -21,7 +21,7 @@ from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import STOPPED, RequestStats, Sender
 from engine.errors import DeliveryError
-from engine.records import Record
+from engine.rows import Record
 
 BUDGET_FLOOR = 200  # extra requests bisection may always spend in a run
 BUDGET_PER_RECORD = 0.5  # and this many more per record sent

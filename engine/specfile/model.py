@@ -207,7 +207,7 @@ def _semantic_issues(
         if (i, "mapping") not in skip and isinstance(sync.get("mapping"), dict):
             issues.extend(
                 SpecIssue((*here, "mapping", *issue.path), issue.message, issue.at_key)
-                for issue in check_mapping(sync["mapping"], registry)
+                for issue in check_mapping(sync["mapping"], registry.transforms)
             )
         if (i, "filter") not in skip and isinstance(sync.get("filter"), str):
             issues.extend(check_expression((*here, "filter"), sync["filter"]))

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from engine import durations
 from engine.errors import OmnisyncError
-from engine.records import Position
+from engine.rows import Position
 
 SCHEMA_VERSION = 1  # of every record a backend writes; a higher one is refused
 DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a run waits for another run of the same spec

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from engine.lazy import lazy_module
-from engine.records import Position
+from engine.rows import Position
 
 if TYPE_CHECKING:
     import zoneinfo

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.crashpoints import crash_point
-from engine.records import Position
+from engine.rows import Position
 from engine.state.base import (
     COMMON_OPTIONS,
     SCHEMA_VERSION,
@@ -27,7 +27,7 @@ from engine.state.base import (
 from engine.state.codec import encode_position
 from engine.state.fingerprint import MASK
 from engine.state.lock import wait_for
-from engine.state.records import stored_position
+from engine.state.stored import stored_position
 
 if TYPE_CHECKING:
     import psycopg

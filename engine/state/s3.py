@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from engine import durations
 from engine.crashpoints import crash_point
 from engine.logging import register_secrets
-from engine.records import Position
+from engine.rows import Position
 from engine.state.base import (
     COMMON_OPTIONS,
     SCHEMA_VERSION,
@@ -29,10 +29,10 @@ from engine.state.base import (
 )
 from engine.state.codec import encode_position
 from engine.state.lock import wait_for
-from engine.state.records import stored_position
 from engine.state.s3_digests import S3Digests, remove, scratch_dir
 from engine.state.s3_lease import S3Lease
 from engine.state.s3_objects import Objects
+from engine.state.stored import stored_position
 
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 DEFAULT_LEASE = 60.0

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING
 from engine.crashpoints import crash_point
 from engine.lazy import lazy_module
 from engine.state.base import StateError
-from engine.state.digests import DIGEST_BYTES
+from engine.state.change_detection import DIGEST_BYTES
 from engine.state.s3_objects import Objects
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.crashpoints import crash_point
 from engine.lazy import lazy_module
-from engine.records import Position
+from engine.rows import Position
 from engine.state.base import (
     COMMON_OPTIONS,
     SCHEMA_VERSION,
@@ -30,7 +30,7 @@ from engine.state.base import (
 )
 from engine.state.codec import encode_position
 from engine.state.lock import wait_for
-from engine.state.records import stored_position
+from engine.state.stored import stored_position
 
 if TYPE_CHECKING:
     import sqlite3

@@ -22,7 +22,6 @@ from typing import Any
 
 from engine.errors import SpecIssue
 from engine.fastcheck import is_valid
-from engine.plugins import Registry
 from engine.suggest import suggest
 from engine.transforms.base import (
     OMIT,
@@ -36,6 +35,8 @@ from engine.transforms.expressions import ExpressionError, compile_expression
 
 Getter = Callable[[Mapping[str, Any]], Any]
 Path = tuple[str | int, ...]
+Transforms = Mapping[str, TransformDef]
+"""The transforms a mapping may call, by name: the plugin registry's `transforms`."""
 
 SOURCES = ("from", "const", "template", "coalesce", "expr", "object", "list")
 
@@ -143,14 +144,14 @@ class CompiledMapping:
 
 def compile_mapping(
     mapping: Mapping[str, Any],
-    registry: Registry,
+    transforms: Transforms,
     context: TransformContext,
     row_filter: str | None = None,
     dedupe_key: str | None = None,
 ) -> CompiledMapping:
     """Compile once per sync; `check_mapping` has already refused anything that would fail here."""
     columns: set[str] = set()
-    compiler = _Compiler(registry, context, columns)
+    compiler = _Compiler(transforms, context, columns)
     fields = [compiler.field(name, definition) for name, definition in mapping.items()]
     keep = None
     if row_filter:
@@ -163,8 +164,10 @@ def compile_mapping(
 
 
 class _Compiler:
-    def __init__(self, registry: Registry, context: TransformContext, columns: set[str]) -> None:
-        self.registry = registry
+    def __init__(
+        self, transforms: Transforms, context: TransformContext, columns: set[str]
+    ) -> None:
+        self.transforms = transforms
         self.context = context
         self.columns = columns
 
@@ -235,15 +238,15 @@ class _Compiler:
 
     def transform(self, call: Any) -> Transform:
         name, args = _split_call(call)
-        built: Transform = self.registry.transforms[name].build(args, self.context)
+        built: Transform = self.transforms[name].build(args, self.context)
         return built
 
 
-def check_mapping(mapping: Mapping[str, Any], registry: Registry) -> list[SpecIssue]:
+def check_mapping(mapping: Mapping[str, Any], transforms: Transforms) -> list[SpecIssue]:
     """Sources, transform names and arguments, expressions: all checked before anything runs."""
     issues: list[SpecIssue] = []
     for target, definition in mapping.items():
-        issues.extend(_check_field((target,), definition, registry))
+        issues.extend(_check_field((target,), definition, transforms))
     return issues
 
 
@@ -255,7 +258,7 @@ def check_expression(path: Path, text: str) -> list[SpecIssue]:
     return []
 
 
-def _check_field(path: Path, definition: Any, registry: Registry) -> list[SpecIssue]:
+def _check_field(path: Path, definition: Any, transforms: Transforms) -> list[SpecIssue]:
     if isinstance(definition, str):
         return []
     given = [key for key in SOURCES if key in definition]
@@ -270,13 +273,13 @@ def _check_field(path: Path, definition: Any, registry: Registry) -> list[SpecIs
         issues += _check_template((*path, "template"), definition["template"])
     elif source == "object":
         for key, sub in definition["object"].items():
-            issues += _check_field((*path, "object", key), sub, registry)
+            issues += _check_field((*path, "object", key), sub, transforms)
     elif source == "list":
         for i, item in enumerate(definition["list"]):
             for key, sub in item.items():
-                issues += _check_field((*path, "list", i, key), sub, registry)
+                issues += _check_field((*path, "list", i, key), sub, transforms)
     for i, call in enumerate(definition.get("transforms", [])):
-        issues += _check_call(call, registry, (*path, "transforms", i))
+        issues += _check_call(call, transforms, (*path, "transforms", i))
     return issues
 
 
@@ -291,11 +294,11 @@ def _check_template(path: Path, text: str) -> list[SpecIssue]:
     return []
 
 
-def _check_call(call: Any, registry: Registry, path: Path) -> list[SpecIssue]:
+def _check_call(call: Any, transforms: Transforms, path: Path) -> list[SpecIssue]:
     name, args = _split_call(call)
-    spec = registry.transforms.get(name)
+    spec = transforms.get(name)
     if spec is None:
-        known = sorted(registry.transforms)
+        known = sorted(transforms)
         return [SpecIssue(path, f"unknown transform '{name}'{suggest(name, known)}")]
     if isinstance(call, str) and not is_valid(spec.args_schema, None):
         return [SpecIssue(path, f"transform '{name}' needs arguments, e.g. {spec.example}")]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.runner import RunOptions, RunResult, run_spec
+from engine.run.runner import RunOptions, RunResult, run_spec
 from engine.specfile import load_spec
 from tests.conftest import RunningSandbox
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from engine.errors import SpecError
-from engine.runner import RunResult
+from engine.run.runner import RunResult
 from tests.accounting.corpus import GOOD, SQL_KINDS, FileCase, file_cases
 from tests.accounting.harness import assert_accounted, members_sync, run
 from tests.conftest import RunningSandbox, moto_client, moto_server, require_service

@@ -7,8 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from engine.records import Rejection
-from engine.rejects import RejectFile
+from engine.outcomes.reject_file import RejectFile
+from engine.rows import Rejection
 
 
 def lines(path: Path) -> list[dict[str, object]]:

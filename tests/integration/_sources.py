@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.records import Position, Row
-from engine.runner import RunOptions, RunResult, run_spec
+from engine.rows import Position, Row
+from engine.run.runner import RunOptions, RunResult, run_spec
 from engine.specfile import load_spec
 
 SPEC = """\

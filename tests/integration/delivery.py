@@ -18,10 +18,11 @@ from connectors.omnisegment.destination import OmniSegmentDestination
 from engine.clock import SystemClock
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
-from engine.pipeline import SyncPlan, SyncRun
+from engine.outcomes.reject_file import RejectFile
+from engine.outcomes.report import SyncStats
 from engine.plugins import load_registry
-from engine.records import Position, Row
-from engine.report import RejectFile, SyncStats
+from engine.rows import Position, Row
+from engine.run.pipeline import SyncPlan, SyncRun
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import compile_mapping
 from tests.conftest import TEST_API_KEY, TEST_TID
@@ -61,7 +62,7 @@ async def deliver(
     `mapping_spec` (a spec's `mapping:` block) replaces the default `{field: {from: field}}`."""
     fields = sorted({key for record in records for key in record})
     spec = mapping_spec or {name: {"from": name} for name in fields}
-    mapping = compile_mapping(dict(spec), load_registry(), TransformContext("+08:00"))
+    mapping = compile_mapping(dict(spec), load_registry().transforms, TransformContext("+08:00"))
     connection = {"base_url": url, "tid": TEST_TID, "api_key": TEST_API_KEY}
     async with (
         OmniSegmentDestination(connection) as destination,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from engine.errors import ExitCode
 from engine.plugins import load_registry
-from engine.runner import RunOptions, run_spec
+from engine.run.resume import open_store, sync_key
+from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
-from engine.state.session import open_store, sync_key
 from tests.conftest import RunningSandbox
 
 SPEC = """\

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from engine.crashpoints import POINTS
-from engine.state.digests import FLUSH_PAIRS
+from engine.state.change_detection import FLUSH_PAIRS
 from tests.conftest import RunningSandbox
 from tests.integration._state_backends import Runner, make_backend, moto_url, received, runner
 from tests.integration.test_delivery import members

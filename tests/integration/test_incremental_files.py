@@ -139,7 +139,7 @@ async def test_sql_lookback_reads_late_rows_and_sends_only_them(
             )
         )
         spec = load_spec(path, environ=sandbox_env)
-        from engine.runner import RunOptions, run_spec
+        from engine.run.runner import RunOptions, run_spec
 
         first = (await run_spec(spec, RunOptions())).syncs[0]
         assert (first.read, first.delivered) == (600, 600)

@@ -9,7 +9,7 @@ import aiohttp
 
 from engine.delivery.sender import departures
 from engine.delivery.window import Ticket
-from engine.runner import RunOptions, run_spec
+from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
 from tests.conftest import RunningSandbox, run_cli
 from tests.integration.test_delivery import BATCH_ROUTE, members, write_rows, write_spec

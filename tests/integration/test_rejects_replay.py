@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.replay import replay_spec
-from engine.runner import RunOptions, run_spec
+from engine.run.replay import replay_spec
+from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
 from tests.conftest import RunningSandbox, invoke_cli
 from tests.integration._sources import rejects, write_spec

@@ -15,7 +15,7 @@ from engine.contracts import Verdict
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import RequestStats, Sender
 from engine.errors import ExitCode
-from engine.runner import RunOptions, run_spec
+from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
 from tests.conftest import TEST_API_KEY, TEST_TID, RunningSandbox
 from tests.integration.test_delivery import members, write_rows, write_spec

@@ -17,7 +17,7 @@ from connectors.file_identity import FileIdentity
 from connectors.jsonl import JsonlSource
 from connectors.parquet import ParquetSource
 from engine.contracts import SourceContext
-from engine.records import Position
+from engine.rows import Position
 from tests.conftest import RunningSandbox
 from tests.integration._sources import deliver, first_and_count, member, rejects
 

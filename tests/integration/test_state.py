@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from engine.state.session import STALE
+from engine.run.resume import STALE
 from tests.conftest import RunningSandbox, invoke_cli, run_cli
 from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_signals import start

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from engine.durations import parse_duration
-from engine.records import Record
+from engine.rows import Record
 from engine.state.base import StateContext
-from engine.state.digests import ChangeDetector, key_hash, namespace
+from engine.state.change_detection import ChangeDetector, key_hash, namespace
 from engine.state.sqlite import SqliteStateStore
 
 

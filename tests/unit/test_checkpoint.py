@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.checkpoint import Checkpointer
+from engine.run.checkpoint import Checkpointer
 
 
 def test_low_water_mark_moves_only_past_contiguous_finished_rows() -> None:

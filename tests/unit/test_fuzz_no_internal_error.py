@@ -219,7 +219,7 @@ def _fuzz_mapping(tmp_path: Path, mapping: dict[str, Any], rows: list[dict[str, 
     if spec is None:
         return
     sync = spec.syncs[0]
-    compiled = compile_mapping(sync.mapping, REGISTRY, TransformContext("+08:00"))
+    compiled = compile_mapping(sync.mapping, REGISTRY.transforms, TransformContext("+08:00"))
     for row in rows:
         try:
             record = compiled.apply(row)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.report import mask, mask_fields
+from engine.pii import mask, mask_fields
 
 
 def test_emails_keep_their_domain_and_first_letter() -> None:

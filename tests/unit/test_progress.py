@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from engine import progress
 from engine.delivery.counts import Wait
 from engine.logging import StatusLine
-from engine.report import SyncStats
+from engine.outcomes import progress
+from engine.outcomes.report import SyncStats
 
 
 def test_line_shows_counts_rate_and_eta_when_the_total_is_known() -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from engine.errors import SpecError
+from engine.run.resume import SyncState
 from engine.specfile import load_spec
 from engine.state.base import StateContext
 from engine.state.fingerprint import fingerprint
-from engine.state.session import SyncState
 from engine.state.sqlite import SqliteStateStore
 
 

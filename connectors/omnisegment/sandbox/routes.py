@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from connectors.omnisegment.sandbox import envelopes
 from connectors.omnisegment.sandbox.envelopes import EnvelopeCheck
-from connectors.omnisegment.sandbox.records import (
+from connectors.omnisegment.sandbox.record_checks import (
     audiences,
     events,
     products,

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from engine.contracts import Answer, HttpRequest, Verdict
-from engine.records import Record
+from engine.rows import Record
 
 
 class FakeClock:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from engine.delivery.batching import BatchQueue
-from engine.records import Record
+from engine.rows import Record
 from tests.unit.delivery.fakes import FakeEndpoint, records
 
 

@@ -14,7 +14,7 @@ TW = TransformContext(default_utc_offset="+08:00")
 
 
 def compile_(mapping: dict[str, Any], **kwargs: Any):  # type: ignore[no-untyped-def]
-    return compile_mapping(mapping, load_registry(), TW, **kwargs)
+    return compile_mapping(mapping, load_registry().transforms, TW, **kwargs)
 
 
 ROW = {
@@ -155,6 +155,6 @@ def test_filter_and_dedupe_drop_rows_with_a_reason() -> None:
     ],
 )
 def test_check_mapping_refuses_bad_definitions(mapping: dict[str, Any], message: str) -> None:
-    issues = check_mapping(mapping, load_registry())
+    issues = check_mapping(mapping, load_registry().transforms)
 
     assert any(message in issue.message for issue in issues), issues

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 from engine.contracts import SourceContext
-from engine.records import Position, Row
+from engine.rows import Position, Row
 from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
 
 

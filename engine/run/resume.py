@@ -21,9 +21,9 @@ from typing import Any
 from engine import logging as omnilog
 from engine.contracts import Source
 from engine.errors import OmnisyncError
+from engine.outcomes.report import SyncStats
 from engine.plugins import Registry
-from engine.records import Position
-from engine.report import SyncStats
+from engine.rows import Position
 from engine.specfile import Spec, SyncSpec
 from engine.state.base import (
     Lease,
@@ -33,8 +33,8 @@ from engine.state.base import (
     StoredPosition,
     lock_timeout,
 )
+from engine.state.change_detection import ChangeDetector
 from engine.state.codec import PositionCodecError, render_position
-from engine.state.digests import ChangeDetector
 from engine.state.fingerprint import destination_fingerprint, fingerprint
 
 log = omnilog.get_logger("omnisync.state")

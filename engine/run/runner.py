@@ -1,6 +1,6 @@
 """A whole run: open the destinations and the HTTP session once, run the selected syncs together.
 
-Syncs start at the same time (engine/schedule.py) except where `depends_on` orders them; one
+Syncs start at the same time (engine/run/sync_order.py) except where `depends_on` orders them; one
 sync's failure does not stop the others (`fail_fast` runs them one at a time and stops at the
 first failure), and a sync whose dependency did not finish cleanly is skipped with the reason.
 Each sync keeps its own stats, reject file, state and log binding. Before any sync starts, every
@@ -19,22 +19,23 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from engine import logging as omnilog
-from engine import preflight, progress
 from engine.clock import Clock, SystemClock
-from engine.columns import column_errors, source_of
 from engine.contracts import Destination, Source, estimated_total, keeps_records
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender, departures
 from engine.errors import ExitCode, OmnisyncError, SpecError
-from engine.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
+from engine.outcomes import progress
+from engine.outcomes.reject_file import RejectFile, new_run_id
+from engine.outcomes.reject_policy import RejectPolicy
+from engine.outcomes.report import SyncStats
 from engine.plugins import Registry, load_registry
-from engine.reject_policy import RejectPolicy
-from engine.rejects import new_run_id
-from engine.report import RejectFile, SyncStats
-from engine.schedule import Finished, run_syncs
+from engine.run import preflight
+from engine.run.columns import column_errors, source_of
+from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
+from engine.run.resume import RunState, run_state
+from engine.run.stop import StopRequest
+from engine.run.sync_order import Finished, run_syncs
 from engine.specfile import Spec, SyncSpec
-from engine.state.session import RunState, run_state
-from engine.stop import StopRequest
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
 
@@ -279,7 +280,7 @@ def compile_sync_mapping(
 ) -> CompiledMapping:
     return compile_mapping(
         sync.mapping,
-        registry,
+        registry.transforms,
         TransformContext(destination.default_utc_offset()),
         row_filter=sync.filter,
         dedupe_key=sync.dedupe_key,

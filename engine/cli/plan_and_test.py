@@ -15,7 +15,7 @@ from engine.errors import ExitCode
 from engine.specfile import Spec, load_spec_hiding_secrets
 
 if TYPE_CHECKING:
-    from engine.preview import CaseResult
+    from engine.run.plan_and_test import CaseResult
 
 
 @click.command()
@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 @reveal_pii_option("Show source rows, records and reasons in clear (masked by default).")
 def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool, reveal_pii: bool) -> None:
     """Show what the first rows of each sync would become; send nothing."""
-    from engine.preview import preview, render_preview  # the delivery stack: only when it runs
+    from engine.run.plan_and_test import (  # the delivery stack: only when it runs
+        preview,
+        render_preview,
+    )
 
     spec = load_spec_hiding_secrets(file, allow_unset=offline)
     _notes(spec)
@@ -75,7 +78,7 @@ def test_command(files: tuple[Path, ...], select: tuple[str, ...]) -> None:
     """Run the mapping tests declared in the specs (or in <spec>.tests.yaml); exit 4 on a failure.
 
     Secrets are not needed: an unset ${VAR} is a note."""
-    from engine.preview import run_mapping_tests  # the delivery stack: only when it runs
+    from engine.run.plan_and_test import run_mapping_tests  # the delivery stack: only when it runs
 
     results: list[CaseResult] = []
     for file in files:

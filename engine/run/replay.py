@@ -24,12 +24,12 @@ from engine.clock import Clock, SystemClock
 from engine.contracts import Source
 from engine.delivery.sender import Sender
 from engine.errors import OmnisyncError
-from engine.pipeline import SyncRun
+from engine.outcomes.reject_file import RejectFile, new_run_id
+from engine.outcomes.reject_policy import RejectPolicy
 from engine.plugins import Registry, load_registry
-from engine.records import Position, Row
-from engine.reject_policy import RejectPolicy
-from engine.rejects import RejectFile, new_run_id
-from engine.runner import RunOptions, build_plan, http_session, open_destinations, selected
+from engine.rows import Position, Row
+from engine.run.pipeline import SyncRun
+from engine.run.runner import RunOptions, build_plan, http_session, open_destinations, selected
 from engine.specfile import Spec
 
 

@@ -16,7 +16,7 @@ import time
 from typing import Any, TextIO
 
 from engine import logging as omnilog
-from engine.report import SyncStats
+from engine.outcomes.report import SyncStats
 
 INTERVAL = 0.5
 HEARTBEAT = 30.0

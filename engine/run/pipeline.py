@@ -13,20 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
-from engine.checkpoint import Checkpointer
 from engine.contracts import Endpoint, Source
-from engine.decide import Filtered, compile_decide
 from engine.delivery.batching import BatchQueue
 from engine.delivery.bisection import Bisector
 from engine.delivery.limiter import Pacer
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import OmnisyncError
-from engine.records import Position, Record, Rejection
-from engine.reject_policy import RejectPolicy
-from engine.report import RejectFile, SyncStats
-from engine.state.digests import ChangeDetector
-from engine.stop import StopRequest
+from engine.outcomes.reject_file import RejectFile
+from engine.outcomes.reject_policy import RejectPolicy
+from engine.outcomes.report import SyncStats
+from engine.rows import Position, Record, Rejection
+from engine.run.checkpoint import Checkpointer
+from engine.run.row_outcome import Filtered, compile_decide
+from engine.run.stop import StopRequest
+from engine.state.change_detection import ChangeDetector
 from engine.transforms.mapping import CompiledMapping
 
 log = omnilog.get_logger("omnisync.pipeline")

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from engine.errors import ExitCode
-from engine.stop import StopRequest
+from engine.run.stop import StopRequest
 
 _CODES = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 WATCHDOG_MARGIN = 2.0  # seconds after the grace for the report to be written the normal way

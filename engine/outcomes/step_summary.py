@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.logging import redact
-from engine.report import SyncStats
+from engine.outcomes.report import SyncOutcome
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    """One sync of one spec, with the exit it stands for (0 ok, 1 failed, 3 too many rejects)."""
-
-    spec: str
-    stats: SyncStats
-    exit_code: int
-    reject_file: str | None = None
 
 
 def markdown(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.decide import Filtered, compile_decide
 from engine.plugins import load_registry
-from engine.records import Rejection, Row
+from engine.rows import Rejection, Row
+from engine.run.row_outcome import Filtered, compile_decide
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import compile_mapping
 from tests.unit.delivery.fakes import FakeEndpoint
@@ -20,7 +20,7 @@ class NeedsName(FakeEndpoint):
 def decide_rows(*rows: Row) -> list[Any]:
     mapping = compile_mapping(
         {"id": "id", "name": "name", "total": {"from": "total", "transforms": ["number"]}},
-        load_registry(),
+        load_registry().transforms,
         TransformContext("+08:00"),
         row_filter="status == 'active'",
         dedupe_key="id",

@@ -11,8 +11,6 @@ from typing import IO, Any
 import orjson
 
 from engine.delivery.counts import RequestStats
-from engine.pii import mask, mask_fields
-from engine.rejects import RejectFile
 
 
 @dataclass
@@ -31,7 +29,9 @@ class SyncStats:
     stopped: str | None = None  # why the sync stopped early
     resumed_from: str | None = None  # the stored position this run started after
     notes: list[str] = field(default_factory=list)  # e.g. a stored position found stale
-    warnings: list[str] = field(default_factory=list)  # settings worth a look (engine.preflight)
+    warnings: list[str] = field(
+        default_factory=list
+    )  # settings worth a look (engine.run.preflight)
     endpoint: str | None = None  # where the sync delivers (the destination's endpoint name)
     route: str | None = None  # the endpoint's URL path, when the destination says it
     stored_position: str | None = None  # where the next run starts; None: from the beginning
@@ -91,4 +91,11 @@ def open_private(path: Path) -> IO[bytes]:
     return os.fdopen(descriptor, "wb")
 
 
-__all__ = ["RejectFile", "SyncStats", "mask", "mask_fields", "open_private", "write_report"]
+@dataclass(frozen=True)
+class SyncOutcome:
+    """One sync of one spec, with the exit it stands for (0 ok, 1 failed, 3 too many rejects)."""
+
+    spec: str
+    stats: SyncStats
+    exit_code: int
+    reject_file: str | None = None

@@ -13,7 +13,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from engine.records import Position
+from engine.rows import Position
 
 
 class Checkpointer:

@@ -14,13 +14,13 @@ from typing import Any
 import yaml
 
 from engine.contracts import Destination, Endpoint
-from engine.decide import Decide, Filtered, compile_decide
 from engine.errors import SpecError
-from engine.explain import Explainer
 from engine.pii import is_personal, mask_fields, mask_reason
 from engine.plugins import Registry, load_registry
-from engine.records import Rejection, Row
-from engine.runner import compile_sync_mapping, open_destinations, open_source, selected
+from engine.rows import Rejection, Row
+from engine.run.failing_fields import Explainer
+from engine.run.row_outcome import Decide, Filtered, compile_decide
+from engine.run.runner import compile_sync_mapping, open_destinations, open_source, selected
 from engine.specfile import Spec, SyncSpec
 
 
@@ -35,7 +35,7 @@ class Outcome:
 
 
 def evaluate(decide: Decide, row: Row) -> Outcome:
-    """The pipeline's own decision (engine/decide.py), told as an outcome."""
+    """The pipeline's own decision (engine/run/row_outcome.py), told as an outcome."""
     decision = decide(row)
     if isinstance(decision, Filtered):
         return Outcome("filtered", reason=decision.reason)

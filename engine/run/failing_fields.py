@@ -25,7 +25,7 @@ class Explainer:
     ) -> None:
         context = TransformContext(destination.default_utc_offset())
         self.fields: dict[str, CompiledMapping] = {
-            name: compile_mapping({name: definition}, registry, context)
+            name: compile_mapping({name: definition}, registry.transforms, context)
             for name, definition in sync.mapping.items()
         }
         self.endpoint = endpoint

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from engine.records import Record
+from engine.rows import Record
 from engine.state.base import StateStore
 
 DIGEST_BYTES = 16

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from engine import logging as omnilog
 from engine.logging import redact
-from engine.summary import SyncOutcome
+from engine.outcomes.report import SyncOutcome
 
 log = omnilog.get_logger("omnisync.notify")
 

@@ -28,7 +28,7 @@ import orjson
 from engine.crashpoints import crash_point
 from engine.logging import redact
 from engine.pii import mask_fields, mask_reason
-from engine.records import Rejection
+from engine.rows import Rejection
 
 _INT64 = range(-(2**63), 2**64)
 

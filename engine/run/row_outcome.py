@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.contracts import Endpoint
-from engine.records import Rejection, Row
+from engine.rows import Rejection, Row
 from engine.transforms.mapping import CompiledMapping, FieldError
 
 

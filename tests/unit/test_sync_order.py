@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine.schedule import Finished, run_syncs
+from engine.run.sync_order import Finished, run_syncs
 
 
 @dataclass(frozen=True)

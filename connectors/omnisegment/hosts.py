@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.omnisegment.catalogue import Route
+from connectors.omnisegment.catalogue import CATALOGUE, Route
 from engine.errors import SpecIssue
 
 ENVIRONMENTS: dict[str, tuple[str | None, str]] = {
@@ -63,6 +63,15 @@ def route_base(
 _HOST = re.compile(r"https?://[^/\s?#]+/?")
 
 
+def _unsure_endpoints() -> list[str]:
+    """The endpoints with a route whose path or host the reference leaves unsure."""
+    return sorted(
+        name
+        for name, definition in CATALOGUE.items()
+        if any(route.unsure for route in definition.routes.values())
+    )
+
+
 def override_issues(name: str, route: Route, block: Mapping[str, Any]) -> list[SpecIssue]:
     """`path` and `host` only where the reference is unsure of them, and well formed."""
     issues = []
@@ -70,7 +79,7 @@ def override_issues(name: str, route: Route, block: Mapping[str, Any]) -> list[S
         if key in block and not route.unsure:
             message = (
                 f"the reference is sure of the route of {name}: its {key} cannot be overridden "
-                f"(only routes the pages disagree on can: questionnaire, questionnaire_answers)"
+                f"(only routes the pages disagree on can: {', '.join(_unsure_endpoints())})"
             )
             issues.append(SpecIssue((key,), message, at_key=True))
     path, host = block.get("path"), block.get("host")

@@ -173,4 +173,47 @@ STARTERS: dict[str, Starter] = {
       data_source: {const: app}
 """,
     ),
+    "questionnaire": Starter(
+        "surveys",
+        ("survey_id", "title", "question_1", "question_2"),
+        (
+            ("S001", "服務滿意度問卷", "您的建議", "整體滿意度"),
+            ("S002", "Event feedback", "What did you like?", "Anything else?"),
+        ),
+        "{endpoint: questionnaire}",
+        """\
+      svid: survey_id                                 # the key OmniSegment upserts by
+      title: title
+      questions:                                      # sn orders them; types: docs/endpoints.md
+        list:
+          - {sn: {const: 0}, text: question_1, type: {const: TXTSHORT}}
+          - {sn: {const: 1}, text: question_2, type: {const: TXTLONG}}
+""",
+    ),
+    "questionnaire_answers": Starter(
+        "survey_answers",
+        ("survey_id", "title", "member", "submitted_at", "suggestion", "rating"),
+        (
+            ("S001", "服務滿意度問卷", "M0001", "2024-05-01 09:30:00", "很好", "滿意"),
+            ("S001", "服務滿意度問卷", "M0002", "2024-05-02 18:00:00", "", "普通"),
+        ),
+        "{endpoint: questionnaire_answers}",
+        """\
+      svid: survey_id                                 # the key is svid with member_sn
+      title: title
+      member_sn: member
+      status: {const: FINISH}                         # FINISH unless something special happened
+      submitTime: {from: submitted_at, transforms: [{datetime: {input: ["%Y-%m-%d %H:%M:%S"]}}]}
+      answers:                                        # one object per question; sn as asked
+        list:
+          - sn: {const: 0}
+            subject: {const: 您的建議}
+            type: {const: TXTSHORT}
+            answer: {from: suggestion, transforms: [{split: ";"}]}   # a list of texts
+          - sn: {const: 1}
+            subject: {const: 整體滿意度}
+            type: {const: CHOICEONE}
+            answer: {from: rating, transforms: [{split: ";"}]}
+""",
+    ),
 }

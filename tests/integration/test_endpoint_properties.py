@@ -27,12 +27,15 @@ SETUPS: list[tuple[str, dict[str, Any], str | None]] = [
     ("purchase", {"is_anonymous": True}, None),
     ("gift_voucher", {}, None),
     ("gift_voucher", {}, "single"),
+    ("gift_voucher", {}, "list"),
     ("product", {}, None),
     ("event_registration", {}, None),
     ("product_guarantee", {}, None),
     ("audience_mapping", {}, None),
     ("blacklist", {"search_key": "email", "to_be_blacklisted": False}, None),
     ("event", {}, None),
+    ("questionnaire", {}, None),
+    ("questionnaire_answers", {}, None),
 ]
 
 

@@ -27,6 +27,8 @@ def stored_form(case: Case, record: dict[str, Any]) -> tuple[str, Any]:
         }
     if case.endpoint == "audience_mapping":
         return f"{record['source_system']}:{record['source_id']}", record
+    if case.endpoint == "questionnaire_answers":
+        return f"{record['svid']}:{record['member_sn']}", record
     key_field = {
         "audience": case.options.get("merge_key", "member_sn"),
         "purchase": "transaction_id",
@@ -34,6 +36,7 @@ def stored_form(case: Case, record: dict[str, Any]) -> tuple[str, Any]:
         "product": "id",
         "event_registration": "event_id",
         "product_guarantee": "warranty_id",
+        "questionnaire": "svid",
     }[case.endpoint]
     value = record[key_field]
     if case.endpoint == "audience" and key_field == "source_id":

@@ -7,6 +7,7 @@ import pytest
 from tests.conftest import ROOT, invoke_cli, run_cli
 
 EXAMPLES = {
+    "members.yaml": "members: read 7, delivered 4, rejected 1, filtered 2",
     "purchases.yaml": "purchases: read 3, delivered 3, rejected 0",
     "gift_vouchers.yaml": "vouchers: read 2, delivered 2, rejected 0",
     "products.yaml": "products: read 2, delivered 2, rejected 0",

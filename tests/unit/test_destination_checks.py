@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from connectors.omnisegment.catalogue import CATALOGUE, EndpointDef, Route
 from connectors.omnisegment.destination import OmniSegmentDestination
+from connectors.omnisegment.hosts import override_issues
 from tests.conftest import invoke_cli
 
 
@@ -131,3 +133,18 @@ def test_validate_exits_2_naming_file_line_and_problem(tmp_path: Path) -> None:
     assert "'mobile' is not one of 'line_id', 'phone', 'email', 'messenger_psid'" in result.stderr
     assert "purchase requires 'transaction_id': map it" in result.stderr
     assert "purchase requires 'transaction_revenue': map it" in result.stderr
+
+
+def test_the_override_refusal_names_the_catalogues_unsure_endpoints(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The endpoints a sync may re-route come from the catalogue, so a new one is named too."""
+    unsure = Route("/api/v1/loyalty/import/", "header", 1, data_key=None, unsure=True)
+    added = EndpointDef("loyalty_card", "loyalty_card.json", ("card_id",), {"single": unsure})
+    monkeypatch.setitem(CATALOGUE, "loyalty_card", added)
+
+    (issue,) = override_issues("audience", CATALOGUE["audience"].routes["single"], {"path": "/x/"})
+
+    assert issue.message.endswith(
+        "(only routes the pages disagree on can: loyalty_card, questionnaire, questionnaire_answers)"
+    )

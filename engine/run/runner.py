@@ -291,7 +291,7 @@ async def _announce(
 async def _deliver(run: RunContext, delivery: SyncRun, total: int | None) -> SyncStats:
     """Run the sync, on the progress line (or with a heartbeat off a terminal) while it runs."""
     options, stats = run.options, delivery.stats
-    run.board.add(stats, total, getattr(delivery.plan.limiter, "rate", None))
+    run.board.add(stats, total, delivery.plan.limiter.rate)
     beat = None
     if options.heartbeat and not options.progress:
         beat = asyncio.create_task(progress.heartbeat(stats, total, options.heartbeat))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
-from engine.contracts import Endpoint, Source
+from engine.contracts import Endpoint, Source, source_notes
 from engine.delivery.batching import BatchQueue
 from engine.delivery.bisection import Bisector
 from engine.delivery.limiter import Pacer
@@ -99,7 +99,7 @@ class SyncRun:
         finally:
             plan.rejects.commit()  # what the mark passed; the rest once the state saved it
             stats = self.stats
-            stats.notes.extend(getattr(plan.source, "notes", ()))
+            stats.notes.extend(source_notes(plan.source))
             stats.finished = stats.started + stats.elapsed
             finished = stats.delivered + stats.unchanged + stats.rejected + stats.filtered
             stats.unsent = stats.read - finished - stats.failed

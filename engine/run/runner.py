@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from engine import logging as omnilog
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, estimated_total, keeps_records
+from engine.contracts import Destination, endpoint_route, estimated_total, keeps_records
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError, SpecError
@@ -277,7 +277,7 @@ async def _announce(
     """Where the sync goes and what deserves a look, said before it starts; its estimated total."""
     plan, stats = delivery.plan, delivery.stats
     stats.endpoint = plan.endpoint.name
-    stats.route = getattr(plan.endpoint, "route_path", None)  # optional, for reports
+    stats.route = endpoint_route(plan.endpoint)
     # a database may be asked: not on the loop
     total = await asyncio.to_thread(estimated_total, plan.source)
     for warning in preflight.warnings_for(run.spec, sync, plan.endpoint.rate_limit, total):

@@ -285,8 +285,8 @@ def _incremental_issues(
 ) -> list[SpecIssue]:
     """A cursor or lookback that means nothing for the source is refused, never ignored.
 
-    A source class may declare `cursors` (the cursor names it understands; None: any column) and
-    `supports_lookback` (True when it can read again rows a little older than the mark)."""
+    A source class may name its cursors (`NamesCursors`; None: any column) and say it can read
+    again rows a little older than the mark (`LooksBack`): optional features, engine.contracts."""
     incremental, source = sync.get("incremental"), sync.get("source")
     if not isinstance(incremental, dict) or not isinstance(source, dict) or len(source) != 1:
         return []

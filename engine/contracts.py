@@ -7,8 +7,10 @@ retries, bisection, checkpoints, reports), so a connector stays small. Built-in 
 exactly these, through the same entry points; docs/plugins.md explains the contract.
 
 A protocol lists only what every plugin of its kind has. What some plugins offer besides is a
-protocol of its own (`HasCommands`, `EstimatesTotal`), checked with isinstance: a plugin offers it
-by having the member, and mypy still matches the plugins that do not against their kind's protocol.
+protocol of its own (`EstimatesTotal`, `NamesCursors`, `LooksBack`, `LeavesNotes`, `NamesRoute`,
+`ForgetsRecords`, `HasCommands`), checked with isinstance by the function beside it: a plugin
+offers it by having the member, and mypy still matches the plugins that do not against their
+kind's protocol.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ __all__ = [
     "ForgetsRecords",
     "HasCommands",
     "HttpRequest",
+    "LeavesNotes",
+    "LooksBack",
+    "NamesCursors",
+    "NamesRoute",
     "OmnisyncError",
     "Position",
     "Row",
@@ -57,10 +63,12 @@ __all__ = [
     "TransformDef",
     "TransformError",
     "Verdict",
+    "endpoint_route",
     "estimated_total",
     "keeps_records",
     "plugin_commands",
     "source_cursors",
+    "source_notes",
     "supports_lookback",
 ]
 
@@ -169,6 +177,9 @@ class Destination(Protocol):
     def endpoint(self, block: Mapping[str, Any]) -> Endpoint: ...
 
 
+# -- Optional features: each a protocol, and the function the engine asks it through ---------
+
+
 @runtime_checkable
 class EstimatesTotal(Protocol):
     """Optional for a source: how many rows a full read yields, for the progress line's ETA."""
@@ -176,6 +187,41 @@ class EstimatesTotal(Protocol):
     def estimate_total(self) -> int | None:
         """None when it cannot tell cheaply."""
         ...
+
+
+@runtime_checkable
+class NamesCursors(Protocol):
+    """Optional for a source class: the `incremental.cursor` names it understands (files:
+    `modified`); `validate` refuses any other. None, or no such member: any column (SQL)."""
+
+    @property
+    def cursors(self) -> frozenset[str] | None: ...  # a class attribute in a plugin
+
+
+@runtime_checkable
+class LooksBack(Protocol):
+    """Optional for a source class: True when it can start `context.lookback` seconds behind its
+    mark (rows that arrive late); `validate` refuses `incremental.lookback` otherwise."""
+
+    @property
+    def supports_lookback(self) -> bool: ...  # a class attribute in a plugin
+
+
+@runtime_checkable
+class LeavesNotes(Protocol):
+    """Optional for a source: what reading changed or found (header names trimmed of spaces, a
+    file changed since the stored position), for the run report and the summary after the sync."""
+
+    @property
+    def notes(self) -> Sequence[str]: ...
+
+
+@runtime_checkable
+class NamesRoute(Protocol):
+    """Optional for an endpoint: the URL path it sends to, named in the run report."""
+
+    @property
+    def route_path(self) -> str: ...
 
 
 @runtime_checkable
@@ -194,6 +240,33 @@ class ForgetsRecords(Protocol):
     def forgets_records(self) -> bool: ...
 
 
+def estimated_total(source: Source) -> int | None:
+    """The source's estimate of its rows, or None when it offers none."""
+    return source.estimate_total() if isinstance(source, EstimatesTotal) else None
+
+
+def source_cursors(source: object) -> frozenset[str] | None:
+    """The cursor names a source (class or instance) understands; None: any of its columns."""
+    if not isinstance(source, NamesCursors) or source.cursors is None:
+        return None
+    return frozenset(source.cursors)
+
+
+def supports_lookback(source: object) -> bool:
+    """True for a source (class or instance) that can read again rows a little older than its mark."""
+    return isinstance(source, LooksBack) and bool(source.supports_lookback)
+
+
+def source_notes(source: Source) -> Sequence[str]:
+    """What the source noted while it read, for the report; most sources note nothing."""
+    return tuple(source.notes) if isinstance(source, LeavesNotes) else ()
+
+
+def endpoint_route(endpoint: Endpoint) -> str | None:
+    """The endpoint's URL path for the report, when it names one."""
+    return endpoint.route_path if isinstance(endpoint, NamesRoute) else None
+
+
 def keeps_records(destination: Destination) -> bool:
     """False for a destination that forgets what it received between runs."""
     return not (isinstance(destination, ForgetsRecords) and destination.forgets_records())
@@ -202,20 +275,3 @@ def keeps_records(destination: Destination) -> bool:
 def plugin_commands(plugin: type[Source] | type[Destination]) -> Sequence[click.Command]:
     """The commands a source or destination brings (the OmniSegment sandbox); most bring none."""
     return plugin.cli_commands if isinstance(plugin, HasCommands) else ()
-
-
-def estimated_total(source: Source) -> int | None:
-    """The source's estimate of its rows, or None when it offers none."""
-    return source.estimate_total() if isinstance(source, EstimatesTotal) else None
-
-
-def source_cursors(source: object) -> frozenset[str] | None:
-    """The cursor names a source (class or instance) understands, e.g. files' `modified`; None when
-    any of its columns may be the cursor (SQL)."""
-    cursors = getattr(source, "cursors", None)
-    return None if cursors is None else frozenset(cursors)
-
-
-def supports_lookback(source: object) -> bool:
-    """True for a source (class or instance) that can read again rows a little older than its mark."""
-    return bool(getattr(source, "supports_lookback", False))

@@ -90,17 +90,12 @@ def run(
     2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
     (the report is still written)."""
     from engine.outcomes import notify, progress, step_summary
-    from engine.outcomes.report import write_report
     from engine.run.runner import RunOptions
 
     if notify_webhook:  # a webhook URL carries its own token
         omnilog.register_secrets([notify_webhook])
     specs = [load_spec_hiding_secrets(file) for file in files]  # every spec valid before any runs
-    known = {s.name for spec in specs for s in spec.syncs}
-    if unknown := [n for n in select if n not in known]:
-        raise OmnisyncError(
-            f"no sync named {', '.join(map(repr, unknown))}; the specs have {', '.join(sorted(known))}"
-        )
+    _check_selection(specs, select)
     run_id = uuid.uuid4().hex[:12]
     started = datetime.now(UTC)
     omnilog.bind(run_id=run_id)
@@ -118,20 +113,8 @@ def run(
         outcomes, exit_code, error, failure = asyncio.run(_run_all(specs, options))
     finally:
         omnilog.unbind("run_id")
-    meta = {
-        "run_id": run_id,
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "omnisync_version": version("omnisync"),
-        "specs": [str(f) for f in files],
-        "dry_run": dry_run,
-    }
     if report is not None:
-        extra = [
-            {"spec": o.spec, "reject_file": o.reject_file, "exit_code": o.exit_code}
-            for o in outcomes
-        ]
-        write_report(report, [o.stats for o in outcomes], int(exit_code), meta, extra)
+        _write_report(report, outcomes, exit_code, _run_meta(run_id, started, files, dry_run))
     step_summary.write(
         step_summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file
     )
@@ -141,6 +124,41 @@ def run(
         raise failure
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
+
+
+def _check_selection(specs: list[Spec], select: tuple[str, ...]) -> None:
+    """A --select naming no sync of any spec is refused before anything runs."""
+    known = {s.name for spec in specs for s in spec.syncs}
+    if unknown := [n for n in select if n not in known]:
+        raise OmnisyncError(
+            f"no sync named {', '.join(map(repr, unknown))}; the specs have {', '.join(sorted(known))}"
+        )
+
+
+def _run_meta(
+    run_id: str, started: datetime, files: tuple[Path, ...], dry_run: bool
+) -> dict[str, object]:
+    """What the whole run was, at the top of the report: its id, times, version and specs."""
+    return {
+        "run_id": run_id,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "omnisync_version": version("omnisync"),
+        "specs": [str(f) for f in files],
+        "dry_run": dry_run,
+    }
+
+
+def _write_report(
+    path: Path, outcomes: list[SyncOutcome], exit_code: ExitCode, meta: dict[str, object]
+) -> None:
+    """The JSON report: the run, then each sync's counters with its spec, reject file and exit."""
+    from engine.outcomes.report import write_report
+
+    extra = [
+        {"spec": o.spec, "reject_file": o.reject_file, "exit_code": o.exit_code} for o in outcomes
+    ]
+    write_report(path, [o.stats for o in outcomes], int(exit_code), meta, extra)
 
 
 def _has(spec: Spec, name: str) -> bool:

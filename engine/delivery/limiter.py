@@ -24,7 +24,11 @@ log = omnilog.get_logger("omnisync.delivery")
 
 
 class Pacer(Protocol):
-    """What the sender needs of a limiter: a departure slot, and word of a 429."""
+    """What the sender needs of a limiter: a departure slot, and word of a 429; and its pace now,
+    for the progress line."""
+
+    @property
+    def rate(self) -> float: ...
 
     async def acquire(self) -> Ticket: ...
 

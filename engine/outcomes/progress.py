@@ -30,13 +30,14 @@ def _clock(seconds: float) -> str:
 
 
 def counts(stats: SyncStats) -> dict[str, Any]:
-    """The counters both displays show; `unchanged` when the run detects changes."""
-    found: dict[str, Any] = {"read": stats.read, "delivered": stats.delivered}
-    unchanged = getattr(stats, "unchanged", None)
-    if unchanged is not None:
-        found["unchanged"] = unchanged
-    found |= {"filtered": stats.filtered, "rejected": stats.rejected}
-    return found
+    """The counters both displays show."""
+    return {
+        "read": stats.read,
+        "delivered": stats.delivered,
+        "unchanged": stats.unchanged,
+        "filtered": stats.filtered,
+        "rejected": stats.rejected,
+    }
 
 
 def line(
@@ -46,9 +47,7 @@ def line(
     limit: float | None = None,
     now: float | None = None,
 ) -> str:
-    finished = (
-        stats.delivered + stats.rejected + stats.filtered + (getattr(stats, "unchanged", 0) or 0)
-    )
+    finished = stats.delivered + stats.rejected + stats.filtered + stats.unchanged
     rate = finished / elapsed if elapsed > 0 else 0.0
     numbers = counts(stats)
     text = f"{stats.sync}: read {stats.read:,}"

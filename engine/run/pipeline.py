@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
-from engine.contracts import Endpoint, Source
+from engine.contracts import Endpoint, Source, source_notes
 from engine.delivery.batching import BatchQueue
 from engine.delivery.bisection import Bisector
 from engine.delivery.limiter import Pacer
@@ -99,7 +99,7 @@ class SyncRun:
         finally:
             plan.rejects.commit()  # what the mark passed; the rest once the state saved it
             stats = self.stats
-            stats.notes.extend(getattr(plan.source, "notes", ()))
+            stats.notes.extend(source_notes(plan.source))
             stats.finished = stats.started + stats.elapsed
             finished = stats.delivered + stats.unchanged + stats.rejected + stats.filtered
             stats.unsent = stats.read - finished - stats.failed
@@ -108,6 +108,7 @@ class SyncRun:
         return self.stats
 
     async def _read(self, batches: BatchQueue) -> None:
+        """Every row read, decided and batched; no more than a window of rows open at once."""
         plan, stats, checkpoint = self.plan, self.stats, self.checkpoint
         stop = plan.stop
         decide, size = compile_decide(plan.mapping, plan.endpoint), plan.batch_size
@@ -143,16 +144,23 @@ class SyncRun:
             else:
                 self._reject(seq, decision)
             if checkpoint.in_flight >= window:
-                held = batch or pending  # batch's records are older than the screen's
-                if held and held[0].seq == checkpoint.finished_below:
-                    # the oldest open row is in the reader's hands: waiting for the window would
-                    # never end, so it goes now, in a short batch (a few changed or kept records
-                    # among many unchanged or filtered ones; a screen wider than the window)
-                    await self._flush(batches, batch + self._screen(pending))
-                    batch, pending = [], []
-                await checkpoint.wait_below(window, lambda: stop.requested)
+                batch, pending = await self._make_room(batches, batch, pending, window)
         if not stop.requested:
             await self._flush(batches, batch + self._screen(pending))
+
+    async def _make_room(
+        self, batches: BatchQueue, batch: list[Record], pending: list[Record], window: int
+    ) -> tuple[list[Record], list[Record]]:
+        """Wait until fewer than `window` rows are open, so memory stays bounded on a stall."""
+        held = batch or pending  # batch's records are older than the screen's
+        if held and held[0].seq == self.checkpoint.finished_below:
+            # the oldest open row is in the reader's hands: waiting for the window would never
+            # end, so it goes now, in a short batch (a few changed or kept records among many
+            # unchanged or filtered ones; a screen wider than the window)
+            await self._flush(batches, batch + self._screen(pending))
+            batch, pending = [], []
+        await self.checkpoint.wait_below(window, lambda: self.plan.stop.requested)
+        return batch, pending
 
     def _screen(self, records: list[Record]) -> list[Record]:
         """The records whose content changed; the unchanged ones are finished here."""

@@ -18,9 +18,10 @@ from engine.errors import SpecError
 from engine.pii import is_personal, mask_fields, mask_reason
 from engine.plugins import Registry, load_registry
 from engine.rows import Rejection, Row
+from engine.run.assemble import compile_sync_mapping, open_destinations, open_source
 from engine.run.failing_fields import Explainer
 from engine.run.row_outcome import Decide, Filtered, compile_decide
-from engine.run.runner import compile_sync_mapping, open_destinations, open_source, selected
+from engine.run.runner import selected
 from engine.specfile import Spec, SyncSpec
 
 

@@ -28,8 +28,9 @@ from engine.outcomes.reject_file import RejectFile, new_run_id
 from engine.outcomes.reject_policy import RejectPolicy
 from engine.plugins import Registry, load_registry
 from engine.rows import Position, Row
+from engine.run.assemble import http_session, open_destinations
 from engine.run.pipeline import SyncRun
-from engine.run.runner import RunOptions, build_plan, http_session, open_destinations, selected
+from engine.run.runner import RunOptions, build_plan, selected
 from engine.specfile import Spec
 
 

@@ -12,32 +12,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-import aiohttp
 
 from engine import logging as omnilog
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, Source, estimated_total, keeps_records
+from engine.contracts import Destination, endpoint_route, estimated_total, keeps_records
 from engine.delivery.retry import RetryPolicy
-from engine.delivery.sender import Sender, departures
+from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError, SpecError
 from engine.outcomes import progress
 from engine.outcomes.reject_file import RejectFile, new_run_id
-from engine.outcomes.reject_policy import RejectPolicy
 from engine.outcomes.report import SyncStats
 from engine.plugins import Registry, load_registry
 from engine.run import preflight
-from engine.run.columns import column_errors, source_of
+from engine.run.assemble import (
+    compile_sync_mapping,
+    http_session,
+    open_destinations,
+    open_source,
+    reject_policy,
+)
+from engine.run.columns import column_errors
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
-from engine.run.resume import RunState, run_state
+from engine.run.resume import RunState, SyncState, run_state
 from engine.run.stop import StopRequest
 from engine.run.sync_order import Finished, run_syncs
 from engine.specfile import Spec, SyncSpec
-from engine.transforms.base import TransformContext
-from engine.transforms.mapping import CompiledMapping, compile_mapping
 
 log = omnilog.get_logger("omnisync.run")
 
@@ -77,68 +78,18 @@ async def run_spec(
     registry: Registry | None = None,
     clock: Clock | None = None,
 ) -> RunResult:
+    """Check the columns, open what the syncs share, run them together, then sum up the run."""
     registry = registry or load_registry()
-    clock = clock or SystemClock()
     syncs = selected(spec, options.select)
-    result = RunResult()
-    failures: dict[str, OmnisyncError] = {}
-    # on every reject line of this run: the CLI's run id (in every log line) when it bound one
-    run_id = omnilog.bound().get("run_id") or new_run_id()
-    await _check_columns(spec, syncs, registry)
-    one_at_a_time = asyncio.Lock() if options.fail_fast else None
+    await _check_columns(spec, syncs, registry)  # a spec error: nothing opened, nothing sent
     async with contextlib.AsyncExitStack() as stack:
-        destinations = await open_destinations(stack, spec, syncs, registry)
-        session = await stack.enter_async_context(http_session(syncs, clock))
-        sender = Sender(session, clock)
-        state = stack.enter_context(
-            run_state(spec, registry, options.dry_run, options.full_refresh)
-        )
-        board = progress.Board()
-        display = asyncio.create_task(progress.show(board)) if options.progress else None
-
-        async def run(sync: SyncSpec) -> Finished[SyncStats]:
-            async with one_at_a_time or contextlib.nullcontext():  # FIFO: the spec's order
-                if options.stop.requested:
-                    why = f"not run: {options.stop.reason} came first"
-                    return Finished(_not_run(sync, why), False)
-                if one_at_a_time is not None and failures:
-                    why = (
-                        "not run: an earlier sync failed and --fail-fast stops at the first failure"
-                    )
-                    return Finished(_not_run(sync, why), False)
-                destination = destinations[sync.destination_type]
-                try:
-                    stats, clean = await _run_one(
-                        spec, sync, registry, destination, sender, state, options, board, run_id
-                    )
-                except SyncFailed as failed:
-                    failures[sync.name] = failed.error
-                    return Finished(failed.stats, False)
-                return Finished(stats, clean)  # rejects over the ratio still let dependants run
-
+        run = await _open_run(stack, spec, syncs, registry, options, clock or SystemClock())
+        display = asyncio.create_task(progress.show(run.board)) if options.progress else None
         try:
-            result.syncs = await run_syncs(syncs, run, _not_run)
+            finished = await run_syncs(syncs, lambda sync: _turn(run, sync), _not_run)
         finally:
-            if display is not None:
-                display.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await display
-    failed = [failures[sync.name] for sync in syncs if sync.name in failures]
-    exceeded = [
-        message
-        for sync, stats in zip(syncs, result.syncs, strict=True)
-        if (message := _policy(sync).exceeded(stats.rejected, stats.read)) is not None
-    ]
-    messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
-    result.error = "\n".join([*messages, *exceeded]) or None
-    if failed:  # a failure outranks rejects; the first in the spec's order gives the code
-        result.exit_code = failed[0].exit_code
-    elif exceeded:
-        result.exit_code = ExitCode.REJECTS_EXCEEDED
-    if options.stop.requested:
-        result.exit_code = options.stop.exit_code
-        result.error = f"{options.stop.reason}: stopped after the requests in flight"
-    return result
+            await _cancelled(display)
+    return _result(syncs, finished, run.failures, options.stop)
 
 
 async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Registry) -> None:
@@ -156,19 +107,77 @@ async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Regist
         raise SpecError(lines)
 
 
-def _policy(sync: SyncSpec) -> RejectPolicy:
-    return RejectPolicy(
-        sync.name,
-        sync.reject_file,
-        sync.max_reject_ratio,
-        sync.early_stop.ratio,
-        sync.early_stop.after,
+@dataclass(frozen=True)
+class RunContext:
+    """What the syncs of one run share: opened once by `run_spec`, read by every sync's task."""
+
+    spec: Spec
+    registry: Registry
+    options: RunOptions
+    destinations: Mapping[str, Destination]
+    sender: Sender
+    state: RunState
+    board: progress.Board
+    run_id: str  # on every reject line of this run
+    one_at_a_time: asyncio.Lock | None  # --fail-fast: syncs take turns (FIFO: the spec's order)
+    failures: dict[str, OmnisyncError] = field(default_factory=dict)  # filled as syncs fail
+
+
+async def _open_run(
+    stack: contextlib.AsyncExitStack,
+    spec: Spec,
+    syncs: Sequence[SyncSpec],
+    registry: Registry,
+    options: RunOptions,
+    clock: Clock,
+) -> RunContext:
+    """Destinations, HTTP session and state store, opened once for every sync, closed by `stack`."""
+    destinations = await open_destinations(stack, spec, syncs, registry)
+    session = await stack.enter_async_context(http_session(syncs, clock))
+    state = stack.enter_context(run_state(spec, registry, options.dry_run, options.full_refresh))
+    return RunContext(
+        spec,
+        registry,
+        options,
+        destinations,
+        Sender(session, clock),
+        state,
+        progress.Board(),
+        # the CLI's run id (in every log line) when it bound one
+        run_id=omnilog.bound().get("run_id") or new_run_id(),
+        one_at_a_time=asyncio.Lock() if options.fail_fast else None,
     )
 
 
-def _named(name: str, error: OmnisyncError) -> str:
-    text = str(error)
-    return text if text.startswith(f"{name}:") else f"{name}: {text}"
+async def _turn(run: RunContext, sync: SyncSpec) -> Finished[SyncStats]:
+    """One sync's turn: run it unless the run is stopping; its failure is kept for the result."""
+    async with run.one_at_a_time or contextlib.nullcontext():
+        why = _why_not_run(run)
+        if why is not None:
+            return Finished(_not_run(sync, why), False)
+        try:
+            stats, clean = await _run_one(run, sync)
+        except SyncFailed as failed:
+            run.failures[sync.name] = failed.error
+            return Finished(failed.stats, False)
+        return Finished(stats, clean)  # rejects over the ratio still let dependants run
+
+
+def _why_not_run(run: RunContext) -> str | None:
+    """A stop came first, or --fail-fast saw a failure: the sync is reported, not started."""
+    if run.options.stop.requested:
+        return f"not run: {run.options.stop.reason} came first"
+    if run.one_at_a_time is not None and run.failures:
+        return "not run: an earlier sync failed and --fail-fast stops at the first failure"
+    return None
+
+
+def _not_run(sync: SyncSpec, why: str) -> SyncStats:
+    """A sync that did not start: nothing read, and the reason in the report."""
+    stats = SyncStats(sync.name, stopped=why)
+    stats.finished = stats.started
+    log.warning("sync_not_run", sync=sync.name, reason=why)
+    return stats
 
 
 class SyncFailed(Exception):
@@ -180,124 +189,36 @@ class SyncFailed(Exception):
         self.error = error
 
 
-async def _run_one(
-    spec: Spec,
-    sync: SyncSpec,
-    registry: Registry,
-    destination: Destination,
-    sender: Sender,
-    state: RunState,
-    options: RunOptions,
-    board: progress.Board,
-    run_id: str,
-) -> tuple[SyncStats, bool]:
+async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
     """One sync from plan to report, in its own task: (stats, finished cleanly)."""
     omnilog.bind(sync=sync.name)  # this task's context only
+    destination = run.destinations[sync.destination_type]
     stats = SyncStats(sync.name)
-    tracked = None
-    plan = None
+    tracked: SyncState | None = None
+    plan: SyncPlan | None = None
     clean = False
     try:
-        plan = build_plan(spec, sync, registry, destination, sender, options, run_id)
-        tracked = state.begin(
+        options = run.options
+        plan = build_plan(
+            run.spec, sync, run.registry, destination, run.sender, options, run.run_id
+        )
+        tracked = run.state.begin(
             sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
         )
-        tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
-        if tracked.resumed_saved_at is not None:  # rows the interrupted run already rejected
-            plan.rejects.resuming(tracked.resumed_saved_at)
-        plan = dataclasses.replace(
-            plan,
-            resume=tracked.resume,
-            on_checkpoint=tracked.on_checkpoint,
-            changes=tracked.changes,
-        )
-        run = SyncRun(plan, sender)
-        stats = run.stats
-        stats.endpoint = plan.endpoint.name
-        stats.route = getattr(plan.endpoint, "route_path", None)  # optional, for reports
-        # for the warnings and the progress display; a database may be asked: not on the loop
-        total = await asyncio.to_thread(estimated_total, plan.source)
-        for warning in preflight.warnings_for(spec, sync, plan.endpoint.rate_limit, total):
-            log.warning("check_this", message=warning)
-            stats.warnings.append(warning)
-        tracked.report(stats)
-        log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
-        board.add(stats, total, getattr(plan.limiter, "rate", None))
-        beat = None
-        if options.heartbeat and not options.progress:
-            beat = asyncio.create_task(progress.heartbeat(stats, total, options.heartbeat))
-        try:
-            stats = await run.run()
-        finally:
-            board.remove(stats)
-            if beat is not None:
-                beat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await beat
+        plan = _resumed(plan, tracked)
+        delivery = SyncRun(plan, run.sender)
+        stats = delivery.stats
+        total = await _announce(run, sync, delivery, tracked)
+        stats = await _deliver(run, delivery, total)
         clean = not (options.stop.requested or stats.unsent or stats.failed)
     except OmnisyncError as exc:
         stats.stopped = stats.stopped or str(exc)
         log.error("sync_failed", error=str(exc), **stats.as_dict())
         raise SyncFailed(stats, exc) from None
     finally:
-        if tracked is not None:
-            tracked.end(clean)
-            stats.stored_position = tracked.stored_after(clean)
-        if plan is not None:
-            plan.rejects.close()  # after the last save: rows past the mark are written after it
+        _finish(tracked, plan, stats, clean)
     log.info("sync_finished", **stats.as_dict())
     return stats, clean
-
-
-def _not_run(sync: SyncSpec, why: str) -> SyncStats:
-    """A sync that did not start: nothing read, and the reason in the report."""
-    stats = SyncStats(sync.name, stopped=why)
-    stats.finished = stats.started
-    log.warning("sync_not_run", sync=sync.name, reason=why)
-    return stats
-
-
-async def open_destinations(
-    stack: contextlib.AsyncExitStack, spec: Spec, syncs: Sequence[SyncSpec], registry: Registry
-) -> dict[str, Destination]:
-    """Each destination the syncs use, opened once (the sandbox starts here) and closed by stack."""
-    destinations: dict[str, Destination] = {}
-    for sync in syncs:
-        if sync.destination_type not in destinations:
-            destination = registry.destinations[sync.destination_type](
-                spec.connections[sync.destination_type]
-            )
-            destinations[sync.destination_type] = await stack.enter_async_context(destination)
-    return destinations
-
-
-def open_source(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:
-    return source_of(spec, sync, registry)
-
-
-def compile_sync_mapping(
-    sync: SyncSpec, registry: Registry, destination: Destination
-) -> CompiledMapping:
-    return compile_mapping(
-        sync.mapping,
-        registry.transforms,
-        TransformContext(destination.default_utc_offset()),
-        row_filter=sync.filter,
-        dedupe_key=sync.dedupe_key,
-    )
-
-
-def http_session(syncs: list[SyncSpec], clock: Clock) -> aiohttp.ClientSession:
-    timeout = max((s.delivery.timeout for s in syncs), default=60.0)
-    # One pooled, keep-alive session for the whole run; TLS verified with the system's CAs.
-    connector = aiohttp.TCPConnector(limit=64, ssl=ssl.create_default_context())
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout)),
-        skip_auto_headers=("User-Agent",),
-        headers={"User-Agent": "omnisync"},
-        trace_configs=[departures(clock)],  # a request's window slot is when it really left
-    )
 
 
 def build_plan(
@@ -309,6 +230,7 @@ def build_plan(
     options: RunOptions,
     run_id: str,
 ) -> SyncPlan:
+    """Everything one sync needs, built and checked before a row is read (also for replay)."""
     source = open_source(spec, sync, registry)
     endpoint = destination.endpoint(sync.destination)
     mapping = compile_sync_mapping(sync, registry, destination)
@@ -331,6 +253,100 @@ def build_plan(
             dry_run=options.dry_run,
         ),
         dry_run=options.dry_run,
-        reject_policy=_policy(sync),
+        reject_policy=reject_policy(sync),
         stop=options.stop,
     )
+
+
+def _resumed(plan: SyncPlan, tracked: SyncState) -> SyncPlan:
+    """The plan resumed where the state says, its marks saved, its unchanged records skipped."""
+    tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
+    if tracked.resumed_saved_at is not None:  # rows the interrupted run already rejected
+        plan.rejects.resuming(tracked.resumed_saved_at)
+    return dataclasses.replace(
+        plan,
+        resume=tracked.resume,
+        on_checkpoint=tracked.on_checkpoint,
+        changes=tracked.changes,
+    )
+
+
+async def _announce(
+    run: RunContext, sync: SyncSpec, delivery: SyncRun, tracked: SyncState
+) -> int | None:
+    """Where the sync goes and what deserves a look, said before it starts; its estimated total."""
+    plan, stats = delivery.plan, delivery.stats
+    stats.endpoint = plan.endpoint.name
+    stats.route = endpoint_route(plan.endpoint)
+    # a database may be asked: not on the loop
+    total = await asyncio.to_thread(estimated_total, plan.source)
+    for warning in preflight.warnings_for(run.spec, sync, plan.endpoint.rate_limit, total):
+        log.warning("check_this", message=warning)
+        stats.warnings.append(warning)
+    tracked.report(stats)
+    log.info("sync_started", source=sync.source_type, endpoint=plan.endpoint.name)
+    return total
+
+
+async def _deliver(run: RunContext, delivery: SyncRun, total: int | None) -> SyncStats:
+    """Run the sync, on the progress line (or with a heartbeat off a terminal) while it runs."""
+    options, stats = run.options, delivery.stats
+    run.board.add(stats, total, delivery.plan.limiter.rate)
+    beat = None
+    if options.heartbeat and not options.progress:
+        beat = asyncio.create_task(progress.heartbeat(stats, total, options.heartbeat))
+    try:
+        return await delivery.run()
+    finally:
+        run.board.remove(stats)
+        await _cancelled(beat)
+
+
+def _finish(
+    tracked: SyncState | None, plan: SyncPlan | None, stats: SyncStats, clean: bool
+) -> None:
+    """Whatever got opened is closed, failed or not: the state's last save, then the reject file."""
+    if tracked is not None:
+        tracked.end(clean)
+        stats.stored_position = tracked.stored_after(clean)
+    if plan is not None:
+        plan.rejects.close()  # after the last save: rows past the mark are written after it
+
+
+async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    """Stop a display (progress line, heartbeat) that runs beside a sync, and wait until it has."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _result(
+    syncs: Sequence[SyncSpec],
+    finished: list[SyncStats],
+    failures: Mapping[str, OmnisyncError],
+    stop: StopRequest,
+) -> RunResult:
+    """Each failure and exceeded reject ratio named; the first failure sets the exit, else rejects."""
+    result = RunResult(finished)
+    failed = [failures[sync.name] for sync in syncs if sync.name in failures]
+    exceeded = [
+        message
+        for sync, stats in zip(syncs, finished, strict=True)
+        if (message := reject_policy(sync).exceeded(stats.rejected, stats.read)) is not None
+    ]
+    messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
+    result.error = "\n".join([*messages, *exceeded]) or None
+    if failed:  # a failure outranks rejects; the first in the spec's order gives the code
+        result.exit_code = failed[0].exit_code
+    elif exceeded:
+        result.exit_code = ExitCode.REJECTS_EXCEEDED
+    if stop.requested:
+        result.exit_code = stop.exit_code
+        result.error = f"{stop.reason}: stopped after the requests in flight"
+    return result
+
+
+def _named(name: str, error: OmnisyncError) -> str:
+    text = str(error)
+    return text if text.startswith(f"{name}:") else f"{name}: {text}"

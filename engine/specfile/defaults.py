@@ -15,7 +15,7 @@ INHERITED = ("max_reject_ratio", "min_rows_for_reject_ratio", "reject_file")
 
 def takes_encoding(source_type: str, registry: Registry) -> bool:
     source = registry.sources.get(source_type)
-    schema = getattr(source, "config_schema", {}) if source is not None else {}
+    schema = source.config_schema if source is not None else {}
     return "encoding" in schema.get("properties", {})
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import logging as omnilog
-from engine.contracts import source_cursors, supports_lookback
+from engine.contracts import Destination, source_cursors, supports_lookback
 from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
@@ -186,68 +186,86 @@ def _semantic_issues(
     data: dict[str, Any], registry: Registry, skip: set[Any], connections: bool
 ) -> list[SpecIssue]:
     """Plugin and mapping checks, on the syncs whose shape the schema already accepted."""
-    from engine.transforms.mapping import check_expression, check_mapping
-
     issues: list[SpecIssue] = []
     seen: dict[str, int] = {}
-    destinations: dict[str, Any] = {}
+    destinations: dict[str, Destination] = {}
     for i, sync in enumerate(data["syncs"]):
         if not isinstance(sync, dict):
             continue
-        here = ("syncs", i)
-        name = sync.get("name")
-        if name in seen:
-            issues.append(
-                SpecIssue(
-                    (*here, "name"), f"duplicate sync name '{name}' (also syncs[{seen[name]}])"
-                )
-            )
-        if isinstance(name, str):
-            seen.setdefault(name, i)
-        if (i, "mapping") not in skip and isinstance(sync.get("mapping"), dict):
-            issues.extend(
-                SpecIssue((*here, "mapping", *issue.path), issue.message, issue.at_key)
-                for issue in check_mapping(sync["mapping"], registry.transforms)
-            )
-        if (i, "filter") not in skip and isinstance(sync.get("filter"), str):
-            issues.extend(check_expression((*here, "filter"), sync["filter"]))
-        dedupe_key = (sync.get("dedupe") or {}).get("key")
-        if (i, "dedupe") not in skip and dedupe_key and dedupe_key not in sync.get("mapping", {}):
-            issues.append(
-                SpecIssue((*here, "dedupe", "key"), f"'{dedupe_key}' is not a mapped field")
-            )
-        if (i, "delivery") not in skip and isinstance(sync.get("delivery"), dict):
-            issues.extend(_rate_issues((*here, "delivery", "rate_limit"), sync["delivery"]))
-        if (i, "incremental") not in skip:
-            issues.extend(_incremental_issues(here, sync, registry))
+        issues.extend(_name_issues(i, sync, seen))
+        issues.extend(_sync_issues(i, sync, registry, skip))
         if (i, "destination") in skip or not isinstance(sync.get("destination"), dict):
             continue
         dest_type = _destination_type(sync["destination"], registry)
-        if not connections:
-            continue
-        if dest_type not in data:
-            issues.append(
-                SpecIssue((), f"missing the '{dest_type}' connection block used by syncs[{i}]")
-            )
-            continue
-        destination = destinations.get(dest_type)
-        if destination is None:
-            destination = destinations[dest_type] = registry.destinations[dest_type](
-                data[dest_type]
-            )
-            issues.extend(
-                SpecIssue((dest_type, *issue.path), issue.message, issue.at_key)
-                for issue in destination.check_connection()
-            )
-        mapped = frozenset(sync.get("mapping") or ())
+        if connections:
+            issues.extend(_destination_issues(data, i, sync, dest_type, registry, destinations))
+    return issues
+
+
+def _name_issues(i: int, sync: Mapping[str, Any], seen: dict[str, int]) -> list[SpecIssue]:
+    """A sync name used twice would make its state, rejects and --select ambiguous."""
+    name = sync.get("name")
+    if name in seen:
+        message = f"duplicate sync name '{name}' (also syncs[{seen[name]}])"
+        return [SpecIssue(("syncs", i, "name"), message)]
+    if isinstance(name, str):
+        seen[name] = i
+    return []
+
+
+def _sync_issues(
+    i: int, sync: Mapping[str, Any], registry: Registry, skip: set[Any]
+) -> list[SpecIssue]:
+    """The sync's own blocks (mapping, filter, dedupe, delivery, incremental) the schema accepted."""
+    from engine.transforms.mapping import check_expression, check_mapping
+
+    here = ("syncs", i)
+    issues: list[SpecIssue] = []
+    if (i, "mapping") not in skip and isinstance(sync.get("mapping"), dict):
         issues.extend(
-            SpecIssue(
-                (*here, *(() if issue.in_sync else ("destination",)), *issue.path),
-                issue.message,
-                issue.at_key,
-            )
-            for issue in destination.check_sync(sync["destination"], mapped)
+            SpecIssue((*here, "mapping", *issue.path), issue.message, issue.at_key)
+            for issue in check_mapping(sync["mapping"], registry.transforms)
         )
+    if (i, "filter") not in skip and isinstance(sync.get("filter"), str):
+        issues.extend(check_expression((*here, "filter"), sync["filter"]))
+    dedupe_key = (sync.get("dedupe") or {}).get("key")
+    if (i, "dedupe") not in skip and dedupe_key and dedupe_key not in sync.get("mapping", {}):
+        issues.append(SpecIssue((*here, "dedupe", "key"), f"'{dedupe_key}' is not a mapped field"))
+    if (i, "delivery") not in skip and isinstance(sync.get("delivery"), dict):
+        issues.extend(_rate_issues((*here, "delivery", "rate_limit"), sync["delivery"]))
+    if (i, "incremental") not in skip:
+        issues.extend(_incremental_issues(here, sync, registry))
+    return issues
+
+
+def _destination_issues(
+    data: dict[str, Any],
+    i: int,
+    sync: Mapping[str, Any],
+    dest_type: str,
+    registry: Registry,
+    destinations: dict[str, Destination],
+) -> list[SpecIssue]:
+    """The destination's own checks of its connection block (once) and of this sync's block."""
+    if dest_type not in data:
+        return [SpecIssue((), f"missing the '{dest_type}' connection block used by syncs[{i}]")]
+    issues: list[SpecIssue] = []
+    destination = destinations.get(dest_type)
+    if destination is None:
+        destination = destinations[dest_type] = registry.destinations[dest_type](data[dest_type])
+        issues.extend(
+            SpecIssue((dest_type, *issue.path), issue.message, issue.at_key)
+            for issue in destination.check_connection()
+        )
+    mapped = frozenset(sync.get("mapping") or ())
+    issues.extend(
+        SpecIssue(
+            ("syncs", i, *(() if issue.in_sync else ("destination",)), *issue.path),
+            issue.message,
+            issue.at_key,
+        )
+        for issue in destination.check_sync(sync["destination"], mapped)
+    )
     return issues
 
 
@@ -267,8 +285,8 @@ def _incremental_issues(
 ) -> list[SpecIssue]:
     """A cursor or lookback that means nothing for the source is refused, never ignored.
 
-    A source class may declare `cursors` (the cursor names it understands; None: any column) and
-    `supports_lookback` (True when it can read again rows a little older than the mark)."""
+    A source class may name its cursors (`NamesCursors`; None: any column) and say it can read
+    again rows a little older than the mark (`LooksBack`): optional features, engine.contracts."""
     incremental, source = sync.get("incremental"), sync.get("source")
     if not isinstance(incremental, dict) or not isinstance(source, dict) or len(source) != 1:
         return []

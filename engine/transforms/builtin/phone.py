@@ -58,22 +58,7 @@ def _fast_e164(region: str | None) -> Callable[[str], str | None]:
     general_desc = meta.general_desc
     general = re.compile(general_desc.national_number_pattern or "(?!)")
     prefix = re.compile(meta.national_prefix_for_parsing or meta.national_prefix or "(?!)")
-    kinds = [
-        (re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ()))
-        for desc in (
-            meta.mobile,
-            meta.fixed_line,
-            meta.personal_number,
-            meta.voip,
-            meta.toll_free,
-            meta.premium_rate,
-            meta.shared_cost,
-            meta.uan,
-            meta.pager,
-            meta.voicemail,
-        )
-        if desc is not None and desc.national_number_pattern
-    ]
+    kinds = _number_kinds(meta)
     general_lengths = frozenset(general_desc.possible_length or ())
 
     def valid(nsn: str) -> bool:
@@ -103,6 +88,28 @@ def _fast_e164(region: str | None) -> Callable[[str], str | None]:
         return f"+{country}{digits}" if valid(digits) else None
 
     return fast
+
+
+def _number_kinds(
+    meta: phonemetadata.PhoneMetadata,
+) -> list[tuple[re.Pattern[str], frozenset[int]]]:
+    """Each number type's pattern and possible lengths (empty: the region's general ones)."""
+    return [
+        (re.compile(desc.national_number_pattern), frozenset(desc.possible_length or ()))
+        for desc in (
+            meta.mobile,
+            meta.fixed_line,
+            meta.personal_number,
+            meta.voip,
+            meta.toll_free,
+            meta.premium_rate,
+            meta.shared_cost,
+            meta.uan,
+            meta.pager,
+            meta.voicemail,
+        )
+        if desc is not None and desc.national_number_pattern
+    ]
 
 
 def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transform:

@@ -166,3 +166,41 @@ def test_upload_artifact_leaves_hidden_folders_out_unless_told(tmp_path: Path) -
     assert told.files == ["out/report.json", "specs/.omnisync/rejects-a.jsonl"]
     assert folder.files == []  # a hidden folder met while walking is pruned
     assert named.files == ["specs/.omnisync/rejects-a.jsonl"]  # the search root is the file
+
+
+ACTION_STEPS = """\
+on: workflow_dispatch
+jobs:
+  try:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/setup-python@v6
+        with: {python-version: "3.12"}
+      - id: plan
+        uses: ./
+        with: {command: plan, specs: "specs/*.yaml", args: "--rows 2 --offline"}
+      - id: typo
+        if: always()
+        uses: ./
+        with: {command: deploy}
+"""
+
+
+def test_the_action_previews_each_spec_and_refuses_an_unknown_command(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    repo, _ = _new_repository(tmp_path, sandbox, "{backend: sqlite}")
+    (repo / "try.yml").write_text(ACTION_STEPS, encoding="utf-8")
+
+    job = Player(repo / "try.yml", repo, tmp_path / "runner", "workflow_dispatch").play("try", {})
+
+    install, plan, _, typo = job.steps[1:]
+    assert install.exit_code == 0, install.stderr
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert "members: 2 rows: would send 2, filter 0, reject 0" in plan.stdout
+    assert job.outputs["plan"]["exit-code"] == "0"
+    assert typo.exit_code == 2
+    assert "::error title=omnisync::command: 'deploy' is not one of run, validate, test, plan" in (
+        typo.stdout
+    )
+    assert job.outputs["typo"]["exit-code"] == "2"

@@ -5,6 +5,7 @@ validate as written and run against the embedded sandbox. Brought by the OmniSeg
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +39,12 @@ syncs:
 {source}
     destination: {destination}
     mapping:                            # OmniSegment field: source column, or how to make it
-{mapping}"""
+{mapping}\
+    tests:                              # `omnisync test` checks them; nothing is read or sent
+      - name: the first sample row becomes this record
+        row: {row}
+        expect: {expect}
+"""
 
 
 @click.command(name="init")
@@ -71,6 +77,8 @@ def init(source: str, endpoint: str, output: Path | None, force: bool) -> None:
         source=block,
         destination=starter.destination,
         mapping=starter.mapping,
+        row=_flow(dict(zip(starter.columns, starter.rows[0], strict=True))),
+        expect=starter.expect,
     )
     spec.write_text(text, encoding="utf-8")
     click.echo(f"wrote {spec} and {', '.join(str(p) for p in targets[1:])}")
@@ -80,6 +88,13 @@ def init(source: str, endpoint: str, output: Path | None, force: bool) -> None:
             f"s3://$OMNISYNC_S3_BUCKET/{starter.sync}/{starter.sync}.csv"
         )
     click.echo(f"next: omnisync validate {spec} && omnisync run {spec}")
+
+
+def _flow(row: dict[str, str]) -> str:
+    """A row as a YAML flow mapping; every value quoted, so `yes` or `0912` stays the text it is."""
+    return (
+        "{" + ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in row.items()) + "}"
+    )
 
 
 def _write_csv(starter: Starter, path: Path) -> None:

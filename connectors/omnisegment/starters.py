@@ -18,6 +18,7 @@ class Starter:
     rows: tuple[tuple[str, ...], ...]
     destination: str  # the YAML flow mapping after `destination:`
     mapping: str  # YAML lines under `mapping:`, indented by 6
+    expect: str  # the record the first sample row becomes (YAML flow): the spec's mapping test
 
 
 STARTERS: dict[str, Starter] = {
@@ -37,6 +38,8 @@ STARTERS: dict[str, Starter] = {
       is_subscriber: {from: newsletter, transforms: [{cast: bool}]}
       register_date: {from: joined_at, transforms: [{datetime: {input: ["%Y-%m-%d %H:%M:%S"]}}]}
 """,
+        '{member_sn: M0001, name: 王小明, email: ming@example.com, phone: "+886912345678", '
+        'is_subscriber: true, register_date: "2024-05-01T09:30:00+08:00"}',
     ),
     "purchase": Starter(
         "purchases",
@@ -54,6 +57,8 @@ STARTERS: dict[str, Starter] = {
       products: products                              # product ids, comma-separated
       transaction_revenue: {from: revenue, transforms: [{cast: float}]}   # a JSON number
 """,
+        '{transaction_id: T0001, member_sn: M0001, datetime: "2024-07-15T09:51:23+08:00", '
+        'transaction_status: SUCCESS, products: "P001,P002", transaction_revenue: 1280.5}',
     ),
     "gift_voucher": Starter(
         "vouchers",
@@ -71,6 +76,8 @@ STARTERS: dict[str, Starter] = {
       valid_util: valid_until                         # the API's key is valid_util
       amount: {from: amount, transforms: [{cast: int}]}   # a JSON integer
 """,
+        "{voucher_id: V001, member_sn: M0001, voucher_type: birthday_gift, "
+        'valid_from: "2024-05-01", valid_util: "2025-05-01", amount: 100}',
     ),
     "product": Starter(
         "products",
@@ -102,6 +109,9 @@ STARTERS: dict[str, Starter] = {
       price: price                                    # amount and ISO currency: 999 TWD
       availability: availability                      # in stock, out of stock, preorder, ...
 """,
+        "{id: P001, title: 一件普通衣服, link: https://shop.example.com/p/P001, "
+        "image_link: https://shop.example.com/img/P001.png, price: 999 TWD, "
+        "availability: in stock}",
     ),
     "event_registration": Starter(
         "registrations",
@@ -118,6 +128,8 @@ STARTERS: dict[str, Starter] = {
       registration_datetime: {from: registered_at, transforms: [{datetime: {input: ["%Y-%m-%d %H:%M:%S"]}}]}
       is_available: {const: true}
 """,
+        "{event_id: E001, member_sn: M0001, event_name: buy1get1, "
+        'registration_datetime: "2024-08-17T12:00:00+08:00", is_available: true}',
     ),
     "product_guarantee": Starter(
         "warranties",
@@ -134,6 +146,8 @@ STARTERS: dict[str, Starter] = {
       purchase_datetime: {from: purchased_at, transforms: [{datetime: {input: ["%Y-%m-%d %H:%M:%S"]}}]}
       product: {object: {default: item_group}}        # {default: <item group id>}
 """,
+        '{warranty_id: W001, member_sn: M0001, registration_datetime: "2024-08-17T12:00:00+08:00", '
+        'purchase_datetime: "2024-08-10T15:00:00+08:00", product: {default: G-100}}',
     ),
     "audience_mapping": Starter(
         "crm_mapping",
@@ -146,6 +160,7 @@ STARTERS: dict[str, Starter] = {
       mapping_key: {const: phone}                     # which identifier below finds the member
       phone: {from: mobile, transforms: [{phone: {region: TW}}]}
 """,
+        '{source_id: C-1, source_system: CRM, mapping_key: phone, phone: "+886912345678"}',
     ),
     "blacklist": Starter(
         "blacklist",
@@ -155,6 +170,7 @@ STARTERS: dict[str, Starter] = {
         """\
       email: {from: email, transforms: [trim, lower]}
 """,
+        "{email: spam.complainer@example.com}",
     ),
     "event": Starter(
         "store_visits",
@@ -172,6 +188,8 @@ STARTERS: dict[str, Starter] = {
       hit_type: {const: event}
       data_source: {const: app}
 """,
+        "{client_id: store-kiosk-1, uid: M0001, event_action: StoreVisit, "
+        'event_value: \'{"store": "Taipei 101"}\', hit_type: event, data_source: app}',
     ),
     "questionnaire": Starter(
         "surveys",
@@ -189,6 +207,8 @@ STARTERS: dict[str, Starter] = {
           - {sn: {const: 0}, text: question_1, type: {const: TXTSHORT}}
           - {sn: {const: 1}, text: question_2, type: {const: TXTLONG}}
 """,
+        "{svid: S001, title: 服務滿意度問卷, questions: [{sn: 0, text: 您的建議, type: TXTSHORT}, "
+        "{sn: 1, text: 整體滿意度, type: TXTLONG}]}",
     ),
     "questionnaire_answers": Starter(
         "survey_answers",
@@ -215,5 +235,9 @@ STARTERS: dict[str, Starter] = {
             type: {const: CHOICEONE}
             answer: {from: rating, transforms: [{split: ";"}]}
 """,
+        "{svid: S001, title: 服務滿意度問卷, member_sn: M0001, status: FINISH, "
+        'submitTime: "2024-05-01T09:30:00+08:00", answers: [{sn: 0, subject: 您的建議, '
+        "type: TXTSHORT, answer: [很好]}, {sn: 1, subject: 整體滿意度, type: CHOICEONE, "
+        "answer: [滿意]}]}",
     ),
 }

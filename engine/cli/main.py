@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from engine import DISTRIBUTION
 from engine import logging as omnilog
 from engine.contracts import Destination, Source, plugin_commands
 from engine.errors import ExitCode, OmnisyncError, SpecError
@@ -93,7 +94,7 @@ class OmnisyncGroup(click.Group):
     show_default=True,
     help="debug adds one event per HTTP request.",
 )
-@click.version_option(package_name="omnisync")
+@click.version_option(package_name=DISTRIBUTION, prog_name="omnisync")
 def cli(log_format: str | None, log_level: str) -> None:
     """Declarative syncs from CSV, SQL and S3 into OmniSegment's import APIs."""
     os.umask(0o077)  # what omnisync writes (state, rejects, reports) may hold personal data

@@ -74,31 +74,50 @@ def _notes(spec: Spec) -> None:
 @click.command(name="test")
 @click.argument("files", nargs=-1, required=True, type=SPEC_FILE)
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
-def test_command(files: tuple[Path, ...], select: tuple[str, ...]) -> None:
+@click.option(
+    "--require-tests",
+    is_flag=True,
+    help="A spec without mapping tests is a failure (exit 4) instead of a note.",
+)
+def test_command(files: tuple[Path, ...], select: tuple[str, ...], require_tests: bool) -> None:
     """Run the mapping tests declared in the specs (or in <spec>.tests.yaml); exit 4 on a failure.
 
-    Secrets are not needed: an unset ${VAR} is a note."""
+    Secrets are not needed: an unset ${VAR} is a note. A spec without tests passes with a note
+    (a new spec has none yet), unless --require-tests."""
     from engine.run.plan_and_test import run_mapping_tests  # the delivery stack: only when it runs
 
     results: list[CaseResult] = []
+    untested = 0
     for file in files:
         spec = load_spec_hiding_secrets(file, allow_unset=True)
         _notes(spec)
         found = asyncio.run(run_mapping_tests(spec, select))
-        prefix = f"{file}: " if len(files) > 1 else ""
-        for result in found:
-            click.echo(
-                f"{'PASS' if result.passed else 'FAIL'}  {prefix}{result.sync}: {result.name}"
-            )
-            if not result.passed:
-                click.echo("      " + omnilog.redact(result.detail).replace("\n", "\n      "))
+        _echo_cases(found, f"{file}: " if len(files) > 1 else "")
         if not found:
-            click.echo(
-                f"{file}: no mapping tests found: add `tests:` to a sync or a <spec>.tests.yaml",
-                err=True,
-            )
+            untested += 1
+            _no_tests(file, require_tests)
         results += found
     failed = sum(not r.passed for r in results)
-    click.echo(f"{len(results) - failed} passed, {failed} failed")
-    if failed or not results:
+    without = f", {untested} spec{'s' if untested > 1 else ''} without tests" if untested else ""
+    click.echo(f"{len(results) - failed} passed, {failed} failed{without if require_tests else ''}")
+    if failed or (require_tests and untested):
         sys.exit(int(ExitCode.MAPPING_TESTS_FAILED))
+
+
+def _echo_cases(found: list[CaseResult], prefix: str) -> None:
+    for result in found:
+        click.echo(f"{'PASS' if result.passed else 'FAIL'}  {prefix}{result.sync}: {result.name}")
+        if not result.passed:
+            click.echo("      " + omnilog.redact(result.detail).replace("\n", "\n      "))
+
+
+def _no_tests(file: Path, required: bool) -> None:
+    how = "add `tests:` to a sync (a row and the record it should give) or a <spec>.tests.yaml"
+    if required:
+        click.echo(f"{file}: no mapping tests found (--require-tests): {how}", err=True)
+    else:
+        click.echo(
+            f"{file}: no mapping tests: nothing was checked; {how} "
+            "(--require-tests makes a spec without them fail)",
+            err=True,
+        )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from engine import DISTRIBUTION
 from engine import logging as omnilog
 from engine.cli._params import SECONDS, SPEC_FILE, reveal_pii_option
 from engine.errors import ExitCode, OmnisyncError
@@ -143,7 +144,7 @@ def _run_meta(
         "run_id": run_id,
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "omnisync_version": version("omnisync"),
+        "omnisync_version": version(DISTRIBUTION),
         "specs": [str(f) for f in files],
         "dry_run": dry_run,
     }

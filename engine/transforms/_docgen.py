@@ -57,14 +57,14 @@ Row filters and computed values use a small, safe expression language with Pytho
 ```yaml
 filter: "status == 'active' and total > 100"
 mapping:
-  full_name: {value: "coalesce(nickname, first_name) + ' ' + last_name"}
-  level: {value: "'vip' if int(total) >= 10000 else 'member'"}
+  name: {expr: "coalesce(nickname, first_name) + ' ' + last_name"}
+  tags: {expr: "'vip' if int(total) >= 10000 else 'member'"}
 ```
 
 The text is parsed once, checked node by node against a whitelist and compiled into closures;
 nothing reaches `eval`/`exec`. Grammar (lowest precedence first):
 
-```
+```text
 expr        := disjunction ["if" disjunction "else" expr]
 disjunction := conjunction ("or" conjunction)*
 conjunction := inversion ("and" inversion)*

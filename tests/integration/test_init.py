@@ -90,6 +90,37 @@ def test_init_writes_a_spec_that_validates_and_runs(
     )
 
 
+@pytest.mark.parametrize("endpoint", sorted(STARTERS))
+@pytest.mark.parametrize("source", ["csv", "sql"])
+def test_init_writes_one_mapping_test_that_passes(
+    tmp_path: Path, source: str, endpoint: str
+) -> None:
+    """The pull-request job and the pre-commit hook run `omnisync test` on a new spec: it has a
+    case (its first sample row and the record it becomes), and the case holds."""
+    starter = STARTERS[endpoint]
+    made = invoke_cli("init", "--source", source, "--endpoint", endpoint, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+
+    tested = invoke_cli("test", "--require-tests", f"{starter.sync}.yaml", cwd=tmp_path)
+
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert tested.stdout == (
+        f"PASS  {starter.sync}: the first sample row becomes this record\n1 passed, 0 failed\n"
+    )
+
+
+def test_a_mapping_test_written_by_init_fails_when_the_mapping_changes(tmp_path: Path) -> None:
+    invoke_cli("init", "--source", "csv", "--endpoint", "audience", cwd=tmp_path)
+    spec = tmp_path / "members.yaml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("transforms: [trim, lower, email]", "transforms: [trim]"), "utf-8")
+
+    tested = invoke_cli("test", "members.yaml", cwd=tmp_path)
+
+    assert tested.returncode == 4
+    assert '+  "email": "Ming@Example.com",' in tested.stdout
+
+
 def test_init_does_not_overwrite_without_force(tmp_path: Path) -> None:
     first = invoke_cli("init", "--source", "csv", "--endpoint", "audience", cwd=tmp_path)
     again = invoke_cli("init", "--source", "csv", "--endpoint", "audience", cwd=tmp_path)

@@ -32,10 +32,11 @@ from engine.plugins import Registry, load_registry
 from engine.run import preflight
 from engine.run.columns import column_errors, source_of
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
-from engine.run.resume import RunState, run_state
+from engine.run.resume import RunState, SyncState, run_state
 from engine.run.stop import StopRequest
 from engine.run.sync_order import Finished, run_syncs
 from engine.specfile import Spec, SyncSpec
+from engine.state.base import StateError
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
 
@@ -130,6 +131,9 @@ async def run_spec(
         if (message := _policy(sync).exceeded(stats.rejected, stats.read)) is not None
     ]
     messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
+    if state.closed_with is not None:  # the store failed as the run let go of it
+        failed.append(state.closed_with)
+        messages.append(str(state.closed_with))
     result.error = "\n".join([*messages, *exceeded]) or None
     if failed:  # a failure outranks rejects; the first in the spec's order gives the code
         result.exit_code = failed[0].exit_code
@@ -197,6 +201,7 @@ async def _run_one(
     tracked = None
     plan = None
     clean = False
+    failure: OmnisyncError | None = None
     try:
         plan = build_plan(spec, sync, registry, destination, sender, options, run_id)
         tracked = state.begin(
@@ -236,17 +241,33 @@ async def _run_one(
                     await beat
         clean = not (options.stop.requested or stats.unsent or stats.failed)
     except OmnisyncError as exc:
-        stats.stopped = stats.stopped or str(exc)
-        log.error("sync_failed", error=str(exc), **stats.as_dict())
-        raise SyncFailed(stats, exc) from None
+        failure = exc
     finally:
+        ended = _finish(tracked, plan, clean, stats)
+    failure = failure or ended
+    if failure is not None:  # the counts stand, also when the state store failed at the end
+        stats.stopped = stats.stopped or str(failure)
+        log.error("sync_failed", error=str(failure), **stats.as_dict())
+        raise SyncFailed(stats, failure) from None
+    log.info("sync_finished", **stats.as_dict())
+    return stats, clean
+
+
+def _finish(
+    tracked: SyncState | None, plan: SyncPlan | None, clean: bool, stats: SyncStats
+) -> StateError | None:
+    """The sync's last save, then its reject file closed whatever the save did; the store's
+    failure, if it failed (a sync that ran cleanly has then not finished cleanly)."""
+    try:
         if tracked is not None:
             tracked.end(clean)
             stats.stored_position = tracked.stored_after(clean)
+    except StateError as exc:
+        return exc
+    finally:
         if plan is not None:
             plan.rejects.close()  # after the last save: rows past the mark are written after it
-    log.info("sync_finished", **stats.as_dict())
-    return stats, clean
+    return None
 
 
 def _not_run(sync: SyncSpec, why: str) -> SyncStats:

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
-
-import orjson
 
 from engine.clock import Clock, SystemClock
 from engine.contracts import Source
 from engine.delivery.sender import Sender
-from engine.errors import OmnisyncError
+from engine.outcomes.reject_entries import read_entries, rewrite
 from engine.outcomes.reject_file import RejectFile, new_run_id
 from engine.outcomes.reject_policy import RejectPolicy
 from engine.plugins import Registry, load_registry
@@ -62,19 +58,6 @@ class OnlyListed:
 
     def locate(self, position: Position) -> str:
         return self.source.locate(position)
-
-
-def read_entries(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    entries = []
-    for number, line in enumerate(path.read_bytes().splitlines(), 1):
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            raise OmnisyncError(f"{path}:{number}: not a reject entry (cut short?)") from None
-        entries.append(entry)
-    return entries
 
 
 async def replay_spec(
@@ -120,25 +103,5 @@ async def replay_spec(
             again.unlink(missing_ok=True)
             result.delivered, result.refused = stats.delivered, len(refused)
             result.missing = len(wanted - source.seen)
-            _rewrite(sync.reject_file, entries, source.seen - set(refused), refused)
+            rewrite(sync.reject_file, entries, source.seen - set(refused), refused)
     return results
-
-
-def _rewrite(
-    path: Path,
-    entries: list[dict[str, Any]],
-    resolved: set[str],
-    refused: dict[str, dict[str, Any]],
-) -> None:
-    """Atomically: resolved entries marked, refused ones with their new reason, others as they were."""
-    lines = []
-    for entry in entries:
-        where = str(entry.get("position"))
-        if where in resolved and not entry.get("resolved"):
-            entry = {**entry, "resolved": True}
-        elif where in refused:
-            entry = {**refused[where], "resolved": False}
-        lines.append(orjson.dumps(entry))
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(b"\n".join(lines) + b"\n")
-    os.replace(temporary, path)

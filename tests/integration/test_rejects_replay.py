@@ -1,15 +1,18 @@
-"""`rejects replay`: rejected rows read again from the source, sent, and marked resolved."""
+"""`rejects replay`: rejected rows read again from the source, sent, and marked resolved; a reject
+file a crash cut short still replays."""
 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 from engine.run.replay import replay_spec
 from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
-from tests.conftest import RunningSandbox, invoke_cli
+from tests.conftest import RunningSandbox, invoke_cli, run_cli
 from tests.integration._sources import rejects, write_spec
+from tests.integration.test_delivery import members, write_rows
 
 
 def write_members(path: Path, count: int) -> None:
@@ -79,3 +82,102 @@ def test_rejects_replay_as_a_user_runs_it(
     again = invoke_cli("rejects", "replay", str(spec), env=sandbox_env)
     assert again.stdout == "members: no unresolved rejected rows\n"
     assert len(sandbox.records("audience")) == 50
+
+
+# -- A reject line cut short by a crash ---------------------------------------------------------
+
+EMAIL_SPEC = """\
+version: 1
+omnisegment:
+  base_url: ${SANDBOX_URL}
+  tid: ${OMNISEGMENT_TID}
+  api_key: ${OMNISEGMENT_API_KEY}
+syncs:
+  - name: members
+    source: {csv: {path: members.csv}}
+    destination: {endpoint: audience, options: {merge_key: member_sn}}
+    delivery: {rate_limit: 5000/s, concurrency: 1, batch_size: 10}
+    max_reject_ratio: 0.5
+    mapping:
+      member_sn: id
+      name: name
+      email: {from: email, transforms: [email]}
+"""
+
+
+def reject_path(directory: Path) -> Path:
+    return directory / ".omnisync" / "rejects-members.jsonl"
+
+
+def write_with_bad_emails(directory: Path, count: int, bad: set[int]) -> None:
+    """Members; those in `bad` have an email the mapping refuses."""
+    rows = [(i, n, f"no-at-{k}" if k in bad else e) for k, (i, n, e) in enumerate(members(count))]
+    write_rows(directory / "members.csv", rows)
+
+
+def crash_mid_reject_line(directory: Path, env: dict[str, str]) -> Path:
+    """A run killed while it appends its reject lines (the first 50 rows are bad); the spec."""
+    spec = directory / "sync.yaml"
+    spec.write_text(EMAIL_SPEC, encoding="utf-8")
+    write_with_bad_emails(directory, 300, set(range(50)))
+    crashed = run_cli("run", str(spec), env={**env, "OMNISYNC_CRASH_AT": "reject_append"})
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    written = reject_path(directory).read_bytes()
+    assert written.count(b"\n") >= 1  # whole lines, then one cut short
+    assert not written.endswith(b"\n")
+    return spec
+
+
+def test_replay_right_after_a_crash_skips_the_line_it_cut_short(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """Replay refused the whole file ("cut short?") until someone edited it by hand."""
+    spec = crash_mid_reject_line(tmp_path, sandbox_env)
+    path = reject_path(tmp_path)
+    whole = path.read_bytes().count(b"\n")  # the lines before the cut one
+    write_rows(tmp_path / "members.csv", members(300))  # the data is fixed
+
+    done = run_cli("rejects", "replay", str(spec), env=sandbox_env)
+    assert done.returncode == 0, done.stderr
+    assert f"{path}:{whole + 1}: the last line was cut short by a crash; skipped" in done.stderr
+    assert done.stdout == (
+        f"members: {whole} rejected rows: {whole} delivered and marked resolved, "
+        "0 rejected again, 0 no longer in the source\n"
+    )
+    assert [e["resolved"] for e in rejects(tmp_path)] == [True] * whole
+
+
+def test_a_run_after_the_crash_leaves_every_reject_once_on_a_line_of_its_own(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """The writer closed a cut line with a newline: after the rerun appended, the cut line sat in
+    the middle of the file, and replay (like any JSON Lines reader) refused it there."""
+    spec = crash_mid_reject_line(tmp_path, sandbox_env)
+
+    rerun = run_cli("run", str(spec), env=sandbox_env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "its last line was cut short by a crash; removed before this run appends" in rerun.stderr
+    keys = [e["key"] for e in rejects(tmp_path)]  # every line parses
+    assert sorted(keys) == [f"M{i:06d}" for i in range(50)]  # each bad row once
+
+    write_rows(tmp_path / "members.csv", members(300))
+    done = run_cli("rejects", "replay", str(spec), env=sandbox_env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("members: 50 rejected rows: 50 delivered and marked resolved")
+    assert len(sandbox.records("audience")) == 300
+
+
+def test_a_broken_line_inside_the_file_stops_replay_naming_its_line(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    write_members(tmp_path / "members.csv", 50)
+    spec = write_spec(tmp_path, {"csv": {"path": "members.csv"}})
+    sandbox.configure(reject_keys=r"^M00001[27]$")
+    assert invoke_cli("run", str(spec), env=sandbox_env).returncode == 0
+    path = reject_path(tmp_path)
+    first, second = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(first[:30] + b"\n" + second)  # damage no crash can explain
+
+    done = invoke_cli("rejects", "replay", str(spec), env=sandbox_env)
+    assert done.returncode == 1
+    assert f"error: {path}:1: not a reject entry" in done.stderr

@@ -4,12 +4,19 @@ Reading: every line is one JSON object. A crash can cut the last line short (rej
 writes it in pieces); that line is skipped with a warning naming it, since its row was never
 counted as written: the sync writes it again when it reads that row again. A line that does not
 parse anywhere else is damage nobody can explain, so it stops the replay and names its line.
+
+Resolving: a replay marks rows resolved as the API acknowledges them, not only when it ends. Each
+acknowledged batch's positions are appended to a journal beside the file (`<file>.resolved`) and
+fsynced; the end of the replay folds the journal into the file (one atomic rewrite) and removes
+it. A replay killed half way leaves the journal, and the next replay folds it first, so it sends
+only the rest. The journal's first line holds how many entries the file had when the replay
+started: entries a later run appended are not the ones it resolved.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +100,71 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+class ResolvedJournal:
+    """The positions a replay delivered so far, durable batch by batch (see the module doc)."""
+
+    def __init__(self, reject_file: Path) -> None:
+        self.reject_file = reject_file
+        self.path = reject_file.with_name(reject_file.name + ".resolved")
+        self.resolved: set[str] = set()
+        self._fd: int | None = None
+
+    def recover(self) -> int:
+        """Fold what a killed replay left into the reject file; how many rows it had resolved."""
+        if not self.path.exists():
+            return 0
+        if not self.reject_file.exists():  # removed by hand since: nothing to mark
+            self.path.unlink()
+            return 0
+        entries = read_entries(self.reject_file)
+        covered, done = self._read()
+        # lines a run appended after the killed replay are not the ones it resolved: as written
+        _replace(self.reject_file, [*_marked(entries[:covered], done, {}), *entries[covered:]])
+        self.path.unlink()
+        return len(done)
+
+    def start(self, entries: int) -> None:
+        """A replay of a file that has `entries` entries begins."""
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        self._append({"entries": entries})
+
+    def add(self, positions: Iterable[str]) -> None:
+        """These rows were delivered: durable before this returns."""
+        batch = [p for p in positions if p not in self.resolved]
+        if batch:
+            self._append({"resolved": batch})
+            self.resolved.update(batch)
+
+    def finish(
+        self, entries: list[Entry], resolved: set[str], refused: Mapping[str, Entry]
+    ) -> None:
+        """Fold into the reject file and remove the journal."""
+        self.close()
+        rewrite(self.reject_file, entries, resolved | self.resolved, refused)
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _append(self, line: Mapping[str, Any]) -> None:
+        assert self._fd is not None
+        _write_all(self._fd, orjson.dumps(line) + b"\n")
+        os.fsync(self._fd)
+
+    def _read(self) -> tuple[int, set[str]]:
+        """(entries the killed replay started with, the positions it resolved)."""
+        covered, done = 0, set[str]()
+        for number, line in enumerate(self.path.read_bytes().split(b"\n"), 1):
+            try:
+                item = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # cut short by the kill: that batch was not resolved
+            if number == 1:
+                covered = int(item.get("entries", 0))
+            else:
+                done.update(str(p) for p in item.get("resolved", ()))
+        return covered, done

@@ -158,6 +158,14 @@ class RunState:
             tracked.mark_start()
         return tracked
 
+    def replay_changes(
+        self, sync: SyncSpec, key: Callable[[Any], str | None], remembered: bool = True
+    ) -> ChangeDetector | None:
+        """For `rejects replay`: the sync's change detection exactly as a run has it, so what the
+        replay delivers is remembered and the next run skips it; the stored position is left alone
+        (a replay reads only the listed rows)."""
+        return self._changes(sync, key, sync_key(self.spec, sync.name)) if remembered else None
+
     def _changes(
         self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str
     ) -> ChangeDetector | None:

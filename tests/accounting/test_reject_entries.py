@@ -1,4 +1,4 @@
-"""A reject file read back for `rejects replay`."""
+"""A reject file read back for `rejects replay`, and the journal that keeps a replay's progress."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from engine.errors import OmnisyncError
-from engine.outcomes.reject_entries import read_entries
+from engine.outcomes.reject_entries import ResolvedJournal, read_entries
 
 
 def entry(position: str, run: str = "run-1") -> bytes:
@@ -48,3 +48,43 @@ def test_a_broken_line_that_is_not_the_unended_last_one_is_an_error_naming_it(
     path.write_bytes(content)
     with pytest.raises(OmnisyncError, match=f"^{re.escape(str(path) + message)}"):
         read_entries(path)
+
+
+def test_a_killed_replay_s_marks_are_folded_in_only_for_the_entries_it_read(tmp_path: Path) -> None:
+    """The journal resolves what the killed replay delivered; a run that appended the same row
+    again afterwards (rejected again) keeps that new entry unresolved."""
+    path = tmp_path / "rejects.jsonl"
+    path.write_bytes(entry("m.csv:2") + entry("m.csv:3") + entry("m.csv:4"))
+    journal = ResolvedJournal(path)
+    journal.start(3)
+    journal.add(["m.csv:2", "m.csv:4"])
+    journal.close()  # killed here: nothing folded yet
+    with path.open("ab") as handle:  # a run in between rejects row 4 again
+        handle.write(entry("m.csv:4", run="run-2"))
+    with journal.path.open("ab") as handle:  # and the kill cut the journal's next line short
+        handle.write(b'{"resolved": ["m.csv:3"')
+
+    assert ResolvedJournal(path).recover() == 2
+
+    found = [(e["position"], e["run_id"], e.get("resolved", False)) for e in read_entries(path)]
+    assert found == [
+        ("m.csv:2", "run-1", True),
+        ("m.csv:3", "run-1", False),
+        ("m.csv:4", "run-1", True),
+        ("m.csv:4", "run-2", False),
+    ]
+    assert not journal.path.exists()
+
+
+def test_a_finished_replay_folds_its_journal_and_removes_it(tmp_path: Path) -> None:
+    path = tmp_path / "rejects.jsonl"
+    path.write_bytes(entry("m.csv:2") + entry("m.csv:3"))
+    journal = ResolvedJournal(path)
+    entries = read_entries(path)
+    journal.start(len(entries))
+    journal.add(["m.csv:3"])
+    journal.finish(entries, set(), {})
+
+    assert [e.get("resolved", False) for e in read_entries(path)] == [False, True]
+    assert not journal.path.exists()
+    assert ResolvedJournal(path).recover() == 0

@@ -1,5 +1,5 @@
 """`rejects replay`: rejected rows read again from the source, sent, and marked resolved; a reject
-file a crash cut short still replays."""
+file a crash cut short still replays; what a replay sent is remembered, also when it is killed."""
 
 from __future__ import annotations
 
@@ -181,3 +181,87 @@ def test_a_broken_line_inside_the_file_stops_replay_naming_its_line(
     done = invoke_cli("rejects", "replay", str(spec), env=sandbox_env)
     assert done.returncode == 1
     assert f"error: {path}:1: not a reject entry" in done.stderr
+
+
+# -- What a replay sent is remembered ------------------------------------------------------------
+
+
+def received(sandbox: RunningSandbox) -> int:
+    return int(sandbox.stats()["received"].get("audience", 0))
+
+
+async def test_what_a_replay_delivered_is_not_sent_again_by_the_next_run(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """Replay saved no digests: the next run sent every replayed record again."""
+    write_members(tmp_path / "members.csv", 300)
+    spec = load_spec(write_spec(tmp_path, {"csv": {"path": "members.csv"}}), environ=sandbox_env)
+    sandbox.configure(reject_keys=r"^M0000[1-5]7$")
+    await run_spec(spec, RunOptions())
+    sandbox.configure(reject_keys=None)
+    (replayed,) = await replay_spec(spec)
+    assert replayed.delivered == 5
+    before = received(sandbox)
+
+    (rerun,) = (await run_spec(spec, RunOptions())).syncs
+    assert (rerun.delivered, rerun.unchanged) == (0, 300)
+    assert received(sandbox) == before
+
+
+def test_a_replay_killed_after_some_batches_keeps_what_it_resolved(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """A replay killed after 90 of 100 marked none resolved: the next one sent all 100 again."""
+    spec = tmp_path / "sync.yaml"
+    spec.write_text(EMAIL_SPEC, encoding="utf-8")
+    write_with_bad_emails(tmp_path, 200, {i for i in range(200) if i % 10 < 3})  # 60 bad rows
+    assert run_cli("run", str(spec), env=sandbox_env).returncode == 0
+    assert len(rejects(tmp_path)) == 60
+    write_rows(tmp_path / "members.csv", members(200))  # the data is fixed
+    before = received(sandbox)
+
+    killed = run_cli(
+        "rejects", "replay", str(spec), env={**sandbox_env, "OMNISYNC_CRASH_AT": "after_answer:3"}
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert received(sandbox) == before + 30  # three batches of 10 sent, the third unanswered
+    journal = [
+        json.loads(line)
+        for line in reject_path(tmp_path).with_suffix(".jsonl.resolved").read_text().splitlines()
+    ]
+    assert sum(len(line.get("resolved", ())) for line in journal) == 20  # two acknowledged
+
+    again = run_cli("rejects", "replay", str(spec), env=sandbox_env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == (
+        "members: 40 rejected rows: 40 delivered and marked resolved, 0 rejected again, "
+        "0 no longer in the source\n"
+    )
+    assert received(sandbox) - before - 60 == 10  # sent twice: the batch in flight only
+    assert all(e["resolved"] for e in rejects(tmp_path))
+    assert not reject_path(tmp_path).with_suffix(".jsonl.resolved").exists()
+
+    rerun = run_cli("run", str(spec), env=sandbox_env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "delivered 0, unchanged 200," in rerun.stdout
+
+
+async def test_a_listed_row_whose_content_the_api_holds_is_resolved_without_a_send(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """M000017 was delivered, then changed and refused, then changed back: the API holds it."""
+    source = tmp_path / "members.csv"
+    write_members(source, 50)
+    spec = load_spec(write_spec(tmp_path, {"csv": {"path": "members.csv"}}), environ=sandbox_env)
+    await run_spec(spec, RunOptions())
+    source.write_text(source.read_text().replace("member 17\n", "renamed 17\n"), encoding="utf-8")
+    sandbox.configure(reject_keys=r"^M000017$")
+    await run_spec(spec, RunOptions())
+    write_members(source, 50)  # back to the value the API acknowledged first
+    sandbox.configure(reject_keys=None)
+    before = received(sandbox)
+
+    (result,) = await replay_spec(spec)
+    assert (result.listed, result.delivered, result.unchanged, result.refused) == (1, 0, 1, 0)
+    assert received(sandbox) == before
+    assert [e["resolved"] for e in rejects(tmp_path)] == [True]

@@ -104,6 +104,8 @@ async def replay_spec(
         for sync in syncs:
             destination = destinations[sync.destination_type]
             results.append(await _replay(spec, sync, registry, destination, sender, state))
+    if state.closed_with is not None:  # the marks are in the file; the store failed at the end
+        raise state.closed_with
     return results
 
 

@@ -18,8 +18,8 @@ import pytest
 from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
 from engine.state.base import StateError
-from tests.conftest import RunningSandbox, invoke_cli, stoppable_moto_server
-from tests.integration._sources import write_spec
+from tests.conftest import RunningSandbox, invoke_cli, run_cli, stoppable_moto_server
+from tests.integration._sources import rejects, write_spec
 from tests.integration._state_backends import (
     PG_URL,
     SECRET,
@@ -28,7 +28,9 @@ from tests.integration._state_backends import (
     make_backend,
     received,
 )
-from tests.integration.test_delivery import members
+from tests.integration.test_delivery import members, write_rows
+from tests.integration.test_rejects_replay import EMAIL_SPEC, reject_path, write_with_bad_emails
+from tests.integration.test_signals import OMNISYNC
 
 BATCH = 20
 SLOW = f"{{rate_limit: 10/s, concurrency: 1, batch_size: {BATCH}}}"  # 200 records/s, one in flight
@@ -88,35 +90,78 @@ def test_postgres_connection_terminated_mid_run(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
     """The server ends this run's connections (the lock's too): exit 1, no internal error."""
-    import psycopg
-
     backend = make_backend("postgres", tmp_path)
     tag = f"omnisync_lost_{uuid.uuid4().hex[:8]}"  # only this run's connections are ended
     runner = Runner(tmp_path, backend, sandbox_env)
     runner.env["STATE_DB"] = f"{PG_URL}?application_name={tag}"
-
-    def terminate() -> None:
-        with psycopg.connect(PG_URL, autocommit=True) as db:
-            ended = db.execute(
-                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE application_name = %s) AS t",
-                (tag,),
-            ).fetchone()
-        assert ended is not None
-        assert ended[0] >= 2  # the store's connection and the lock's
-
     try:
-        sync = cut_mid_run(runner, sandbox, terminate)
+        sync = cut_mid_run(runner, sandbox, lambda: terminate(tag))
     finally:
         drop_postgres_tables(backend.block["table"])
     assert_real_counts(sync, sandbox)
-    table = f"(table {backend.block['table']})"
+    store = f"state store {PG_URL}?application_name={tag} (table {backend.block['table']})"
     assert runner.last is not None
-    assert "error: members: state store postgresql://postgres@127.0.0.1:5432/test" in (
-        runner.last.stderr
-    )
-    assert table in runner.last.stderr
-    assert table in sync["stopped"]
+    assert f"error: members: {store}: " in runner.last.stderr, runner.last.stderr[-3000:]
+    assert f"error: {store}: releasing the lock: " in runner.last.stderr  # its connection too
+    assert store in sync["stopped"]
+
+
+def terminate(tag: str) -> None:
+    """End the PostgreSQL connections of one process (by its application_name), as a server
+    restart or a failover would; the other tests' connections are left alone."""
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as db:
+        ended = db.execute(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = %s) AS t",
+            (tag,),
+        ).fetchone()
+    assert ended is not None
+    assert ended[0] >= 2  # the store's connection and the lock's
+
+
+def test_postgres_lost_during_a_replay_keeps_the_rows_it_resolved(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """A replay uses the store too: losing it stops the replay with exit 1, the rows already
+    acknowledged are marked resolved, and the next replay sends only the others."""
+    backend = make_backend("postgres", tmp_path)
+    tag = f"omnisync_lost_{uuid.uuid4().hex[:8]}"
+    env = {**sandbox_env, "STATE_DB": f"{PG_URL}?application_name={tag}"}
+    spec = tmp_path / "sync.yaml"
+    text = EMAIL_SPEC.replace("syncs:", f"state: {backend.yaml()}\nsyncs:")
+    spec.write_text(text.replace("rate_limit: 5000/s", "rate_limit: 2/s"), encoding="utf-8")
+    write_with_bad_emails(tmp_path, 100, set(range(0, 100, 2)))  # 50 rejected by the mapping
+    try:
+        assert run_cli("run", str(spec), env=env).returncode == 0
+        write_rows(tmp_path / "members.csv", members(100))  # the data is fixed
+        before = received(sandbox)
+        replay = subprocess.Popen(
+            [*OMNISYNC, "rejects", "replay", str(spec)],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(600):  # bounded: 60 s
+            if received(sandbox) >= before + 10 or replay.poll() is not None:
+                break
+            time.sleep(0.1)
+        terminate(tag)
+        _, err = replay.communicate(timeout=120)
+        assert replay.returncode == 1, err[-3000:]
+        assert "internal error" not in err
+        assert f"error: state store {PG_URL}?application_name={tag}" in err
+        resolved = sum(bool(e.get("resolved")) for e in rejects(tmp_path))
+        assert 10 <= resolved < 50
+        assert not reject_path(tmp_path).with_suffix(".jsonl.resolved").exists()  # folded in
+
+        again = run_cli("rejects", "replay", str(spec), env=env)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.startswith(f"members: {50 - resolved} rejected rows: ")
+    finally:
+        drop_postgres_tables(backend.block["table"])
 
 
 def test_s3_unreachable_mid_run(

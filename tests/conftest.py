@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,13 @@ async def _call(fn, args, kwargs):  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """moto's S3-compatible server on a free port of 127.0.0.1, for as long as the block runs."""
+    with stoppable_moto_server() as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def stoppable_moto_server() -> Iterator[tuple[str, Callable[[], None]]]:
+    """moto_server(), and a stop() that cuts it off mid-test: S3 becomes unreachable."""
     from moto.server import ThreadedMotoServer
 
     with socket.socket() as probe:
@@ -74,9 +81,9 @@ def moto_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server.stop
     finally:
-        server.stop()
+        server.stop()  # a second stop() does nothing
 
 
 def moto_client(url: str, key_id: str, secret: str) -> Any:

@@ -29,7 +29,9 @@ def replay(file: Path, select: tuple[str, ...]) -> None:
         if not result.listed:
             click.echo(f"{result.sync}: no unresolved rejected rows")
             continue
+        held = f", {result.unchanged} already held by the API" if result.unchanged else ""
         click.echo(
             f"{result.sync}: {result.listed} rejected rows: {result.delivered} delivered and marked "
-            f"resolved, {result.refused} rejected again, {result.missing} no longer in the source"
+            f"resolved{held}, {result.refused} rejected again, {result.missing} no longer in the "
+            "source"
         )

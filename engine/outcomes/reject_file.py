@@ -7,7 +7,9 @@ Durability, so that no reject is lost and none is written twice across a crash a
 - a rejected row is held until the low-water mark passes it (`release`), then written by
   `commit`, which the state store calls before it saves the mark: a saved position never counts
   a row whose reject line is not on disk (written and fsynced);
-- lines are appended, never truncated; the file is opened lazily, so a clean run leaves no file;
+- lines are appended, never truncated; the file is opened lazily, so a clean run leaves no file.
+  Only a last line a crash cut short (it does not parse, so no run counted it) is cut off before
+  the next append: every line of the file stays one JSON object;
 - a resumed run reads again the rows after the stored mark, some of which the interrupted run
   may already have written (after its last save). `resuming(saved_at)` collects the positions of
   the lines written after that save, and those rows are counted but not written again.
@@ -21,16 +23,18 @@ import itertools
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
+from engine import logging as omnilog
 from engine.crashpoints import crash_point
 from engine.logging import redact
 from engine.pii import mask_fields, mask_reason
 from engine.rows import Rejection
 
 _INT64 = range(-(2**63), 2**64)
+log = omnilog.get_logger("omnisync.rejects")
 
 
 def new_run_id() -> str:
@@ -127,9 +131,10 @@ class RejectFile:
             self._ready.clear()
             data = b"".join(lines)
             fd = self._open()
-            _write_all(fd, data[: len(data) // 2])
-            crash_point("reject_append")  # test-only: dies with half the lines on disk
-            _write_all(fd, data[len(data) // 2 :])
+            cut = len(data) - len(lines[-1]) // 2  # test-only: dies with the last line half written
+            _write_all(fd, data[:cut])
+            crash_point("reject_append")
+            _write_all(fd, data[cut:])
             self._unsynced = True
         if self._unsynced and self._fd is not None:
             os.fsync(self._fd)
@@ -149,13 +154,48 @@ class RejectFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             os.fchmod(self._fd, 0o600)  # owner-only, also a file an earlier version left readable
-            size = os.fstat(self._fd).st_size
-            if size:  # a line torn by a power loss must not glue to the next one
-                with self.path.open("rb") as handle:
-                    handle.seek(size - 1)
-                    if handle.read(1) != b"\n":
-                        _write_all(self._fd, b"\n")
+            self._mend(self._fd)
         return self._fd
+
+    def _mend(self, fd: int) -> None:
+        """The next line starts on a line of its own. A last line without its newline that parses
+        was written whole (resuming() counts it): it gets its newline. One that does not parse was
+        cut short by a crash and never counted: it is cut off, and its row is written again when
+        the sync reads it again, so every line of the file stays a JSON object."""
+        size = os.fstat(fd).st_size
+        with self.path.open("rb") as handle:
+            tail = _unended_tail(handle, size)
+        if not tail:
+            return
+        try:
+            orjson.loads(tail)
+        except orjson.JSONDecodeError:
+            os.ftruncate(fd, size - len(tail))
+            log.warning(
+                "reject_line_torn",
+                file=str(self.path),
+                message=f"{self.path}: its last line was cut short by a crash; removed before "
+                "this run appends",
+            )
+            return
+        _write_all(fd, b"\n")
+
+
+def _unended_tail(handle: BinaryIO, size: int, chunk: int = 1 << 16) -> bytes:
+    """The bytes after the last newline of a file of `size` bytes (read from the end)."""
+    pieces: list[bytes] = []
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        handle.seek(start)
+        block = handle.read(end - start)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            pieces.append(block[cut + 1 :])
+            break
+        pieces.append(block)
+        end = start
+    return b"".join(reversed(pieces))
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -188,10 +188,10 @@ class SyncRun:
     # -- Receipts: what the bisector says became of each record -----------------------------
 
     def delivered(self, records: list[Record]) -> None:
+        self.stats.delivered += len(records)  # first: the API has them, whatever the store says
         if self.plan.changes is not None:
             self.plan.changes.acknowledged(records)
         self.checkpoint.finish_all([record.seq for record in records])
-        self.stats.delivered += len(records)
 
     def refused(self, record: Record, message: str) -> None:
         self._reject(record.seq, Rejection(record.position, message, None, record.payload))

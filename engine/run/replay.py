@@ -6,32 +6,38 @@ never by its values, so a replay reads the source again and keeps the rows whose
 (memory grows with the rejects, not with the source). The rows go through the same decision,
 bisection and retries as a run. A row that is refused again keeps its entry with the new reason;
 one the source no longer has is counted `missing` and keeps its entry.
+
+A replay holds the spec's state lock (no run appends to the reject file meanwhile) and uses the
+sync's change detection as a run does: what the API acknowledges has its digest saved batch by
+batch, so the next run does not send it again. Each acknowledged batch is also marked resolved
+durably at once (reject_entries.py), so a replay killed half way keeps what it did and the next
+replay sends only the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
-import orjson
-
+from engine import logging as omnilog
 from engine.clock import Clock, SystemClock
-from engine.contracts import Source
+from engine.contracts import Destination, Source, keeps_records
 from engine.delivery.sender import Sender
-from engine.errors import OmnisyncError
+from engine.outcomes.reject_entries import ResolvedJournal, read_entries
 from engine.outcomes.reject_file import RejectFile, new_run_id
 from engine.outcomes.reject_policy import RejectPolicy
 from engine.plugins import Registry, load_registry
-from engine.rows import Position, Row
+from engine.rows import Position, Record, Row
 from engine.run.assemble import http_session, open_destinations
-from engine.run.pipeline import SyncRun
+from engine.run.pipeline import SyncPlan, SyncRun
+from engine.run.resume import RunState, run_state
 from engine.run.runner import RunOptions, build_plan, selected
-from engine.specfile import Spec
+from engine.specfile import Spec, SyncSpec
+
+log = omnilog.get_logger("omnisync.replay")
 
 
 @dataclass
@@ -39,6 +45,7 @@ class ReplayResult:
     sync: str
     listed: int = 0  # unresolved entries in the reject file
     delivered: int = 0
+    unchanged: int = 0  # the API already holds this content (change detection): resolved too
     refused: int = 0  # rejected again (mapping, checks or the API)
     missing: int = 0  # no longer in the source
 
@@ -65,17 +72,19 @@ class OnlyListed:
         return self.source.locate(position)
 
 
-def read_entries(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    entries = []
-    for number, line in enumerate(path.read_bytes().splitlines(), 1):
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            raise OmnisyncError(f"{path}:{number}: not a reject entry (cut short?)") from None
-        entries.append(entry)
-    return entries
+class ReplayRun(SyncRun):
+    """A sync run over the listed rows that marks each acknowledged batch resolved at once."""
+
+    def __init__(self, plan: SyncPlan, sender: Sender, journal: ResolvedJournal) -> None:
+        super().__init__(plan, sender)
+        self.journal = journal
+
+    def delivered(self, records: list[Record]) -> None:
+        locate = self.plan.source.locate
+        self.journal.add([locate(record.position) for record in records])  # durable first
+        super().delivered(records)
+        if self.plan.changes is not None:  # saved now: a kill after this cannot make a run resend
+            self.plan.changes.flush()
 
 
 async def replay_spec(
@@ -92,54 +101,53 @@ async def replay_spec(
         clock = clock or SystemClock()
         session = await stack.enter_async_context(http_session(syncs, clock))
         sender = Sender(session, clock)
+        state = stack.enter_context(run_state(spec, registry))  # the lock: no run writes meanwhile
         for sync in syncs:
-            entries = read_entries(sync.reject_file)
-            wanted = {str(e.get("position")) for e in entries if not e.get("resolved")}
-            result = ReplayResult(sync.name, listed=len(wanted))
-            results.append(result)
-            if not wanted:
-                continue
-            plan = build_plan(
-                spec,
-                sync,
-                registry,
-                destinations[sync.destination_type],
-                sender,
-                RunOptions(),
-                new_run_id(),
-            )
-            source = OnlyListed(plan.source, wanted)
-            again = sync.reject_file.with_name(sync.reject_file.name + ".replay")
-            plan = dataclasses.replace(
-                plan,
-                source=source,
-                rejects=RejectFile(again, sync.name, plan.endpoint.personal_fields, False),
-                reject_policy=RejectPolicy(sync.name, again, max_ratio=1.0, early_ratio=1.0),
-            )
-            stats = await SyncRun(plan, sender).run()
-            refused = {str(e["position"]): e for e in read_entries(again)}
-            again.unlink(missing_ok=True)
-            result.delivered, result.refused = stats.delivered, len(refused)
-            result.missing = len(wanted - source.seen)
-            _rewrite(sync.reject_file, entries, source.seen - set(refused), refused)
+            destination = destinations[sync.destination_type]
+            results.append(await _replay(spec, sync, registry, destination, sender, state))
+    if state.closed_with is not None:  # the marks are in the file; the store failed at the end
+        raise state.closed_with
     return results
 
 
-def _rewrite(
-    path: Path,
-    entries: list[dict[str, Any]],
-    resolved: set[str],
-    refused: dict[str, dict[str, Any]],
-) -> None:
-    """Atomically: resolved entries marked, refused ones with their new reason, others as they were."""
-    lines = []
-    for entry in entries:
-        where = str(entry.get("position"))
-        if where in resolved and not entry.get("resolved"):
-            entry = {**entry, "resolved": True}
-        elif where in refused:
-            entry = {**refused[where], "resolved": False}
-        lines.append(orjson.dumps(entry))
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(b"\n".join(lines) + b"\n")
-    os.replace(temporary, path)
+async def _replay(
+    spec: Spec,
+    sync: SyncSpec,
+    registry: Registry,
+    destination: Destination,
+    sender: Sender,
+    state: RunState,
+) -> ReplayResult:
+    journal = ResolvedJournal(sync.reject_file)
+    if recovered := journal.recover():
+        log.info("replay_recovered", sync=sync.name, resolved=recovered, file=str(journal.path))
+    entries = read_entries(sync.reject_file)
+    wanted = {str(e.get("position")) for e in entries if not e.get("resolved")}
+    result = ReplayResult(sync.name, listed=len(wanted))
+    if not wanted:
+        return result
+    plan = build_plan(spec, sync, registry, destination, sender, RunOptions(), new_run_id())
+    source = OnlyListed(plan.source, wanted)
+    again = sync.reject_file.with_name(sync.reject_file.name + ".replay")
+    again.unlink(missing_ok=True)  # a killed replay's: its rows are listed and read again
+    plan = dataclasses.replace(
+        plan,
+        source=source,
+        rejects=RejectFile(again, sync.name, plan.endpoint.personal_fields, False),
+        reject_policy=RejectPolicy(sync.name, again, max_ratio=1.0, early_ratio=1.0),
+        changes=state.replay_changes(sync, plan.endpoint.key, keeps_records(destination)),
+    )
+    journal.start(len(entries))
+    clean = False
+    try:
+        stats = await ReplayRun(plan, sender, journal).run()
+        clean = not (stats.failed or stats.unsent)
+    finally:
+        plan.rejects.close()
+        refused = {str(e["position"]): e for e in read_entries(again)}
+        again.unlink(missing_ok=True)
+        # every row read is finished on a clean end: delivered, already held, filtered or refused
+        journal.finish(entries, source.seen - set(refused) if clean else set(), refused)
+    result.delivered, result.unchanged = stats.delivered, stats.unchanged
+    result.refused, result.missing = len(refused), len(wanted - source.seen)
+    return result

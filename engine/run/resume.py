@@ -63,19 +63,49 @@ def open_store(spec: Spec, registry: Registry) -> StateStore:
 def run_state(
     spec: Spec, registry: Registry, dry_run: bool = False, full_refresh: bool = False
 ) -> Iterator[RunState]:
+    """The store, locked for the run. A store that fails as the run lets go of it (closing,
+    releasing the lock) does not undo what the syncs did: the error is kept in `closed_with`."""
     store = open_store(spec, registry)
     lease: Lease | None = None
+    state: RunState | None = None
     try:
         # two runs of one spec never interleave; a dry run writes nothing and needs no lock
         if not dry_run:
-            lease = store.lock(spec.file.name, lock_timeout(spec.state or {}))
-        yield RunState(store, spec, dry_run, full_refresh)
+            timeout = lock_timeout(spec.state or {})
+            try:
+                lease = store.lock(spec.file.name, timeout)
+            except Exception as exc:
+                raise _named(store, "taking the lock", exc) from None
+        state = RunState(store, spec, dry_run, full_refresh)
+        yield state
     finally:
+        problem = _let_go(store, lease)
+        if problem is not None:
+            log.error("state_close_failed", error=str(problem))
+            if state is not None:
+                state.closed_with = problem
+
+
+def _let_go(store: StateStore, lease: Lease | None) -> StateError | None:
+    """Close the store, then release the lock, whatever the first did; the first failure."""
+    steps: list[tuple[str, Callable[[], None]]] = [("closing it", store.close)]
+    if lease is not None:
+        steps.append(("releasing the lock", lease.release))
+    problem = None
+    for doing, action in steps:
         try:
-            store.close()
-        finally:
-            if lease is not None:
-                lease.release()
+            action()
+        except Exception as exc:
+            problem = problem or _named(store, doing, exc)
+    return problem
+
+
+def _named(store: StateStore, doing: str, exc: Exception) -> StateError:
+    """A backend's own error (its driver's, the file system's) as one line naming the store."""
+    if isinstance(exc, StateError):
+        return exc
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return StateError(f"state store {store.describe()}: {doing}: {type(exc).__name__}: {first}")
 
 
 def sync_key(spec: Spec, name: str) -> str:
@@ -102,6 +132,7 @@ class RunState:
         self.spec = spec
         self.dry_run = dry_run
         self.full_refresh = full_refresh
+        self.closed_with: StateError | None = None  # the store failed as the run let go of it
 
     def begin(
         self,
@@ -126,6 +157,14 @@ class RunState:
         if tracked.resume is None:
             tracked.mark_start()
         return tracked
+
+    def replay_changes(
+        self, sync: SyncSpec, key: Callable[[Any], str | None], remembered: bool = True
+    ) -> ChangeDetector | None:
+        """For `rejects replay`: the sync's change detection exactly as a run has it, so what the
+        replay delivers is remembered and the next run skips it; the stored position is left alone
+        (a replay reads only the listed rows)."""
+        return self._changes(sync, key, sync_key(self.spec, sync.name)) if remembered else None
 
     def _changes(
         self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str

@@ -39,6 +39,7 @@ from engine.run.resume import RunState, SyncState, run_state
 from engine.run.stop import StopRequest
 from engine.run.sync_order import Finished, run_syncs
 from engine.specfile import Spec, SyncSpec
+from engine.state.base import StateError
 
 log = omnilog.get_logger("omnisync.run")
 
@@ -89,7 +90,7 @@ async def run_spec(
             finished = await run_syncs(syncs, lambda sync: _turn(run, sync), _not_run)
         finally:
             await _cancelled(display)
-    return _result(syncs, finished, run.failures, options.stop)
+    return _result(syncs, finished, run.failures, options.stop, run.state.closed_with)
 
 
 async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Registry) -> None:
@@ -197,6 +198,7 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
     tracked: SyncState | None = None
     plan: SyncPlan | None = None
     clean = False
+    failure: OmnisyncError | None = None
     try:
         options = run.options
         plan = build_plan(
@@ -212,11 +214,14 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         stats = await _deliver(run, delivery, total)
         clean = not (options.stop.requested or stats.unsent or stats.failed)
     except OmnisyncError as exc:
-        stats.stopped = stats.stopped or str(exc)
-        log.error("sync_failed", error=str(exc), **stats.as_dict())
-        raise SyncFailed(stats, exc) from None
+        failure = exc
     finally:
-        _finish(tracked, plan, stats, clean)
+        ended = _finish(tracked, plan, clean, stats)
+    failure = failure or ended
+    if failure is not None:  # the counts stand, also when the state store failed at the end
+        stats.stopped = stats.stopped or str(failure)
+        log.error("sync_failed", error=str(failure), **stats.as_dict())
+        raise SyncFailed(stats, failure) from None
     log.info("sync_finished", **stats.as_dict())
     return stats, clean
 
@@ -303,14 +308,20 @@ async def _deliver(run: RunContext, delivery: SyncRun, total: int | None) -> Syn
 
 
 def _finish(
-    tracked: SyncState | None, plan: SyncPlan | None, stats: SyncStats, clean: bool
-) -> None:
-    """Whatever got opened is closed, failed or not: the state's last save, then the reject file."""
-    if tracked is not None:
-        tracked.end(clean)
-        stats.stored_position = tracked.stored_after(clean)
-    if plan is not None:
-        plan.rejects.close()  # after the last save: rows past the mark are written after it
+    tracked: SyncState | None, plan: SyncPlan | None, clean: bool, stats: SyncStats
+) -> StateError | None:
+    """The sync's last save, then its reject file closed whatever the save did; the store's
+    failure, if it failed (a sync that ran cleanly has then not finished cleanly)."""
+    try:
+        if tracked is not None:
+            tracked.end(clean)
+            stats.stored_position = tracked.stored_after(clean)
+    except StateError as exc:
+        return exc
+    finally:
+        if plan is not None:
+            plan.rejects.close()  # after the last save: rows past the mark are written after it
+    return None
 
 
 async def _cancelled(task: asyncio.Task[None] | None) -> None:
@@ -326,6 +337,7 @@ def _result(
     finished: list[SyncStats],
     failures: Mapping[str, OmnisyncError],
     stop: StopRequest,
+    closed_with: StateError | None,
 ) -> RunResult:
     """Each failure and exceeded reject ratio named; the first failure sets the exit, else rejects."""
     result = RunResult(finished)
@@ -336,6 +348,9 @@ def _result(
         if (message := reject_policy(sync).exceeded(stats.rejected, stats.read)) is not None
     ]
     messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
+    if closed_with is not None:  # the store failed as the run let go of it
+        failed.append(closed_with)
+        messages.append(str(closed_with))
     result.error = "\n".join([*messages, *exceeded]) or None
     if failed:  # a failure outranks rejects; the first in the spec's order gives the code
         result.exit_code = failed[0].exit_code

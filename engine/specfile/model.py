@@ -17,7 +17,7 @@ from engine.plugins import Registry, load_registry
 from engine.specfile import defaults
 from engine.specfile.depends import depends_issues
 from engine.specfile.interpolate import Interpolator
-from engine.specfile.paths import reject_path
+from engine.specfile.paths import reject_path, state_path_issues
 from engine.specfile.schema import compose_schema
 from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted, load_yaml
@@ -115,6 +115,8 @@ def load_spec(
         issues += depends_issues(doc.data["syncs"])
         if top_level_ok:
             issues += defaults.issues(doc.data, registry)
+        if not any(i.path[:1] == ("state",) for i in issues):
+            issues += state_path_issues(doc.data.get("state"), path.parent)
     # an unset variable also leaves an empty value behind: report the cause, not the symptom
     issues = [i for i in issues if i.path not in doc.problems]
     unset = {p: tuple(names) for p, names in interpolator.unset.items()}

@@ -80,6 +80,7 @@ class SqliteStateStore:
         self.path = path if path.is_absolute() else context.spec_dir / path
         self.timeout = float(config.get("timeout", 10.0))
         self._db: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
 
     def _connection(self) -> sqlite3.Connection:
         """Opened on first use, so `state show` on a spec never run creates nothing."""
@@ -100,10 +101,26 @@ class SqliteStateStore:
                     db.execute(statement)
                 if version < SCHEMA_VERSION:
                     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._file = _identity(self.path)
             except (OSError, sqlite3.Error) as exc:
                 raise StateError(f"state store {self.path}: {exc}") from None
             self._db = db
+        else:
+            self._check_file()
         return self._db
+
+    def _check_file(self) -> None:
+        """SQLite goes on writing to a file removed under it, and the next run finds nothing: a
+        file removed or replaced while this run holds it is a failure, said at the next call."""
+        try:
+            same = _identity(self.path) == self._file
+        except OSError:
+            same = False
+        if not same:
+            raise StateError(
+                f"state store {self.path}: the file was removed or replaced during the run; "
+                "what this run saved since then is lost"
+            )
 
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         try:
@@ -212,6 +229,11 @@ class SqliteStateStore:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
 
 
 class FileLease:

@@ -74,16 +74,32 @@ def test_a_resumed_run_does_not_write_again_what_was_written_after_the_saved_mar
     assert resumed.count == 2  # both counted for the report
 
 
-def test_any_record_can_be_written_and_a_torn_line_stays_alone(tmp_path: Path) -> None:
-    """An integer past 64 bits in the record made the reject write itself fail."""
+def test_any_record_can_be_written_and_a_torn_last_line_is_cut_off_first(tmp_path: Path) -> None:
+    """An integer past 64 bits in the record made the reject write itself fail. A last line a
+    crash cut short used to be closed with a newline and stay in the middle of the file, where
+    `rejects replay` (and any JSON Lines reader) refused it: it is cut off before the append."""
     path = tmp_path / "rejects.jsonl"
-    path.write_bytes(b'{"run_id": "old", "torn')  # a power loss mid-line
+    whole = b'{"run_id": "old", "position": "m.csv:9"}\n'
+    path.write_bytes(whole + b'{"run_id": "old", "torn')  # a crash mid-line
     rejects = reject(path, "run-1")
     record = {"member_sn": "M1", "points": 2**70, 3: "a non-text key"}
     rejects.write(Rejection(("m.csv", 2), "cannot be encoded", None, record), "m.csv:2", "M1")
     rejects.close()
 
-    raw = path.read_text(encoding="utf-8").splitlines()
-    assert raw[0] == '{"run_id": "old", "torn'
+    raw = path.read_bytes().splitlines(keepends=True)
+    assert raw[0] == whole
+    assert len(raw) == 2
     line = json.loads(raw[1])
     assert line["record"] == {"member_sn": "M1", "points": str(2**70), "3": "a non-text key"}
+
+
+def test_a_whole_last_line_without_its_newline_is_kept(tmp_path: Path) -> None:
+    """A line written whole but for its newline counts as written (a resumed run skips its row):
+    it gets its newline, and the next line starts on a line of its own."""
+    path = tmp_path / "rejects.jsonl"
+    path.write_bytes(b'{"run_id": "old", "position": "m.csv:9"}')
+    rejects = reject(path, "run-1")
+    rejects.write(Rejection(("m.csv", 2), "bad"), "m.csv:2", "M2")
+    rejects.close()
+
+    assert [line["position"] for line in lines(path)] == ["m.csv:9", "m.csv:2"]

@@ -83,6 +83,13 @@ CASES = [
         "two_sources.yaml",
         ["two_sources.yaml:5:13 syncs[0].source: must have exactly one key, got 2"],
     ),
+    (
+        "state_path_under_a_file.yaml",
+        [
+            "state_path_under_a_file.yaml:3:15 state.path: '/dev/null/state.db' cannot be "
+            "created: /dev/null is not a directory"
+        ],
+    ),
 ]
 
 

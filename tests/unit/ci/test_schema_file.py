@@ -38,6 +38,7 @@ SEMANTIC_ONLY = {
     "depends_on_unknown.yaml",
     "duplicate_sync_name.yaml",
     "missing_env_var.yaml",
+    "state_path_under_a_file.yaml",
 }
 
 

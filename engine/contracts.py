@@ -36,6 +36,7 @@ from engine.transforms.base import (
 __all__ = [
     "OMIT",
     "Answer",
+    "ChecksResume",
     "Destination",
     "Endpoint",
     "EstimatesTotal",
@@ -60,6 +61,7 @@ __all__ = [
     "estimated_total",
     "keeps_records",
     "plugin_commands",
+    "resume_problem",
     "source_cursors",
     "supports_lookback",
 ]
@@ -179,6 +181,17 @@ class EstimatesTotal(Protocol):
 
 
 @runtime_checkable
+class ChecksResume(Protocol):
+    """Optional for a source: whether a stored position still points into the data it was counted
+    in. A file replaced since (same name, other rows) must be read from its start; the engine asks
+    before it resumes, so the run and `state show` both say so instead of "resumed after"."""
+
+    def changed_since(self, position: Position) -> str | None:
+        """Why the data `position` was counted in is not the same any more; None when it is."""
+        ...
+
+
+@runtime_checkable
 class HasCommands(Protocol):
     """Optional for a source or destination class: click commands added to `omnisync`."""
 
@@ -207,6 +220,11 @@ def plugin_commands(plugin: type[Source] | type[Destination]) -> Sequence[click.
 def estimated_total(source: Source) -> int | None:
     """The source's estimate of its rows, or None when it offers none."""
     return source.estimate_total() if isinstance(source, EstimatesTotal) else None
+
+
+def resume_problem(source: object, position: Position) -> str | None:
+    """Why `position` no longer fits the source's data, when the source can tell; else None."""
+    return source.changed_since(position) if isinstance(source, ChecksResume) else None
 
 
 def source_cursors(source: object) -> frozenset[str] | None:

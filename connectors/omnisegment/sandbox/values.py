@@ -200,6 +200,18 @@ def first(*problems: Problem) -> Problem:
     return next((p for p in problems if p is not None), None)
 
 
+def custom_fields(
+    item: dict[str, Any], known: frozenset[str], limit: int, where: str, *, extra: bool = False
+) -> Problem:
+    """Every custom field (outside `known`) that is neither text up to `limit` nor a number, all
+    named in one message, as a server that checks a whole record would answer."""
+    bad = [n for n in sorted(set(item) - known) if not custom_value(item[n], limit, extra=extra)]
+    if bad:
+        names = ", ".join(f"{where}.{name}" for name in bad)
+        return INPUT, f"{names}: custom text fields hold at most {limit} characters"
+    return None
+
+
 def custom_value(value: Any, limit: int, *, extra: bool = False) -> bool:
     """A custom field: text up to `limit` characters or a number (plus booleans/null with `extra`)."""
     if isinstance(value, str):

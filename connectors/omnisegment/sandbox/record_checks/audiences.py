@@ -16,7 +16,7 @@ from connectors.omnisegment.sandbox.values import (
     Envelope,
     Problem,
     bool_fields,
-    custom_value,
+    custom_fields,
     filled_fields,
     first,
     is_email,
@@ -127,7 +127,7 @@ def _audience_lists(item: dict[str, Any], where: str) -> Problem:
 
 
 def _audience_custom(item: dict[str, Any], where: str) -> Problem:
-    for name in set(item) - _AUDIENCE_KNOWN:
+    for name in sorted(set(item) - _AUDIENCE_KNOWN):
         value = item[name]
         if isinstance(value, list):
             scalar = (str, int, float, bool, type(None))
@@ -139,9 +139,8 @@ def _audience_custom(item: dict[str, Any], where: str) -> Problem:
             ):  # fmt: skip
                 continue
             return INPUT, f"{where}.{name}: a json custom field is a list of objects"
-        if not custom_value(value, 1025, extra=True):
-            return INPUT, f"{where}.{name}: custom text fields hold at most 1025 characters"
-    return None
+    lists = frozenset(n for n, v in item.items() if isinstance(v, list))
+    return custom_fields(item, _AUDIENCE_KNOWN | lists, 1025, where, extra=True)
 
 
 # -- audience mapping (Audience-Mapping-API.md), blacklist (Batch-Import-Blacklist-API.md) -----

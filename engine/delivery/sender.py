@@ -23,9 +23,10 @@ from engine.delivery.window import Ticket
 
 log = omnilog.get_logger("omnisync.delivery")
 
-__all__ = ["STOPPED", "RequestStats", "Sender", "departures"]
+__all__ = ["STOPPED", "UNANSWERED", "RequestStats", "Sender", "departures"]
 
 STOPPED = "stopped before sending"
+UNANSWERED = "unanswered"  # a request cut off by the sync's stop before its answer was read
 
 
 class Sender:
@@ -74,7 +75,11 @@ class Sender:
             if stopped is not None and stopped():
                 return Answer(Verdict.FAILED, STOPPED)
             started = time.perf_counter()
-            answer, status = await self._post(endpoint, request, ticket)
+            try:
+                answer, status = await self._post(endpoint, request, ticket)
+            except asyncio.CancelledError:  # the sync stopped meanwhile (a 403 on another batch)
+                stats.count(UNANSWERED)  # it left, or was leaving: the server may well have it
+                raise
             stats.count(status)
             log.debug(
                 "request",

@@ -124,7 +124,7 @@ def _bool_caster(truthy: Sequence[str], falsy: Sequence[str]) -> Callable[[Any],
                 return found
         if isinstance(value, bool):
             return value
-        if isinstance(value, int | str):
+        if isinstance(value, str) or (isinstance(value, int) and value.bit_length() <= 64):
             key = str(value).strip().casefold()
             if not key:
                 return None

@@ -98,3 +98,8 @@ def test_a_huge_phone_cell_is_refused_and_not_cached(make: Make) -> None:
     error = _refused(phone, HUGE, "phone")
 
     assert "phone: too long" in str(error)
+
+
+def test_cast_bool_of_an_int_too_long_for_text_is_a_row_error(make: Make) -> None:
+    with pytest.raises(TransformError, match="not a recognised yes/no value"):
+        make("cast", "bool")(7**20_000)

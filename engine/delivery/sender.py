@@ -75,12 +75,7 @@ class Sender:
             if stopped is not None and stopped():
                 return Answer(Verdict.FAILED, STOPPED)
             started = time.perf_counter()
-            try:
-                answer, status = await self._post(endpoint, request, ticket)
-            except asyncio.CancelledError:  # the sync stopped meanwhile (a 403 on another batch)
-                stats.count(UNANSWERED)  # it left, or was leaving: the server may well have it
-                raise
-            stats.count(status)
+            answer, status = await self._counted(endpoint, request, ticket, stats)
             log.debug(
                 "request",
                 endpoint=endpoint.name,
@@ -130,6 +125,19 @@ class Sender:
             for task in (sleep, stop):
                 task.cancel()
         return not stop.done() or stop.cancelled()
+
+    async def _counted(
+        self, endpoint: Endpoint, request: HttpRequest, ticket: Ticket, stats: RequestStats
+    ) -> tuple[Answer, str]:
+        """One attempt, counted by its status; cut off by the sync's stop (a 403 on another
+        batch) before its answer was read, it counts as UNANSWERED: it left, or was leaving."""
+        try:
+            answer, status = await self._post(endpoint, request, ticket)
+        except asyncio.CancelledError:
+            stats.count(UNANSWERED)
+            raise
+        stats.count(status)
+        return answer, status
 
     async def _post(
         self, endpoint: Endpoint, request: HttpRequest, ticket: Ticket

@@ -1,10 +1,10 @@
 """The complaint of an OmniSegment 400 answer, without what differs from record to record.
 
-`data[3].nickname: custom text fields hold at most 1025 characters` and `data[17].motto, data[17].
-bio: ...` are the same complaint about different records; so are `Missing required fields:
-hit_type` and `Missing required fields: client_id, tid`. The "rejected alike" breaker counts them
-together. Values (quoted text, lists, numbers) and the fields a message names, one or a list of
-them, are taken out; the error type (`Input Error`) and the wording stay.
+`data[3].nickname: custom text fields hold at most 1025 characters` and
+`data[17].motto, data[17].bio: ...` are the same complaint about different records; so are
+`Missing required fields: hit_type` and `Missing required fields: client_id, tid`. The "rejected
+alike" breaker counts them together. Values (quoted text, lists, numbers) and the fields a message
+names, one or a list of them, are taken out; the error type (`Input Error`) and the wording stay.
 
 A name is a field when it is a path (`data[3].sex`), written in snake_case, or stands where a
 message names fields: after `requires`/`missing`/`fields:`, before `required`.

@@ -1,7 +1,6 @@
 """What JSON Schema alone cannot say about OmniSegment records: calendar-valid dates, email
 addresses, JSON objects written as text, finite numbers, JSON integers and the order of paired
-datetimes. Used by the client's
-record check, not by the sandbox."""
+datetimes. Used by the client's record check, not by the sandbox."""
 
 from __future__ import annotations
 

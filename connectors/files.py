@@ -65,6 +65,8 @@ class FileSource:
         self.incremental = context.cursor == MODIFIED
         self.files = self._files()
         self.notes: list[str] = []  # for the run report: what the reading changed or found
+        # the resume position found unchanged, with its file's size and mtime then: not hashed twice
+        self._verified: tuple[Position, tuple[int, int] | None] | None = None
 
     def _files(self) -> list[str]:
         absolute = Path(self.pattern).is_absolute()
@@ -117,19 +119,34 @@ class FileSource:
         """Rows after `resume`, parsed in a thread so the event loop stays free."""
         return iterate_in_thread(lambda: self._rows(self._checked(resume)))
 
-    def _checked(self, resume: Position | None) -> Position | None:
-        """The resume position, or None when the file it was counted in is not that file anymore."""
-        if resume is None:
-            return None
-        place, _number, identity = self._split(resume)
+    def changed_since(self, position: Position) -> str | None:
+        """Why the file `position` was counted in is not that file any more (ChecksResume)."""
+        place, _number, identity = self._split(position)
         name = str(place[-1])
+        if self._verified == (position, self._stamp(name)):
+            return None  # checked before this run resumed, and untouched since
         changed = still_same(self._path(name), identity)
         if changed is None:
+            self._verified = (position, self._stamp(name))
+            return None
+        return f"{name} changed since the stored position ({changed})"
+
+    def _stamp(self, name: str) -> tuple[int, int] | None:
+        try:
+            stat = self._path(name).stat()
+        except OSError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
+
+    def _checked(self, resume: Position | None) -> Position | None:
+        """The resume position, or None when the file it was counted in is not that file anymore
+        (replaced between the engine's check and this read)."""
+        if resume is None:
+            return None
+        changed = self.changed_since(resume)
+        if changed is None:
             return resume
-        self.note(
-            f"{name} changed since the stored position ({changed}): "
-            "reading every file from the beginning"
-        )
+        self.note(f"{changed}: reading every file from the beginning")
         return None
 
     def _places(self) -> list[tuple[Any, ...]]:

@@ -208,6 +208,30 @@ class S3Source:
         finally:
             client.close()
 
+    def changed_since(self, position: Position) -> str | None:
+        """Why the object `position` was counted in is not that object any more (ChecksResume):
+        one HEAD for its ETag. The read compares the listing again (and the modification time)."""
+        width = 1 if self.order == "key" else 2
+        if len(position) < width + 2:  # stored before positions held the ETag
+            return None
+        key, etag = str(position[width - 1]), position[width + 1]
+        where = f"s3://{self.bucket}/{key}"
+        client = self._client()
+        try:
+            found = str(client.head_object(Bucket=self.bucket, Key=key).get("ETag", "")).strip('"')
+        except botocore_errors.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise OmnisyncError(f"{self.sync}: {where}: {exc}") from None
+            found = None
+        except botocore_errors.BotoCoreError as exc:
+            raise OmnisyncError(f"{self.sync}: {where}: {exc}") from None
+        finally:
+            client.close()
+        if found == etag:
+            return None
+        why = "it is gone" if found is None else "another ETag"
+        return f"{where} changed since the stored position ({why})"
+
     def _checked(self, objects: list[S3Object], resume: Position | None) -> Position | None:
         """The resume position, or None when its object was replaced since (another ETag)."""
         width = 1 if self.order == "key" else 2

@@ -38,6 +38,7 @@ from engine.transforms.base import (
 __all__ = [
     "OMIT",
     "Answer",
+    "ChecksResume",
     "Destination",
     "Endpoint",
     "EstimatesTotal",
@@ -67,6 +68,7 @@ __all__ = [
     "estimated_total",
     "keeps_records",
     "plugin_commands",
+    "resume_problem",
     "source_cursors",
     "source_notes",
     "supports_lookback",
@@ -225,6 +227,17 @@ class NamesRoute(Protocol):
 
 
 @runtime_checkable
+class ChecksResume(Protocol):
+    """Optional for a source: whether a stored position still points into the data it was counted
+    in. A file replaced since (same name, other rows) must be read from its start; the engine asks
+    before it resumes, so the run and `state show` both say so instead of "resumed after"."""
+
+    def changed_since(self, position: Position) -> str | None:
+        """Why the data `position` was counted in is not the same any more; None when it is."""
+        ...
+
+
+@runtime_checkable
 class HasCommands(Protocol):
     """Optional for a source or destination class: click commands added to `omnisync`."""
 
@@ -275,3 +288,8 @@ def keeps_records(destination: Destination) -> bool:
 def plugin_commands(plugin: type[Source] | type[Destination]) -> Sequence[click.Command]:
     """The commands a source or destination brings (the OmniSegment sandbox); most bring none."""
     return plugin.cli_commands if isinstance(plugin, HasCommands) else ()
+
+
+def resume_problem(source: object, position: Position) -> str | None:
+    """Why `position` no longer fits the source's data, when the source can tell; else None."""
+    return source.changed_since(position) if isinstance(source, ChecksResume) else None

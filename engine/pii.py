@@ -17,10 +17,13 @@ _PERSONAL_KEY = re.compile(r"name|mail|phone|mobile|tel|address|birth|dob|line_i
 _QUOTED = re.compile(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"")
 _EMAIL = re.compile(r"[^\s'\"<>@,;:()\[\]{}]+@[^\s'\"<>@,;()\[\]{}]+")
 _PHONE = re.compile(r"(?<![\w.])\+?\d{8,15}(?![\w.])")
+_NUMBER = re.compile(r"[+(]?\d[\d\s().-]*")  # a phone or card number as written
 
 
 def mask(value: Any) -> Any:
-    """Keep enough to recognise a value, not enough to use it: e***@example.com, +88691*****78.
+    """Keep enough to recognise a value, not enough to use it: e***@example.com, +8*********78,
+    王**. A number keeps both ends; any other text only its first character, since the end of a
+    name is the given name (`Smith冠宇` shows neither 冠宇 nor its last letters).
 
     Objects and lists (a shipping address) are masked value by value."""
     if isinstance(value, dict):
@@ -34,7 +37,7 @@ def mask(value: Any) -> Any:
         return f"{local[:1]}***@{domain}"
     if len(value) <= 2:
         return "*" * len(value)
-    if len(value) <= 6:
+    if len(value) <= 6 or not _NUMBER.fullmatch(value):
         return value[0] + "*" * (len(value) - 1)
     return value[:2] + "*" * (len(value) - 4) + value[-2:]
 
@@ -68,8 +71,19 @@ def mask_reason(reason: str, field: str | None, personal: frozenset[str]) -> str
 def mask_text(text: str) -> str:
     """E-mail addresses and long phone numbers masked wherever they appear in free text."""
     if "@" in text:
-        text = _EMAIL.sub(lambda found: str(mask(found.group())), text)
+        text = _EMAIL.sub(_mask_address, text)
     return _PHONE.sub(lambda found: str(mask(found.group())), text)
+
+
+def _mask_address(found: re.Match[str]) -> str:
+    """An address masked; the user of a URL (`postgresql://app@db/x`, as in
+    `postgresql://app:***@db/x`) is an account, not an address, and stays; a path before an
+    address stays too (`exports/b***@example.com.csv`)."""
+    local, _, domain = found.group().partition("@")
+    head, slash, name = local.rpartition("/")
+    if head == "/" or set(name) <= {"*"}:  # `//user@host`: a URL's user; `***`: masked already
+        return found.group()
+    return f"{head}{slash}{mask(f'{name}@{domain}')}"
 
 
 def _mask_quoted(found: re.Match[str]) -> str:

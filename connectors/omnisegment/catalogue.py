@@ -21,6 +21,7 @@ Identity = tuple[tuple[str, ...], ...]
 
 SOURCE_PAIR = ("source_id", "source_system")
 MEMBER_IDENTITY: Identity = (("member_sn",), SOURCE_PAIR)
+MEMBER_FIELDS = ("member_sn", *SOURCE_PAIR)  # name a member whatever the merge key
 IDENTIFIER_FIELDS = ("line_id", "phone", "email", "messenger_psid")
 
 
@@ -58,6 +59,7 @@ class EndpointDef:
     personal_fields: frozenset[str] = frozenset()
     plain_value_option: str | None = None  # blacklist: data holds record[options[this]] only
     joined_key: bool = False  # the key is all key_fields joined by ':' (not the first present)
+    clears: bool = False  # '', null and "none" clear a field: never one that identifies the record
     doc: str = ""  # reference page
 
     @property
@@ -195,6 +197,7 @@ CATALOGUE: dict[str, EndpointDef] = {
         },
         identity=audience_identity,
         personal_fields=_AUDIENCE_PERSONAL,
+        clears=True,
         doc="Import-Audience-API.md, Batch-Import-Audience-API.md",
     ),
     "purchase": EndpointDef(

@@ -10,8 +10,8 @@ from urllib.parse import quote
 import orjson
 from jsonschema.protocols import Validator
 
-from connectors.omnisegment.catalogue import EndpointDef, Identity, Route
-from connectors.omnisegment.fix_hints import explain
+from connectors.omnisegment.catalogue import MEMBER_FIELDS, EndpointDef, Identity, Route
+from connectors.omnisegment.fix_hints import explain, property_names
 from connectors.omnisegment.reasons import reason_class
 from connectors.omnisegment.record_rules import FORMATS, RULES, TYPES, RecordValidator
 from connectors.omnisegment.record_schema import data_schema
@@ -21,9 +21,22 @@ from engine.fastcheck import Predicate, compile_schema
 _JSON = {"Content-Type": "application/json"}
 
 
+_KEPT = {
+    "not": {"enum": ["", "none", None]},
+    "description": (
+        "a value that identifies the member ('', 'none' and null would clear it, and a field "
+        "that identifies the member cannot be cleared)"
+    ),
+}
+
+
 @cache
-def data_validator(schema_file: str, identity: Identity | None = None) -> Validator:
-    """The record check; `identity` (when given) replaces the schema's member-key alternatives."""
+def data_validator(
+    schema_file: str, identity: Identity | None = None, kept: tuple[str, ...] = ()
+) -> Validator:
+    """The record check; `identity` (when given) replaces the schema's member-key alternatives.
+    `kept`: fields that may not hold '', 'none' or null, which would clear them (an audience's
+    member keys: Import-Audience-API, a field that cannot be cleared is an error)."""
     schema = dict(data_schema(schema_file))
     if identity is not None:
         schema.pop("anyOf", None)
@@ -32,14 +45,30 @@ def data_validator(schema_file: str, identity: Identity | None = None) -> Valida
             schema["required"] = [*schema.get("required", []), *identity[0]]
         elif groups:
             schema["anyOf"] = groups
+    if kept:
+        schema["allOf"] = [*schema.get("allOf", []), *_kept(kept)]
     validator: Validator = RecordValidator(schema, format_checker=FORMATS)
     return validator
 
 
+def _kept(names: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"properties": {name: _KEPT}} for name in names]
+
+
+def kept_fields(definition: EndpointDef, identity: Identity | None) -> tuple[str, ...]:
+    """The fields a record may not clear: none where the endpoint clears nothing; else the member
+    keys and the fields that identify the member under the envelope's options (merge_key)."""
+    if not definition.clears:
+        return ()
+    return tuple(sorted({*MEMBER_FIELDS, *(name for group in identity or () for name in group)}))
+
+
 @cache
-def fast_check(schema_file: str, identity: Identity | None = None) -> Predicate:
+def fast_check(
+    schema_file: str, identity: Identity | None = None, kept: tuple[str, ...] = ()
+) -> Predicate:
     """The compiled form of the same check; jsonschema itself when it cannot be compiled."""
-    validator = data_validator(schema_file, identity)
+    validator = data_validator(schema_file, identity, kept)
     compiled = compile_schema(validator.schema, format_checker=FORMATS, types=TYPES)
     return compiled or validator.is_valid
 
@@ -67,8 +96,10 @@ class OmniSegmentEndpoint:
         path = path or route.path  # a sync's override, where the reference is unsure
         self.limiter_key = f"{base_url}{path}#{tid}#{route.cap}"
         identity = definition.identity(options) if definition.identity else None
-        self._validator = data_validator(definition.schema, identity)
-        self._is_valid = fast_check(definition.schema, identity)
+        kept = kept_fields(definition, identity)
+        self._validator = data_validator(definition.schema, identity, kept)
+        self._is_valid = fast_check(definition.schema, identity, kept)
+        self._known = property_names(self._validator.schema)  # never a misspelling
         self._rules = RULES.get(definition.name, ())
         self._plain = (
             options[definition.plain_value_option] if definition.plain_value_option else None
@@ -94,7 +125,7 @@ class OmniSegmentEndpoint:
                 if problem is not None:
                     return problem
             return None
-        return explain(self._validator.iter_errors(payload))
+        return explain(self._validator.iter_errors(payload), self._known)
 
     def key(self, payload: Any) -> str | None:
         """The record's key, for idempotency, ordering and reports; None when it has none."""

@@ -3,14 +3,15 @@
 The field travels separately (the reject file's `field`), so reasons do not repeat it. A value of
 the wrong type names the transform that produces the right one; a pattern is explained by its
 schema description, never printed as a regular expression; a missing field the record holds under
-a near-miss name says so; a value that could also clear the field is explained by the value's own
-rule, not by the clearing one.
+a near-miss name says so (a name the schema knows is never taken for a misspelling: a missing
+event_value is missing, not event_action misspelt); a value that could also clear the field is
+explained by the value's own rule, not by the clearing one.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from jsonschema import ValidationError
@@ -35,11 +36,30 @@ _FIXES = {  # the transform that turns source values into the wanted JSON type
 _CLEAR = ["", "none", None]
 
 
-def explain(errors: Iterable[ValidationError]) -> tuple[str | None, str]:
-    """(field, reason) for the most relevant error; the field is a dotted path into the record."""
+def explain(
+    errors: Iterable[ValidationError], known: Collection[str] = ()
+) -> tuple[str | None, str]:
+    """(field, reason) for the most relevant error; the field is a dotted path into the record.
+    `known`: the field names the schema defines (property_names), never offered as a near miss."""
     error = _branch(best_match(errors))
     path = [str(p) for p in error.absolute_path]
-    return _describe(error, path, ".".join(path) or None)
+    return _describe(error, path, ".".join(path) or None, known)
+
+
+def property_names(schema: Any) -> frozenset[str]:
+    """Every field name `schema` defines, at any depth."""
+    names: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            properties = node.get("properties")
+            if isinstance(properties, Mapping):
+                names.update(str(name) for name in properties)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return frozenset(names)
 
 
 def _branch(error: ValidationError) -> ValidationError:
@@ -63,7 +83,9 @@ def _required_groups(error: ValidationError) -> bool:
     )
 
 
-def _describe(error: ValidationError, path: list[str], field: str | None) -> tuple[str | None, str]:
+def _describe(
+    error: ValidationError, path: list[str], field: str | None, known: Collection[str] = ()
+) -> tuple[str | None, str]:
     # iter_errors always sets these; the stubs also allow Unset, for errors made by hand
     expected: Any = error.validator_value
     instance: Any = error.instance
@@ -73,10 +95,12 @@ def _describe(error: ValidationError, path: list[str], field: str | None) -> tup
         missing = [r for r in expected[0]["required"] if r not in instance]
         name = (missing or expected[0]["required"])[0]
         wanted = " or ".join(" with ".join(s["required"]) for s in expected)
-        return ".".join([*path, name]), f"missing required field: {wanted}" + _near(instance, name)
+        near = _near(instance, name, known)
+        return ".".join([*path, name]), f"missing required field: {wanted}" + near
     if kind == "required":
         name = next((r for r in expected if r not in instance), "")
-        return ".".join([*path, name]), f"missing required field '{name}'" + _near(instance, name)
+        near = _near(instance, name, known)
+        return ".".join([*path, name]), f"missing required field '{name}'" + near
     if kind == "dependentRequired":
         present = next(k for k, v in expected.items() if k in instance)
         needed = next(v for v in expected[present] if v not in instance)
@@ -94,7 +118,7 @@ def _describe(error: ValidationError, path: list[str], field: str | None) -> tup
         return field, f"{instance!r} is not one of {', '.join(map(repr, allowed))}"
     if kind == "type":
         return field, _wrong_type(instance, expected, schema)
-    if kind in ("pattern", "format"):
+    if kind in ("pattern", "format", "not"):
         return field, f"{instance!r} {_expected(schema.get('description'))}"
     if kind in ("maxLength", "minLength", "maxItems", "minItems", "minimum", "maximum"):
         return field, _out_of_bounds(kind, instance, expected)
@@ -148,10 +172,11 @@ def _similar(name: str, choices: list[str]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
-def _near(instance: Any, missing: str) -> str:
-    """' (the record has 'valid_until': a misspelling of 'valid_util'?)' for a near-miss key."""
+def _near(instance: Any, missing: str, known: Collection[str] = ()) -> str:
+    """' (the record has 'valid_until': a misspelling?)' for a near-miss key the schema does not
+    define (a field it defines is there in its own right)."""
     if not isinstance(instance, Mapping):
         return ""
-    keys = [k for k in instance if isinstance(k, str)]
+    keys = [k for k in instance if isinstance(k, str) and k not in known]
     match = difflib.get_close_matches(missing, keys, n=1, cutoff=0.6)
     return f" (the record has '{match[0]}': a misspelling?)" if match else ""

@@ -1,6 +1,6 @@
 """What JSON Schema alone cannot say about OmniSegment records: calendar-valid dates, email
-addresses, finite numbers, JSON integers and the order of paired datetimes. Used by the client's
-record check, not by the sandbox."""
+addresses, JSON objects written as text, finite numbers, JSON integers and the order of paired
+datetimes. Used by the client's record check, not by the sandbox."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.protocols import Validator
 
@@ -71,6 +72,16 @@ def _is_email(value: object) -> bool:
     return len(value) <= 254 and ".." not in value and _EMAIL.fullmatch(value) is not None
 
 
+def _is_json_object(value: object) -> bool:
+    """Text holding one JSON object: event_label and a product's variant ("json format string")."""
+    if not isinstance(value, str):
+        return True
+    try:
+        return isinstance(orjson.loads(value), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
 FORMATS = FormatChecker(formats=())
 FORMATS.checks("date")(_is_date)
 FORMATS.checks("date-time-offset")(_is_datetime_offset)
@@ -78,6 +89,7 @@ FORMATS.checks("date-time-range")(_is_datetime_range)
 FORMATS.checks("voucher-date")(_is_calendar_datetime)
 FORMATS.checks("answer-time")(_is_calendar_datetime)
 FORMATS.checks("email")(_is_email)
+FORMATS.checks("json-object")(_is_json_object)
 
 
 def is_finite_number(instance: object) -> bool:

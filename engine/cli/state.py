@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE
+from engine.errors import OmnisyncError
 from engine.plugins import load_registry
 from engine.specfile import load_spec_hiding_secrets
+
+if TYPE_CHECKING:
+    from engine.plugins import Registry
+    from engine.rows import Position
+    from engine.specfile import Spec, SyncSpec
 
 
 @click.group(name="state")
@@ -44,7 +51,7 @@ def show(file: Path) -> None:
                     f"{stored.problem}: the next run refuses to start; `state reset` clears it"
                 )
             elif stored.fingerprint == sync_fingerprint(spec, sync):
-                verdict = "fingerprint ok"
+                verdict = _still_fits(spec, sync, registry, stored.position)
             else:
                 verdict = "stale: the source changed (the next run reads from the start)"
             kind = "incremental" if sync.cursor else "resume"
@@ -61,6 +68,21 @@ def show(file: Path) -> None:
                 click.echo(f"{name}: after {orphan.where}, no such sync in the spec any more")
     finally:
         store.close()
+
+
+def _still_fits(spec: Spec, sync: SyncSpec, registry: Registry, position: Position) -> str:
+    """The verdict on a position whose fingerprint matches: the source may know its data changed
+    (a file replaced under the same name), which the next run starts over for."""
+    from engine.contracts import resume_problem
+    from engine.run.columns import source_of
+
+    try:
+        changed = resume_problem(source_of(spec, sync, registry), position)
+    except OmnisyncError as exc:  # the source cannot be reached from here: say what was checked
+        return f"fingerprint ok (the source itself was not checked: {exc})"
+    if changed is not None:
+        return f"stale: {changed} (the next run reads from the start)"
+    return "fingerprint ok"
 
 
 @state_group.command()

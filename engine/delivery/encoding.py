@@ -26,3 +26,13 @@ def build_request(endpoint: Endpoint, payloads: list[Any]) -> HttpRequest:
         return endpoint.build_request(payloads)
     except (TypeError, ValueError, OverflowError) as exc:
         raise Unencodable(f"cannot be encoded as JSON: {exc}") from None
+
+
+def encoding_problem(endpoint: Endpoint, payload: Any) -> str | None:
+    """The reason a real run would reject `payload` for (the encoder's), or None: for a dry run,
+    `plan` and `test`, which send nothing and must judge each record as a real run does."""
+    try:
+        build_request(endpoint, [payload])
+    except Unencodable as exc:
+        return exc.reason
+    return None

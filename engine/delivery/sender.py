@@ -23,9 +23,10 @@ from engine.delivery.window import Ticket
 
 log = omnilog.get_logger("omnisync.delivery")
 
-__all__ = ["STOPPED", "RequestStats", "Sender", "departures"]
+__all__ = ["STOPPED", "UNANSWERED", "RequestStats", "Sender", "departures"]
 
 STOPPED = "stopped before sending"
+UNANSWERED = "unanswered"  # a request cut off by the sync's stop before its answer was read
 
 
 class Sender:
@@ -74,8 +75,7 @@ class Sender:
             if stopped is not None and stopped():
                 return Answer(Verdict.FAILED, STOPPED)
             started = time.perf_counter()
-            answer, status = await self._post(endpoint, request, ticket)
-            stats.count(status)
+            answer, status = await self._counted(endpoint, request, ticket, stats)
             log.debug(
                 "request",
                 endpoint=endpoint.name,
@@ -125,6 +125,19 @@ class Sender:
             for task in (sleep, stop):
                 task.cancel()
         return not stop.done() or stop.cancelled()
+
+    async def _counted(
+        self, endpoint: Endpoint, request: HttpRequest, ticket: Ticket, stats: RequestStats
+    ) -> tuple[Answer, str]:
+        """One attempt, counted by its status; cut off by the sync's stop (a 403 on another
+        batch) before its answer was read, it counts as UNANSWERED: it left, or was leaving."""
+        try:
+            answer, status = await self._post(endpoint, request, ticket)
+        except asyncio.CancelledError:
+            stats.count(UNANSWERED)
+            raise
+        stats.count(status)
+        return answer, status
 
     async def _post(
         self, endpoint: Endpoint, request: HttpRequest, ticket: Ticket

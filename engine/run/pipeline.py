@@ -111,7 +111,8 @@ class SyncRun:
         """Every row read, decided and batched; no more than a window of rows open at once."""
         plan, stats, checkpoint = self.plan, self.stats, self.checkpoint
         stop = plan.stop
-        decide, size = compile_decide(plan.mapping, plan.endpoint), plan.batch_size
+        decide = compile_decide(plan.mapping, plan.endpoint, encode=plan.dry_run)
+        size = plan.batch_size
         window = size * max(WINDOW_BATCHES, plan.concurrency * 4)
         early_from = self.reject_policy.early_after
         screen = max(SCREEN, size) if plan.changes is not None else 0

@@ -84,7 +84,8 @@ async def preview(
     previews = []
     async with _opened(spec, select, registry) as syncs:
         for sync, destination, endpoint in syncs:
-            decide = compile_decide(compile_sync_mapping(sync, registry, destination), endpoint)
+            mapping = compile_sync_mapping(sync, registry, destination)
+            decide = compile_decide(mapping, endpoint, encode=True)
             explain = Explainer(sync, registry, destination, endpoint)
             source = open_source(spec, sync, registry)
             personal = endpoint.personal_fields | personal_columns(sync.mapping, endpoint)
@@ -144,7 +145,7 @@ async def run_mapping_tests(
                 mapping = compile_sync_mapping(sync, registry, destination)
                 name = str(case.get("name") or f"case {i + 1}")
                 outcome = evaluate(
-                    compile_decide(mapping, endpoint), Row(case.get("row") or {}, ())
+                    compile_decide(mapping, endpoint, encode=True), Row(case.get("row") or {}, ())
                 )
                 results.append(CaseResult(sync.name, name, *_judge_case(case, outcome)))
     return results

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine import logging as omnilog
-from engine.contracts import Source
+from engine.contracts import Source, resume_problem
 from engine.errors import OmnisyncError
 from engine.outcomes.report import SyncStats
 from engine.plugins import Registry
@@ -240,6 +240,10 @@ class SyncState:
             )
         if stored.fingerprint != self.fingerprint:
             self._forget("state_stale", STALE, level="warning")
+            return None
+        changed = resume_problem(self.source, stored.position)  # a file replaced since, say
+        if changed is not None:
+            self._forget("state_stale", f"{changed}: starting from the beginning", "warning")
             return None
         # rendered when saved, by this same source after it read: some sources (sql) only know
         # their key columns once they ran their query

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.contracts import Endpoint
+from engine.delivery.encoding import encoding_problem
 from engine.rows import Rejection, Row
 from engine.transforms.mapping import CompiledMapping, FieldError
 
@@ -29,10 +30,15 @@ Decision = dict[str, Any] | Filtered | Rejection
 Decide = Callable[[Row], Decision]
 
 
-def compile_decide(mapping: CompiledMapping, endpoint: Endpoint) -> Decide:
+def compile_decide(mapping: CompiledMapping, endpoint: Endpoint, encode: bool = False) -> Decide:
     """Unreadable -> rejected; mapping fails -> rejected (with the row); filtered or duplicate ->
-    Filtered; the endpoint's check fails -> rejected (with the record); else the record."""
-    apply, check = mapping.apply, endpoint.check
+    Filtered; the endpoint's check fails -> rejected (with the record); else the record.
+
+    `encode`: also reject a record the endpoint cannot encode (an integer past 64 bits), as a real
+    run does when its batch fails to encode. A real run leaves that to delivery (one encoding per
+    batch); a dry run, `plan` and `test` send nothing, so they ask here."""
+    apply = mapping.apply
+    check = _encoding_checked(endpoint) if encode else endpoint.check
     filtered: dict[str, Filtered] = {}  # one per reason: a dropped row allocates nothing
 
     def decide(row: Row) -> Decision:
@@ -55,3 +61,13 @@ def compile_decide(mapping: CompiledMapping, endpoint: Endpoint) -> Decide:
         return payload
 
     return decide
+
+
+def _encoding_checked(endpoint: Endpoint) -> Callable[[Any], tuple[str | None, str] | None]:
+    def check(payload: Any) -> tuple[str | None, str] | None:
+        problem = endpoint.check(payload)
+        if problem is None and (reason := encoding_problem(endpoint, payload)) is not None:
+            return None, reason
+        return problem
+
+    return check

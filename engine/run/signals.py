@@ -3,8 +3,11 @@ the grace (then the report is written and the exit code is 130 or 143); a second
 
 The handlers are Python-level (`signal.signal`), not the event loop's: those run only when the loop
 gets control back, which a long transform on the loop's thread may not give for minutes. A Python
-handler runs between two bytecodes of whatever is running, hands the stop to the loop thread-safely
-and arms a watchdog that ends the process shortly after the grace if the loop never got there.
+handler runs between two bytecodes of whatever is running: it flags the stop at once (the reader
+tests the flag per row, so a run busy mapping rows stops at the next one), hands it to the loop
+thread-safely and arms a watchdog that ends the process shortly after the grace if the loop never
+got there. A single C call that holds the interpreter (int() of a huge digit string) delays even
+this handler: the transforms bound their input for that reason (docs/transforms.md).
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ def install(loop: asyncio.AbstractEventLoop, stop: StopRequest) -> Callable[[], 
         timer.daemon = True
         timer.start()
         watchdog.append(timer)
-        loop.call_soon_threadsafe(on_loop, signum)
+        stop.flag(f"interrupted by {signum.name}", code)  # the reader stops at its next row
+        loop.call_soon_threadsafe(on_loop, signum)  # ... and the loop wakes what waits
 
     previous: dict[signal.Signals, Any] = {signum: signal.getsignal(signum) for signum in _CODES}
     for signum in _CODES:

@@ -25,10 +25,16 @@ class StopRequest:
         self.exit_code = ExitCode.INTERRUPTED
         self._event: asyncio.Event | None = None
 
+    def flag(self, reason: str, exit_code: ExitCode) -> None:
+        """Mark the stop without touching the loop: safe from a signal handler, which runs between
+        two bytecodes of whatever runs (a transform), so the reader sees it at its next row even
+        before the loop gets control back. The first reason stays."""
+        if not self.requested:
+            self.requested, self.reason, self.exit_code = True, reason, exit_code
+
     def request(self, reason: str, exit_code: ExitCode) -> None:
-        if self.requested:
-            return
-        self.requested, self.reason, self.exit_code = True, reason, exit_code
+        """Mark the stop (if not yet flagged) and wake what waits for it; on the loop only."""
+        self.flag(reason, exit_code)
         if self._event is not None:
             self._event.set()
 

@@ -14,6 +14,7 @@ from typing import Any
 from engine.transforms._expr_functions import FUNCTIONS
 from engine.transforms.base import OMIT, TransformDef
 from engine.transforms.builtin import TRANSFORMS
+from engine.transforms.builtin._common import MAX_NUMBER_TEXT
 
 _LONG_ENUM = 12
 _WIDTH = 88
@@ -41,6 +42,12 @@ Rules every built-in follows:
   means.
 - **Blank text is missing for parsers**: `number`, `cast` (except `cast: str`), `date`,
   `datetime`, `phone` and `email` turn blank text into None instead of rejecting the row.
+- **Numbers have a length limit**: text longer than {max_text} characters is never read as a
+  number. `cast`, `number`, `int()`/`float()` and comparisons refuse it before any conversion (the
+  row is rejected with its length); a typed number from a database may have at most {max_text}
+  digits. No endpoint accepts a longer value (a JSON integer is 64-bit: 20 characters at most), and
+  converting one takes time that grows faster than its length. `phone`, `date` and `datetime`
+  stop at 64 characters.
 - **Empty** (for `default`, `required`, `empty`) means None, blank text, or an empty list/mapping.
 - **Errors reject the row** with a reason naming the value (`phone: not a valid number: '0812'`);
   they never stop the run. Args that pass the schema but cannot work (a bad regex, an unknown time
@@ -153,7 +160,8 @@ def render_markdown() -> str:
     functions = "\n".join(
         f"| `{function.signature}` | {function.doc} |" for _, function in sorted(FUNCTIONS.items())
     )
-    return f"{_INTRO}\n{contents}\n\n{sections}\n{_GRAMMAR}{functions}\n"
+    intro = _INTRO.replace("{max_text}", str(MAX_NUMBER_TEXT))
+    return f"{intro}\n{contents}\n\n{sections}\n{_GRAMMAR}{functions}\n"
 
 
 def main(argv: list[str]) -> None:

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.transforms.base import TransformError
-from engine.transforms.builtin._common import describe
+from engine.transforms.builtin._common import MAX_NUMBER_TEXT, describe
 
 Op = Callable[[Any, Any], Any]
 
@@ -31,10 +31,12 @@ def _is_number(value: Any) -> bool:
 
 
 def _number_from_text(text: str) -> Decimal | None:
-    if "_" in text:
+    """The number `text` writes, or None; text longer than any number is not read at all."""
+    text = text.strip()
+    if "_" in text or len(text) > MAX_NUMBER_TEXT:
         return None
     try:
-        number = Decimal(text.strip())
+        number = Decimal(text)
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
@@ -101,9 +103,18 @@ def _ordering(symbol: str, compare: Op) -> Op:
                 return bool(compare(*pair))
             except TypeError:
                 pass
-        raise ExpressionEvalError(f"cannot compare {describe(left)} {symbol} {describe(right)}")
+        raise ExpressionEvalError(
+            f"cannot compare {describe(left)} {symbol} {describe(right)}" + _too_long(left, right)
+        )
 
     return ordered
+
+
+def _too_long(*values: Any) -> str:
+    """Why numeric-looking text was not read as a number, when that is the reason."""
+    if any(isinstance(v, str) and len(v.strip()) > MAX_NUMBER_TEXT for v in values):
+        return f" (text longer than {MAX_NUMBER_TEXT} characters is never read as a number)"
+    return ""
 
 
 less = _ordering("<", operator.lt)

@@ -356,3 +356,129 @@ def test_a_misspelt_required_field_gets_a_did_you_mean(
     assert delivered == 0
     assert "valid_util" in rejects[0]["reason"]
     assert "valid_until" in rejects[0]["reason"]
+
+
+# -- issue 21: identifying fields, fcm_tokens, JSON-object strings, near misses -----------------
+
+
+@pytest.mark.parametrize(
+    ("options", "record", "field"),
+    [
+        ({}, {"member_sn": "none"}, "member_sn"),
+        ({}, {"source_id": "none", "source_system": "CRM"}, "source_id"),
+        ({"merge_key": "email"}, {"email": "none"}, "email"),
+        ({"merge_key": "phone", "ignore_empty_value": True}, {"phone": "none"}, "phone"),
+        ({"merge_key": "email"}, {"email": "a@example.com", "member_sn": "none"}, "member_sn"),
+    ],
+)
+def test_the_field_that_identifies_the_member_cannot_be_cleared(
+    options: dict[str, Any],
+    record: dict[str, Any],
+    field: str,
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+) -> None:
+    """Import-Audience-API: "none" clears a field, and a field that cannot be cleared is an error.
+    The member's keys and the merge key's field cannot: "none" there is refused, not sent."""
+    delivered, rejects = run(sandbox, tmp_path, "audience", [record], options)
+
+    assert delivered == 0
+    assert rejects[0]["field"] == field
+    assert "cannot be cleared" in rejects[0]["reason"]
+    assert sandbox.stats()["requests"] == {}
+    body = {"tid": TEST_TID, "api_key": TEST_API_KEY, **options, "data": [record]}
+    problem = sandbox_problem(_endpoint(block("audience", options, "batch")), body)
+    assert problem is not None
+    assert field in problem[1]
+
+
+@pytest.mark.parametrize(("clear", "value"), [("null", None), ("none", "none")])
+def test_fcm_tokens_can_be_cleared_as_the_page_writes_it(
+    clear: str, value: Any, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """ignore_empty_value's clearing values ("", null, "none") hold for fcm_tokens as for any
+    field: they were refused locally for not being a list."""
+    mapping = {
+        "member_sn": "id",
+        "fcm_tokens": {"from": "tokens", "transforms": [{"empty": clear}]},
+    }
+    delivered, rejects = run(
+        sandbox, tmp_path, "audience", [{"id": "M1", "tokens": ""}], {}, None, mapping
+    )
+
+    assert rejects == []
+    assert delivered == 1
+    assert sandbox.records("audience") == {"M1": {"member_sn": "M1", "fcm_tokens": value}}
+
+
+@pytest.mark.parametrize("value", [None, "", "none"], ids=["null", "blank", "none"])
+def test_the_sandbox_takes_a_cleared_fcm_tokens(value: Any, sandbox: RunningSandbox) -> None:
+    record = {"member_sn": "M1", "fcm_tokens": value}
+    endpoint = _endpoint(block("audience", {}, "batch"))
+
+    assert endpoint.check(record) is None
+    assert sandbox_problem(endpoint, orjson.loads(endpoint.build_request([record]).body)) is None
+
+
+SEARCH = {**EVENT, "event_action": "Search", "event_category": "Search"}
+CART = {**EVENT, "event_action": "AddToCart", "event_category": "Ecommerce"}
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({**SEARCH, "event_label": "滑鼠"}, "event_label"),
+        ({**SEARCH, "event_label": '["滑鼠"]'}, "event_label"),
+        (
+            {**CART, "products": [{"id": "P1", "name": "A", "variant": "藍色"}]},
+            "products.0.variant",
+        ),
+        (
+            {**CART, "products": [{"id": "P1", "name": "A", "variant": "{color}"}]},
+            "products.0.variant",
+        ),
+    ],
+)
+def test_event_label_and_variant_are_json_objects_as_text(
+    record: dict[str, Any], field: str, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """Event-Tracking-API: event_label is a "json format string", variant a "json formatted
+    string"; every example is an object written as text."""
+    delivered, rejects = run(sandbox, tmp_path, "event", [record])
+
+    assert delivered == 0
+    assert rejects[0]["field"] == field
+    assert "JSON object" in rejects[0]["reason"]
+    body = {"tid": TEST_TID, "version": "2.0.4", **record}
+    problem = sandbox_problem(_endpoint(block("event", {}, None)), body)
+    assert problem is not None
+    assert "JSON object" in problem[1]
+
+
+def test_the_pages_json_labels_and_variants_are_sent(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    records = [
+        {**SEARCH, "client_id": "C1", "event_label": '{"search_string": "滑鼠"}'},
+        {
+            **CART,
+            "client_id": "C2",
+            "products": [{"id": "P1", "name": "A", "variant": '{"color": "藍色"}'}],
+        },
+    ]
+    delivered, rejects = run(sandbox, tmp_path, "event", records)
+
+    assert rejects == []
+    assert delivered == 2
+
+
+def test_a_missing_field_is_not_offered_another_field_as_a_misspelling(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """A custom event without event_value got "(the record has 'event_action': a misspelling?)":
+    event_action is a field of its own, present for its own reason."""
+    delivered, rejects = run(sandbox, tmp_path, "event", [{**EVENT, "event_action": "Subscribe"}])
+
+    assert delivered == 0
+    assert rejects[0]["field"] == "event_value"
+    assert rejects[0]["reason"] == "missing required field 'event_value'"

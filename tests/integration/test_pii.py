@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -91,3 +92,37 @@ def test_plan_masks_personal_data_unless_revealed(
     assert revealed.returncode == 0, revealed.stderr
     assert "alice.chen@example" in revealed.stdout
     assert "Alice Chen" in revealed.stdout
+
+
+def test_plan_masks_a_name_whole_but_its_first_character(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """`Smith冠宇` was shown `Sm***冠宇`: the given name in full."""
+    spec = _write(tmp_path)
+    (tmp_path / "members.csv").write_text("id,name,email\nM1,Smith冠宇,s@example.com\n")
+
+    masked = run_cli("plan", str(spec), env=sandbox_env)
+
+    assert masked.returncode == 0, masked.stderr
+    assert "S******" in masked.stdout
+    assert "冠宇" not in masked.stdout + masked.stderr
+
+
+def test_a_database_url_without_a_password_keeps_its_form_in_the_log(tmp_path: Path) -> None:
+    """The log masks e-mail addresses; a URL's user looked like one: `postgresql:/***@127.0.0.1`."""
+    spec = tmp_path / "sync.yaml"
+    spec.write_text(
+        SPEC.replace(
+            "{csv: {path: members.csv}}",
+            '{sql: {url: "postgresql://omnisync@127.0.0.1:1/test", table: m, key: [id]}}',
+        ),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "SANDBOX_URL": "http://127.0.0.1:9", "OMNISEGMENT_TID": "OA-x"}
+    env["OMNISEGMENT_API_KEY"] = "test-key-1234"
+
+    result = run_cli("--log-format", "json", "run", str(spec), env=env)
+
+    assert result.returncode == 1
+    assert "postgresql://omnisync@127.0.0.1:1/test: connection failed" in result.stderr
+    assert "postgresql:/*" not in result.stderr

@@ -96,3 +96,23 @@ def test_400_and_403_are_never_retried(
     assert adds_up(sync)
     assert not leaks([result.stdout, result.stderr, files_text(tmp_path)], TEST_API_KEY)
     assert _requests(sandbox) == sync["requests"]
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_403_stop_counts_every_request_that_left(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str], attempt: int
+) -> None:
+    """Four requests leave together and the first 403 stops the sync: the others, cut off before
+    their answer was read, are still requests sent (the report said 1 where 2 had left)."""
+    write_rows(tmp_path / "members.csv", members(1000))
+    spec = write_spec(tmp_path, delivery="{rate_limit: 1000/s, concurrency: 4}")
+    env = {**sandbox_env, "OMNISEGMENT_API_KEY": "not-the-key-" + str(attempt)}
+
+    result = _run(spec, tmp_path, env)
+
+    assert result.returncode == 1, result.stderr
+    assert "refused the credentials" in result.stderr
+    sync = _report(tmp_path)
+    by_status: dict[str, int] = sync["requests_by_status"]  # type: ignore[assignment]
+    assert sync["requests"] == sum(by_status.values()) == _requests(sandbox), by_status
+    assert sync["requests"] > 1  # several were on the wire when the first answer came back

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.pii import mask, mask_fields
+from engine.pii import mask, mask_fields, mask_text
 
 
 def test_emails_keep_their_domain_and_first_letter() -> None:
@@ -25,3 +25,27 @@ def test_only_personal_fields_of_a_record_are_masked() -> None:
 
 def test_a_bare_value_such_as_a_blacklist_entry_is_masked() -> None:
     assert mask_fields("someone@example.com", frozenset()) == "s***@example.com"
+
+
+def test_a_name_keeps_only_its_first_character_never_its_given_name() -> None:
+    """The end of a name is the given name: `Smith冠宇` showed 冠宇 as `Sm***冠宇`."""
+    assert mask("Smith冠宇") == "S******"
+    assert mask("Alice Chen") == "A*********"
+    assert mask("歐陽冠宇") == "歐***"
+    assert mask("冠宇") == "**"
+
+
+def test_a_url_user_is_not_an_address() -> None:
+    """`postgresql://app@db` came out as `postgresql:/***@db`: the URL lost a slash and its user."""
+    assert mask_text("postgresql://app@db.example.com:5432/app") == (
+        "postgresql://app@db.example.com:5432/app"
+    )
+    assert mask_text("mysql+pymysql://root@127.0.0.1:3306/test: refused") == (
+        "mysql+pymysql://root@127.0.0.1:3306/test: refused"
+    )
+    assert mask_text("postgresql://app:***@db/app") == "postgresql://app:***@db/app"
+
+
+def test_an_address_in_a_path_or_sentence_is_still_masked() -> None:
+    assert mask_text("s3://exports/bob@example.com.csv") == "s3://exports/b***@example.com.csv"
+    assert mask_text("write to alice.chen@example.com now") == "write to a***@example.com now"

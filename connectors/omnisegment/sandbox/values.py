@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 Problem = tuple[str, str] | None
 """(ERR_TYPE_KEY, message) of a 400 answer, or None when the value is acceptable."""
 Envelope = dict[str, Any]
@@ -135,6 +137,22 @@ def text_fields(
     return None
 
 
+def json_object_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    """The first of `names` present that is not a JSON object written as text: Event-Tracking-API
+    calls event_label a "json format string" and a product's variant a "json formatted string",
+    and every example is an object ('{"color": "藍色"}')."""
+    for name in names:
+        if name in item:
+            value = item[name]
+            try:  # strict JSON: no NaN, no trailing text
+                parsed = orjson.loads(value) if isinstance(value, str) else None
+            except orjson.JSONDecodeError:
+                parsed = None
+            if not isinstance(parsed, dict):
+                return INPUT, f"{where}.{name} should be a JSON object written as a string"
+    return None
+
+
 def filled_fields(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
     """The first of `names` present that is not a non-empty string."""
     for name in names:
@@ -198,6 +216,18 @@ def need_member(
 def first(*problems: Problem) -> Problem:
     """The first problem found; arguments are evaluated eagerly, which is fine for a sandbox."""
     return next((p for p in problems if p is not None), None)
+
+
+def custom_fields(
+    item: dict[str, Any], known: frozenset[str], limit: int, where: str, *, extra: bool = False
+) -> Problem:
+    """Every custom field (outside `known`) that is neither text up to `limit` nor a number, all
+    named in one message, as a server that checks a whole record would answer."""
+    bad = [n for n in sorted(set(item) - known) if not custom_value(item[n], limit, extra=extra)]
+    if bad:
+        names = ", ".join(f"{where}.{name}" for name in bad)
+        return INPUT, f"{names}: custom text fields hold at most {limit} characters"
+    return None
 
 
 def custom_value(value: Any, limit: int, *, extra: bool = False) -> bool:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
-from engine.transforms.builtin._common import describe, schema
+from engine.transforms.builtin._common import as_text, describe, schema
 from engine.transforms.builtin._timeparse import compile_formats, parse_zone
 
 _FAILURES = (ValueError, OverflowError, OSError)
@@ -42,7 +42,7 @@ def _reader(args: dict[str, Any], transform: str) -> Callable[[Any], datetime | 
         elif value is None:
             return None
         elif epoch and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            text = str(value)
+            text = as_text(value, transform)
         else:
             raise TransformError(
                 f"{transform}: expected text or a date, got {type(value).__name__}"

@@ -1,7 +1,9 @@
 """Number transforms: cast (between scalar types) and number (human-written amounts).
 
 None passes through; blank text counts as missing and becomes None (an empty CSV cell is not a bad
-number) except for `cast: str`, which keeps it.
+number) except for `cast: str`, which keeps it. Text longer than MAX_NUMBER_TEXT characters, and a
+typed number of more than MAX_NUMBER_DIGITS digits, is refused before any conversion: no endpoint
+takes such a value, and converting it costs more than linear time.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from engine.transforms.base import Transform, TransformContext, TransformDef, TransformError
-from engine.transforms.builtin._common import describe, schema
+from engine.transforms.builtin._common import (
+    MAX_NUMBER_TEXT,
+    bounded_decimal,
+    describe,
+    number_text,
+    schema,
+)
 
-_MAX_NUMBER_TEXT = 100  # no real amount is longer; bounds the regex work on garbage input
-_FLOAT_DIGITS = 300  # below this many characters plain digits cannot overflow a float
 _TRUTHY = ("true", "t", "yes", "y", "1", "on", "是", "はい")
 _FALSY = ("false", "f", "no", "n", "0", "off", "否", "いいえ")
 
@@ -30,6 +36,7 @@ def _decimal(value: Any, transform: str) -> Decimal:
     if isinstance(value, float):
         value = repr(value)  # the shortest text that round-trips: 0.1 -> Decimal("0.1")
     elif isinstance(value, str):
+        value = number_text(value, transform)
         if "_" in value:
             raise TransformError(f"{transform}: not a number: {describe(value)}")
     elif not isinstance(value, int | Decimal):
@@ -40,7 +47,7 @@ def _decimal(value: Any, transform: str) -> Decimal:
         raise TransformError(f"{transform}: not a number: {describe(value)}") from None
     if not result.is_finite():
         raise TransformError(f"{transform}: not a finite number: {describe(value)}")
-    return result
+    return bounded_decimal(result, value, transform)
 
 
 def _whole(number: Decimal, source: Any, transform: str) -> int:
@@ -51,7 +58,7 @@ def _whole(number: Decimal, source: Any, transform: str) -> int:
 
 def _to_int(value: Any) -> Any:
     if value.__class__ is str:
-        text = value.strip()
+        text = number_text(value, "cast")
         if not text:
             return None
         if "_" not in text:
@@ -67,7 +74,7 @@ def _to_int(value: Any) -> Any:
 
 def _to_float(value: Any) -> Any:
     if value.__class__ is str:
-        value = value.strip()
+        value = number_text(value, "cast")
         if not value:
             return None
     result = float(_decimal(value, "cast"))
@@ -78,7 +85,7 @@ def _to_float(value: Any) -> Any:
 
 def _to_decimal_text(value: Any) -> Any:
     if value.__class__ is str:
-        value = value.strip()
+        value = number_text(value, "cast")
         if not value:
             return None
     number = _decimal(value, "cast")
@@ -95,7 +102,12 @@ def _to_str(value: Any) -> Any:
     if isinstance(value, float | Decimal) and not math.isfinite(value):
         raise TransformError(f"cast: not a finite number: {value!r}")
     if isinstance(value, int | float | Decimal):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # an int past Python's 4,300-digit limit for text
+            raise TransformError(
+                f"cast: too many digits to write as text: {describe(value)}"
+            ) from None
     raise TransformError(f"cast: cannot turn a {type(value).__name__} into text")
 
 
@@ -112,7 +124,7 @@ def _bool_caster(truthy: Sequence[str], falsy: Sequence[str]) -> Callable[[Any],
                 return found
         if isinstance(value, bool):
             return value
-        if isinstance(value, int | str):
+        if isinstance(value, str) or (isinstance(value, int) and value.bit_length() <= 64):
             key = str(value).strip().casefold()
             if not key:
                 return None
@@ -165,8 +177,7 @@ def _number_parser(thousands: str, decimal: str) -> Callable[[str], Decimal]:
     full = _number_pattern(thousands, decimal).fullmatch
 
     def parse(text: str) -> Decimal:
-        if len(text) > _MAX_NUMBER_TEXT:
-            raise TransformError(f"number: too long to be a number: {describe(text)}")
+        """`text` is stripped and at most MAX_NUMBER_TEXT long (number_text)."""
         match = full(text)
         if match is None:
             raise TransformError(f"number: not a number: {describe(text)}")
@@ -222,10 +233,10 @@ def _build_number(args: dict[str, Any] | None, _ctx: TransformContext) -> Transf
 
     def number(value: Any) -> Any:
         if value.__class__ is str:
-            text = value.strip()
+            text = number_text(value, "number")  # below MAX_NUMBER_TEXT no float overflows
             if not text:
                 return None
-            if plain(text) and len(text) < _FLOAT_DIGITS:
+            if plain(text):
                 if thousands:
                     text = text.replace(thousands, "")
                 if decimal != ".":
@@ -268,7 +279,8 @@ DEFINITIONS = [
         summary=(
             'Convert to int, float, decimal (exact text such as "1234.50"), bool (with '
             "`truthy`/`falsy` word lists, case-insensitive) or str. Blank text becomes None "
-            "except for str; `int` rejects non-whole numbers instead of cutting them."
+            "except for str; `int` rejects non-whole numbers instead of cutting them. Text "
+            f"longer than {MAX_NUMBER_TEXT} characters is refused without being read."
         ),
         example="{cast: {to: bool, truthy: [Y, 是], falsy: [N, 否]}}",
         example_input="是",
@@ -305,7 +317,8 @@ DEFINITIONS = [
         summary=(
             "Parse a written amount: thousands separators, currency signs or codes either side "
             "(NT$, ¥, USD, 元), a sign or accounting parentheses. Output `float` (default), `int` "
-            "(whole numbers only) or `string`; `decimals: N` rounds half up."
+            "(whole numbers only) or `string`; `decimals: N` rounds half up. Text longer than "
+            f"{MAX_NUMBER_TEXT} characters is refused without being read."
         ),
         example="{number: {output: string, decimals: 2}}",
         example_input="NT$1,234.5",

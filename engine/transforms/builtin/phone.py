@@ -131,8 +131,6 @@ def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transfo
     @lru_cache(maxsize=_CACHE_SIZE)
     def normalise(text: str) -> tuple[str | None, str | None]:
         """(number, None) or (None, reason): cached, as parsing costs ~20 µs."""
-        if len(text) > _MAX_PHONE_TEXT:
-            return None, f"phone: too long: {describe(text)}"
         if fast is not None and (quick := fast(text)) is not None:
             return quick, None
         try:
@@ -150,6 +148,8 @@ def _build_phone(args: dict[str, Any] | None, _ctx: TransformContext) -> Transfo
         text = as_text(value, "phone").strip()
         if not text:
             return None
+        if len(text) > _MAX_PHONE_TEXT:  # before the cache: a 20 MB cell is neither kept nor hashed
+            raise TransformError(f"phone: too long: {describe(text)}")
         result, error = normalise(text)
         if error is not None:
             raise TransformError(error)

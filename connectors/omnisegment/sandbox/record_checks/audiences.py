@@ -16,7 +16,7 @@ from connectors.omnisegment.sandbox.values import (
     Envelope,
     Problem,
     bool_fields,
-    custom_value,
+    custom_fields,
     filled_fields,
     first,
     is_email,
@@ -68,6 +68,7 @@ def audience(item: Any, where: str, envelope: Envelope) -> Problem:
     flags = {name: item[name] for name in _AUDIENCE_BOOL if item.get(name) not in CLEARING}
     return first(
         identity,
+        _kept(item, ("member_sn", "source_id", "source_system", merge_key), where),
         filled_fields(item, ("member_sn", "source_id", "source_system"), where),
         text_fields(item, _AUDIENCE_TEXT, where, nullable=True),
         bool_fields(flags, _AUDIENCE_BOOL, where),
@@ -75,6 +76,16 @@ def audience(item: Any, where: str, envelope: Envelope) -> Problem:
         _audience_lists(item, where),
         _audience_custom(item, where),
     )
+
+
+def _kept(item: dict[str, Any], names: tuple[str, ...], where: str) -> Problem:
+    """The page: "無法被清空的欄位依舊無法被清空，否則會出現錯誤" (a field that cannot be cleared
+    stays so, else an error). The member keys and the merge key's field cannot: "none" there
+    (which clears under either ignore_empty_value) is refused."""
+    for name in names:
+        if item.get(name) == "none":  # '' and null there are refused as missing or empty
+            return INPUT, f"{where}.{name} cannot be cleared: it identifies the member"
+    return None
 
 
 def _audience_values(item: dict[str, Any], where: str) -> Problem:
@@ -97,6 +108,8 @@ def _audience_values(item: dict[str, Any], where: str) -> Problem:
 
 def _audience_lists(item: dict[str, Any], where: str) -> Problem:
     tokens = item.get("fcm_tokens", [])
+    if tokens in CLEARING:  # ignore_empty_value's clearing values, as for any clearable field
+        tokens = []
     if not isinstance(tokens, list):
         return INPUT, f"{where}.fcm_tokens should be a list"
     for i, token in enumerate(tokens):
@@ -127,7 +140,7 @@ def _audience_lists(item: dict[str, Any], where: str) -> Problem:
 
 
 def _audience_custom(item: dict[str, Any], where: str) -> Problem:
-    for name in set(item) - _AUDIENCE_KNOWN:
+    for name in sorted(set(item) - _AUDIENCE_KNOWN):
         value = item[name]
         if isinstance(value, list):
             scalar = (str, int, float, bool, type(None))
@@ -139,9 +152,8 @@ def _audience_custom(item: dict[str, Any], where: str) -> Problem:
             ):  # fmt: skip
                 continue
             return INPUT, f"{where}.{name}: a json custom field is a list of objects"
-        if not custom_value(value, 1025, extra=True):
-            return INPUT, f"{where}.{name}: custom text fields hold at most 1025 characters"
-    return None
+    lists = frozenset(n for n, v in item.items() if isinstance(v, list))
+    return custom_fields(item, _AUDIENCE_KNOWN | lists, 1025, where, extra=True)
 
 
 # -- audience mapping (Audience-Mapping-API.md), blacklist (Batch-Import-Blacklist-API.md) -----

@@ -16,6 +16,7 @@ from connectors.omnisegment.sandbox.values import (
     is_filled,
     is_int,
     is_text,
+    json_object_fields,
     only,
     text_fields,
 )
@@ -56,12 +57,12 @@ def event(body: Any, where: str, _envelope: Envelope) -> Problem:
                 "app_name",
                 "document_location",
                 "document_title",
-                "event_label",
                 "transaction_couponcode",
             ),
             where,
             nullable=False,
         ),
+        json_object_fields(body, ("event_label",), where),
         int_fields(body, ("transaction_revenue", "transaction_tax", "transaction_shipping"), where),
         _currency(body.get("currency_code", "TWD")),
         _event_products(body.get("products", []), body.get("event_action") in _ORDER_EVENTS),
@@ -101,9 +102,9 @@ def _event_products(products: Any, order: bool) -> Problem:
             is_text(quantity) and quantity.isdecimal() and quantity.isascii()
         ):
             return INPUT, f"{here}.quantity should be a whole number"
-        if problem := text_fields(
-            item, ("category", "brand", "variant", "sku"), here, nullable=False
-        ):
+        if problem := text_fields(item, ("category", "brand", "sku"), here, nullable=False):
+            return problem
+        if problem := json_object_fields(item, ("variant",), here):
             return problem
     return None
 

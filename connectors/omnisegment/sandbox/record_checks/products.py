@@ -15,7 +15,7 @@ from connectors.omnisegment.sandbox.values import (
     Envelope,
     Problem,
     bool_fields,
-    custom_value,
+    custom_fields,
     filled_fields,
     first,
     int_fields,
@@ -94,10 +94,7 @@ def _product_values(item: dict[str, Any], where: str) -> Problem:
             image, frozenset({"name", "link"}), f"{where}.additional_image_link[{i}]"
         ):
             return problem
-    for name in set(item) - _PRODUCT_KNOWN:
-        if not custom_value(item[name], 256):
-            return INPUT, f"{where}.{name}: custom text fields hold at most 256 characters"
-    return None
+    return custom_fields(item, _PRODUCT_KNOWN, 256, where)
 
 
 # -- event registration and product guarantee ---------------------------------------------------

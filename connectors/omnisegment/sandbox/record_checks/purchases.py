@@ -15,6 +15,7 @@ from connectors.omnisegment.sandbox.values import (
     Envelope,
     Problem,
     bool_fields,
+    custom_fields,
     custom_value,
     filled_fields,
     first,
@@ -122,10 +123,7 @@ def _purchase_values(item: dict[str, Any], where: str) -> Problem:
 
 
 def _purchase_custom(item: dict[str, Any], where: str) -> Problem:
-    for name in set(item) - _PURCHASE_KNOWN:
-        if not custom_value(item[name], 256):
-            return INPUT, f"{where}.{name}: custom text fields hold at most 256 characters"
-    return None
+    return custom_fields(item, _PURCHASE_KNOWN, 256, where)
 
 
 # -- gift voucher (Import-Gift-Voucher.md) ------------------------------------------------------

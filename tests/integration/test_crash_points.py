@@ -19,7 +19,7 @@ from engine.crashpoints import POINTS
 from engine.state.change_detection import FLUSH_PAIRS
 from tests.conftest import RunningSandbox
 from tests.integration._state_backends import Runner, make_backend, moto_url, received, runner
-from tests.integration.test_delivery import members
+from tests.sandbox_specs import members
 
 __all__ = ["moto_url", "runner"]  # fixtures
 

@@ -12,7 +12,8 @@ from engine.delivery.window import Ticket
 from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
 from tests.conftest import RunningSandbox, run_cli
-from tests.integration.test_delivery import BATCH_ROUTE, members, write_rows, write_spec
+from tests.integration.test_delivery import BATCH_ROUTE
+from tests.sandbox_specs import members, write_rows, write_spec
 from tests.unit.delivery.fakes import FakeClock
 
 

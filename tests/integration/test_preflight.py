@@ -6,17 +6,9 @@ import json
 from pathlib import Path
 
 from tests.conftest import RunningSandbox, invoke_cli
+from tests.sandbox_specs import members_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-{extra}
-syncs:
-  - name: members
-    source: {{csv: {{path: members.csv}}}}
+SYNC = """\
     incremental: {{cursor: modified}}
     destination: {{endpoint: audience}}
     mapping: {{member_sn: id}}
@@ -30,7 +22,7 @@ def _setup(tmp_path: Path, extra: str, rate: str) -> Path:
     rows = "\n".join(f"M{i:05d},2024-01-01T00:00:{i % 60:02d}" for i in range(10_050))
     (tmp_path / "members.csv").write_text("id,updated_at\n" + rows + "\n", encoding="utf-8")
     spec = tmp_path / "sync.yaml"
-    spec.write_text(SPEC.format(extra=extra, rate=rate), encoding="utf-8")
+    spec.write_text(members_spec(SYNC.format(rate=rate), top=f"{extra}\n"), encoding="utf-8")
     return spec
 
 

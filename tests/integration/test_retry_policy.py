@@ -18,7 +18,7 @@ from engine.errors import ExitCode
 from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
 from tests.conftest import TEST_API_KEY, TEST_TID, RunningSandbox
-from tests.integration.test_delivery import members, write_rows, write_spec
+from tests.sandbox_specs import members, write_rows, write_spec
 
 
 class VirtualClock:

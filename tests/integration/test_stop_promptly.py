@@ -12,9 +12,10 @@ import textwrap
 from pathlib import Path
 
 from tests.conftest import ROOT, TEST_API_KEY, RunningSandbox
-from tests.integration.test_delivery import adds_up, members, write_rows, write_spec
+from tests.integration.test_delivery import adds_up
 from tests.integration.test_fault_suite import files_text, leaks
 from tests.integration.test_signals import start, wait_for_requests
+from tests.sandbox_specs import members, write_rows, write_spec
 
 SLOW_TRANSFORM = '''
 """A transform that takes a minute a value: a plugin gone wrong."""

@@ -19,6 +19,7 @@ SMALL_FORMS = {
     "change_detection.py": (["-n", "2000"], "unchanged rerun"),
     "multi.py": (["-n", "200"], "all three in one run"),
     "throttled.py": (["--scenario", "idle", "-n", "500"], "idle             500       500"),
+    "record_check.py": (["--seconds", "0.01"], "audience_mapping"),
 }
 
 

@@ -104,6 +104,7 @@ def kill_cycles(
 def test_two_kills_on_ten_thousand_rows(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """Two SIGKILLs over 10,000 rows lose no good row and no reject, and write no reject twice."""
     kill_cycles(tmp_path, sandbox, sandbox_env, rows=10_000, kills=2)
 
 
@@ -111,4 +112,5 @@ def test_two_kills_on_ten_thousand_rows(
 def test_twenty_kills_on_a_hundred_thousand_rows(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """Twenty SIGKILLs over 100,000 rows lose no good row and no reject, and write no reject twice."""
     kill_cycles(tmp_path, sandbox, sandbox_env, rows=100_000, kills=20)

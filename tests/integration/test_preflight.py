@@ -34,6 +34,7 @@ def _warnings(stderr: str) -> list[str]:
 def test_the_three_warnings_on_a_ci_runner(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """On a CI runner, a dry run warns of the rate, the missing max_reject_ratio and the local state."""
     spec = _setup(tmp_path, "", "1000/s")
     env = {**{k: v for k, v in sandbox_env.items() if k not in CI_NAMES}, "GITHUB_ACTIONS": "true"}
 

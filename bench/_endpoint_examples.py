@@ -113,6 +113,35 @@ PURCHASE_EVENT = {
     "currency_code": "TWD",
     "products": [{"id": "DCAN8J", "name": "羅技 M221", "quantity": "2", "price": 800}],
 }
+QUESTIONNAIRE = {
+    "svid": "12345678",
+    "title": "服務滿意度問卷",
+    "questions": [
+        {"sn": 0, "text": "單行文字", "type": "TXTSHORT"},
+        {"sn": 1, "text": "單選題", "type": "CHOICEONE", "options": [{"text": "A"}, {"text": "B"}]},
+        {"sn": 2, "text": "矩陣圖", "type": "NEST", "extras": {"child_sn": [3]}},
+        {"sn": 3, "text": "服務態度", "type": "NESTCHILD"},
+        {"sn": 4, "text": "重複核選題", "type": "PICKFROM", "optfrom": [1]},
+    ],
+}
+ANSWERS = {
+    "svid": "12345678",
+    "title": "服務滿意度問卷",
+    "status": "FINISH",
+    "submitTime": "2022-02-16 08:30:20",
+    "member_sn": "123321",
+    "answers": [
+        {"subject": "單行文字", "type": "TXTSHORT", "sn": 0, "answer": ["安安安"]},
+        {
+            "subject": "單選題",
+            "type": "CHOICEONE",
+            "sn": 1,
+            "answer": ["A", "其他"],
+            "otherAnswer": ["J"],
+        },
+        {"subject": "矩陣圖", "type": "NEST", "sn": 2},
+    ],
+}
 
 EXAMPLES: list[Example] = [
     Example("audience", MEMBER, "member_sn"),
@@ -129,4 +158,6 @@ EXAMPLES: list[Example] = [
         options={"search_key": "member_sn", "to_be_blacklisted": True},
     ),
     Example("event", PURCHASE_EVENT, "client_id"),
+    Example("questionnaire", QUESTIONNAIRE, "svid"),
+    Example("questionnaire_answers", ANSWERS, "svid"),
 ]

@@ -61,6 +61,9 @@ def main() -> None:
             f"{example.endpoint:<20} {len(record):>6} {slow:>11,.0f} {fast:>11,.0f}"
             f" {fast / slow:>5.0f}x {valid:>12,.0f} {invalid:>14,.0f}{label}"
         )
+    missing = sorted(set(CATALOGUE) - {example.endpoint for example in EXAMPLES})
+    if missing:  # a new endpoint: give it an example in bench/_endpoint_examples.py
+        print(f"no example, not measured: {', '.join(missing)}")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,24 @@ async def _call(fn, args, kwargs):  # type: ignore[no-untyped-def]
     return fn(*args, **kwargs)
 
 
+class FakeClock:
+    """engine.clock.Clock on virtual time: sleep() moves `time` on at once and keeps every wait
+    in `sleeps`, so a five-minute retry costs nothing. It still yields to the event loop, as a
+    real sleep does, so the other tasks run while one waits."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.time += seconds
+        await asyncio.sleep(0)
+
+
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """moto's S3-compatible server on a free port of 127.0.0.1, for as long as the block runs."""

@@ -12,14 +12,7 @@ from typing import Any
 from engine.run.runner import RunOptions, RunResult, run_spec
 from engine.specfile import load_spec
 from tests.conftest import RunningSandbox
-
-HEAD = """\
-version: 1
-omnisegment:
-  base_url: ${SANDBOX_URL}
-  tid: ${OMNISEGMENT_TID}
-  api_key: ${OMNISEGMENT_API_KEY}
-"""
+from tests.sandbox_specs import sandbox_spec
 
 MEMBERS = """\
   - name: {name}
@@ -45,7 +38,7 @@ def members_sync(
 
 def write_spec(directory: Path, *syncs: str, top: str = "") -> Path:
     path = directory / "spec.yaml"
-    path.write_text(HEAD + top + "syncs:\n" + "".join(syncs), encoding="utf-8")
+    path.write_text(sandbox_spec(*syncs, top=top), encoding="utf-8")
     return path
 
 

@@ -63,6 +63,7 @@ def check(result: RunResult, sandbox: RunningSandbox, directory: Path, case: str
 async def test_file(
     case: FileCase, tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """Each corpus file runs without a traceback with every row accounted for, or is refused unsent."""
     name = f"input{case.suffix}"
     (tmp_path / name).write_bytes(case.build())
     block = {case.fmt: {"path": name, **case.options}}
@@ -122,6 +123,7 @@ async def test_sql(
     sandbox: RunningSandbox,
     sandbox_env: dict[str, str],
 ) -> None:
+    """Every row of a table of awkward values is read and accounted for, in PostgreSQL and MariaDB."""
     name_type, extra = SQL_KINDS[kind]
     table_name = f"omnisync_corpus_{uuid.uuid4().hex[:10]}"
     table = sa.Table(
@@ -185,6 +187,7 @@ async def test_s3_object(
     sandbox: RunningSandbox,
     sandbox_env: dict[str, str],
 ) -> None:
+    """A corpus file read from S3 is accounted for like a local one, and no error shows the S3 secret."""
     prefix = uuid.uuid4().hex[:10]
     client = moto_client(s3_url, KEY_ID, SECRET)
     client.put_object(Bucket=BUCKET, Key=f"{prefix}/input{case.suffix}", Body=case.build())

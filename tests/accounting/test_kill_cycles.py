@@ -19,16 +19,10 @@ import pytest
 
 from tests.conftest import RunningSandbox, run_cli
 from tests.integration.test_signals import start
+from tests.sandbox_specs import members_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${SANDBOX_URL}
-  tid: ${OMNISEGMENT_TID}
-  api_key: ${OMNISEGMENT_API_KEY}
-syncs:
-  - name: members
-    source: {csv: {path: members.csv}}
+SPEC = members_spec(
+    """\
     destination: {endpoint: audience, options: {merge_key: member_sn}}
     delivery: {rate_limit: 40/s, concurrency: 4, batch_size: 50}
     max_reject_ratio: 0.05
@@ -37,6 +31,7 @@ syncs:
       name: name
       email: {from: email, transforms: [email]}
 """
+)
 
 
 def write_members(path: Path, rows: int) -> set[str]:
@@ -109,6 +104,7 @@ def kill_cycles(
 def test_two_kills_on_ten_thousand_rows(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """Two SIGKILLs over 10,000 rows lose no good row and no reject, and write no reject twice."""
     kill_cycles(tmp_path, sandbox, sandbox_env, rows=10_000, kills=2)
 
 
@@ -116,4 +112,5 @@ def test_two_kills_on_ten_thousand_rows(
 def test_twenty_kills_on_a_hundred_thousand_rows(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """Twenty SIGKILLs over 100,000 rows lose no good row and no reject, and write no reject twice."""
     kill_cycles(tmp_path, sandbox, sandbox_env, rows=100_000, kills=20)

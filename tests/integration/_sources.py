@@ -10,14 +10,9 @@ from typing import Any
 from engine.rows import Position, Row
 from engine.run.runner import RunOptions, RunResult, run_spec
 from engine.specfile import load_spec
+from tests.sandbox_specs import sandbox_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-syncs:
+SYNC = """\
   - name: members
     source: {source}
 {incremental}    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
@@ -33,8 +28,8 @@ def write_spec(
     directory: Path, source: Mapping[str, Any], key: str = "id", cursor: str | None = None
 ) -> Path:
     incremental = f"    incremental: {{cursor: {cursor}}}\n" if cursor else ""
-    text = SPEC.format(
-        source=json.dumps(source, ensure_ascii=False), key=key, incremental=incremental
+    text = sandbox_spec(
+        SYNC.format(source=json.dumps(source, ensure_ascii=False), key=key, incremental=incremental)
     )
     path = directory / "sync.yaml"
     path.write_text(text, encoding="utf-8")

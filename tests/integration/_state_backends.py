@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningSandbox, moto_client, moto_server, require_service, run_cli
-from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_signals import start
+from tests.sandbox_specs import members, members_spec, write_rows
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 KEY_ID = "AKIAOMNISYNCSTATE001"
@@ -87,16 +87,7 @@ def drop_postgres_tables(table: str) -> None:
         db.execute(f'DROP TABLE IF EXISTS "{table}", "{table}_digests"')
 
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-state: {state}
-syncs:
-  - name: members
-    source: {{csv: {{path: members.csv}}}}
+SYNC = """\
     destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
     delivery: {delivery}
 {extra}    mapping:
@@ -122,7 +113,8 @@ class Runner:
         path = self.tmp / ("job" if local else f"job{self.runs}")
         path.mkdir(exist_ok=True)
         write_rows(path / "members.csv", self.rows)
-        text = SPEC.format(state=self.backend.yaml(), delivery=self.delivery, extra=self.extra)
+        sync = SYNC.format(delivery=self.delivery, extra=self.extra)
+        text = members_spec(sync, top=f"state: {self.backend.yaml()}\n")
         (path / "sync.yaml").write_text(text, encoding="utf-8")
         return path
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import TEST_API_KEY, TEST_TID, RunningSandbox, run_cli
-from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_fault_suite import files_text, leaks
+from tests.sandbox_specs import members, write_rows
 
 SPEC = """\
 version: 1

@@ -6,16 +6,10 @@ import csv
 from pathlib import Path
 
 from tests.conftest import ROOT, RunningSandbox, run_cli
+from tests.sandbox_specs import members_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${SANDBOX_URL}
-  tid: ${OMNISEGMENT_TID}
-  api_key: ${OMNISEGMENT_API_KEY}
-syncs:
-  - name: members
-    source: {csv: {path: members.csv}}
+SPEC = members_spec(
+    """\
     destination: {endpoint: audience, options: {merge_key: member_sn}}
     delivery: {rate_limit: 500/s}   # the real API allows 10/s; the sandbox here is unthrottled
     mapping:
@@ -24,6 +18,7 @@ syncs:
       email: {from: email, transforms: [trim, lower]}
       member_level: {const: "1"}
 """
+)
 
 
 def write_members(path: Path, count: int) -> None:

@@ -20,6 +20,7 @@ SMALL_FORMS = {
     "multi.py": (["-n", "200"], "all three in one run"),
     "throttled.py": (["--scenario", "idle", "-n", "500"], "idle             500       500"),
     "huge_cells.py": (["--mb", "1"], "too long to be a number"),
+    "record_check.py": (["--seconds", "0.01"], "audience_mapping"),
 }
 
 

@@ -19,7 +19,7 @@ from tests.integration._state_backends import (
     received,
     runner,
 )
-from tests.integration.test_delivery import members
+from tests.sandbox_specs import members
 
 __all__ = ["moto_url", "runner"]
 # the same logic on every backend: SQLite in the default run, PostgreSQL and S3 with -m long

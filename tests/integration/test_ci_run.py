@@ -6,15 +6,9 @@ import json
 from pathlib import Path
 
 from tests.conftest import RunningSandbox, invoke_cli
+from tests.sandbox_specs import sandbox_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-max_reject_ratio: {ratio}
-syncs:
+SYNC = """\
   - name: {name}
     source: {{csv: {{path: {name}.csv}}}}
     destination: {{endpoint: audience}}
@@ -26,7 +20,8 @@ syncs:
 def _write(tmp_path: Path, name: str, rows: list[str], ratio: float = 0.0) -> Path:
     (tmp_path / f"{name}.csv").write_text("id,sex\n" + "\n".join(rows) + "\n", encoding="utf-8")
     spec = tmp_path / f"{name}.yaml"
-    spec.write_text(SPEC.format(name=name, ratio=ratio), encoding="utf-8")
+    text = sandbox_spec(SYNC.format(name=name), top=f"max_reject_ratio: {ratio}\n")
+    spec.write_text(text, encoding="utf-8")
     return spec
 
 

@@ -14,57 +14,54 @@ from engine.run.resume import open_store, sync_key
 from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
 from tests.conftest import RunningSandbox
+from tests.sandbox_specs import sandbox_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-syncs:
+SPEC = sandbox_spec(
+    """\
   - name: members
-    source: {{csv: {{path: members.csv}}}}
-    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
-    delivery: {{rate_limit: 20/s, concurrency: 2}}
-    mapping: {{member_sn: id, name: name}}
+    source: {csv: {path: members.csv}}
+    destination: {endpoint: audience, options: {merge_key: member_sn}}
+    delivery: {rate_limit: 20/s, concurrency: 2}
+    mapping: {member_sn: id, name: name}
   - name: orders
-    source: {{csv: {{path: orders.csv}}}}
-    destination: {{endpoint: purchase, options: {{is_anonymous: false}}}}
-    delivery: {{rate_limit: 20/s, concurrency: 2}}
+    source: {csv: {path: orders.csv}}
+    destination: {endpoint: purchase, options: {is_anonymous: false}}
+    delivery: {rate_limit: 20/s, concurrency: 2}
     mapping:
       transaction_id: order_id
       member_sn: member
-      datetime: {{const: "2024-07-15T09:51:23+08:00"}}
-      transaction_status: {{const: SUCCESS}}
-      products: {{const: P001}}
-      transaction_revenue: {{const: 100}}
+      datetime: {const: "2024-07-15T09:51:23+08:00"}
+      transaction_status: {const: SUCCESS}
+      products: {const: P001}
+      transaction_revenue: {const: 100}
   - name: vouchers
     depends_on: [members]
-    source: {{csv: {{path: vouchers.csv}}}}
-    destination: {{endpoint: gift_voucher}}
-    delivery: {{rate_limit: 20/s}}
+    source: {csv: {path: vouchers.csv}}
+    destination: {endpoint: gift_voucher}
+    delivery: {rate_limit: 20/s}
     mapping:
       voucher_id: voucher_id
       member_sn: member
-      voucher_type: {{const: welcome}}
-      valid_from: {{const: "2024-05-01"}}
-      valid_util: {{const: "2025-05-01"}}
-      amount: {{const: 100}}
-      is_redeemed: {{const: false}}
+      voucher_type: {const: welcome}
+      valid_from: {const: "2024-05-01"}
+      valid_util: {const: "2025-05-01"}
+      amount: {const: 100}
+      is_redeemed: {const: false}
   - name: order_notes
     depends_on: [orders]
-    source: {{csv: {{path: vouchers.csv}}}}
-    destination: {{endpoint: gift_voucher}}
-    delivery: {{rate_limit: 20/s}}
+    source: {csv: {path: vouchers.csv}}
+    destination: {endpoint: gift_voucher}
+    delivery: {rate_limit: 20/s}
     mapping:
-      voucher_id: {{template: "N{{voucher_id}}"}}
+      voucher_id: {template: "N{voucher_id}"}
       member_sn: member
-      voucher_type: {{const: note}}
-      valid_from: {{const: "2024-05-01"}}
-      valid_util: {{const: "2025-05-01"}}
-      amount: {{const: 1}}
-      is_redeemed: {{const: false}}
+      voucher_type: {const: note}
+      valid_from: {const: "2024-05-01"}
+      valid_util: {const: "2025-05-01"}
+      amount: {const: 1}
+      is_redeemed: {const: false}
 """
+)
 
 
 def write_inputs(directory: Path, rows: int) -> Path:
@@ -81,7 +78,7 @@ def write_inputs(directory: Path, rows: int) -> Path:
         writer.writerow(["voucher_id", "member"])
         writer.writerows((f"V{i:06d}", f"M{i:06d}") for i in range(rows // 2))
     spec = directory / "sync.yaml"
-    spec.write_text(SPEC.format(), encoding="utf-8")
+    spec.write_text(SPEC, encoding="utf-8")
     return spec
 
 
@@ -168,24 +165,20 @@ async def test_a_failed_sync_keeps_its_own_state_and_skips_its_dependants_only(
         store.close()
 
 
-SHARED = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-syncs:
+SHARED = sandbox_spec(
+    """\
   - name: shop
-    source: {{csv: {{path: shop.csv}}}}
-    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
-    delivery: {{rate_limit: 20/s, concurrency: 8}}
-    mapping: {{member_sn: id, name: name}}
+    source: {csv: {path: shop.csv}}
+    destination: {endpoint: audience, options: {merge_key: member_sn}}
+    delivery: {rate_limit: 20/s, concurrency: 8}
+    mapping: {member_sn: id, name: name}
   - name: crm
-    source: {{csv: {{path: crm.csv}}}}
-    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
-    delivery: {{rate_limit: 20/s, concurrency: 1}}
-    mapping: {{member_sn: id, name: name}}
+    source: {csv: {path: crm.csv}}
+    destination: {endpoint: audience, options: {merge_key: member_sn}}
+    delivery: {rate_limit: 20/s, concurrency: 1}
+    mapping: {member_sn: id, name: name}
 """
+)
 
 
 async def test_syncs_sharing_a_budget_take_turns_whatever_their_concurrency(
@@ -198,7 +191,7 @@ async def test_syncs_sharing_a_budget_take_turns_whatever_their_concurrency(
             writer.writerow(["id", "name"])
             writer.writerows((f"{prefix}{i:06d}", f"member {i}") for i in range(1000))
     spec_file = tmp_path / "sync.yaml"
-    spec_file.write_text(SHARED.format(), encoding="utf-8")
+    spec_file.write_text(SHARED, encoding="utf-8")
     spec = load_spec(spec_file, environ=sandbox_env)
 
     result = await run_spec(spec, RunOptions())

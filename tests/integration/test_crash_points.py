@@ -19,7 +19,7 @@ from engine.crashpoints import POINTS
 from engine.state.change_detection import FLUSH_PAIRS
 from tests.conftest import RunningSandbox
 from tests.integration._state_backends import Runner, make_backend, moto_url, received, runner
-from tests.integration.test_delivery import members
+from tests.sandbox_specs import members
 
 __all__ = ["moto_url", "runner"]  # fixtures
 
@@ -93,6 +93,7 @@ def fresh_runner(request: pytest.FixtureRequest, name: str) -> Runner:
 @pytest.mark.long
 @pytest.mark.parametrize("runner", ["sqlite", "postgres", "s3"], indirect=True)
 def test_twenty_sigkills_at_random_moments(runner: Runner, sandbox: RunningSandbox) -> None:
+    """Twenty random SIGKILLs lose no latest value, and each kill resends at most the bound."""
     rows = 20_000
     runner.rows = members(rows)
     runner.run()

@@ -2,53 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from tests.conftest import RunningSandbox, run_cli
+from tests.sandbox_specs import members, write_rows, write_spec
 
 BATCH_ROUTE = "/api/v2/audiences/batch-import/"
-
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: {api_key}
-{top}
-syncs:
-  - name: members
-    source: {{csv: {{path: members.csv}}}}
-    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
-    delivery: {delivery}
-    mapping:
-      member_sn: id
-      name: name
-      email: email
-"""
-
-
-def write_spec(
-    directory: Path,
-    delivery: str = "{rate_limit: 1000/s}",
-    api_key: str = "${OMNISEGMENT_API_KEY}",
-    top: str = "",
-) -> Path:
-    spec = directory / "sync.yaml"
-    spec.write_text(SPEC.format(delivery=delivery, api_key=api_key, top=top), encoding="utf-8")
-    return spec
-
-
-def write_rows(path: Path, rows: list[tuple[str, str, str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "name", "email"])
-        writer.writerows(rows)
-
-
-def members(count: int) -> list[tuple[str, str, str]]:
-    return [(f"M{i:06d}", f"member {i}", f"m{i}@example.com") for i in range(count)]
 
 
 def requests(sandbox: RunningSandbox) -> int:

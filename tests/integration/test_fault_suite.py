@@ -17,18 +17,10 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from tests.conftest import TEST_API_KEY, RunningSandbox, run_cli
-from tests.integration.test_delivery import adds_up, members, write_rows
+from tests.integration.test_delivery import adds_up
+from tests.sandbox_specs import members, members_spec, write_rows
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-max_reject_ratio: 1
-syncs:
-  - name: members
-    source: {{csv: {{path: members.csv}}}}
+SYNC = """\
     destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
     reject_file: out/rejects.jsonl
     delivery:
@@ -96,7 +88,8 @@ def _run(
 ) -> tuple[int, dict[str, object], str, str]:
     write_rows(tmp_path / "members.csv", members(rows))
     spec = tmp_path / "sync.yaml"
-    spec.write_text(SPEC.format(batch=batch, timeout=timeout), encoding="utf-8")
+    sync = SYNC.format(batch=batch, timeout=timeout)
+    spec.write_text(members_spec(sync, top="max_reject_ratio: 1\n"), encoding="utf-8")
     sandbox.configure(seed=7, **faults)
     report = tmp_path / "out" / "report.json"
     result = run_cli(

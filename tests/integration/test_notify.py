@@ -11,20 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_API_KEY, RunningSandbox, invoke_cli
+from tests.sandbox_specs import members_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${SANDBOX_URL}
-  tid: ${OMNISEGMENT_TID}
-  api_key: ${OMNISEGMENT_API_KEY}
-syncs:
-  - name: members
-    source: {csv: {path: members.csv}}
+SPEC = members_spec(
+    """\
     destination: {endpoint: audience}
     reject_file: out/rejects.jsonl
     mapping: {member_sn: id, sex: sex}
 """
+)
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -11,9 +11,9 @@ from engine.delivery.sender import departures
 from engine.delivery.window import Ticket
 from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
-from tests.conftest import RunningSandbox, run_cli
-from tests.integration.test_delivery import BATCH_ROUTE, members, write_rows, write_spec
-from tests.unit.delivery.fakes import FakeClock
+from tests.conftest import FakeClock, RunningSandbox, run_cli
+from tests.integration.test_delivery import BATCH_ROUTE
+from tests.sandbox_specs import members, write_rows, write_spec
 
 
 def test_at_the_ceiling_no_second_holds_more_than_the_limit_at_the_server(

@@ -8,17 +8,10 @@ import stat
 from pathlib import Path
 
 from tests.conftest import RunningSandbox, run_cli
+from tests.sandbox_specs import members_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${SANDBOX_URL}
-  tid: ${OMNISEGMENT_TID}
-  api_key: ${OMNISEGMENT_API_KEY}
-max_reject_ratio: 1
-syncs:
-  - name: members
-    source: {csv: {path: members.csv}}
+SPEC = members_spec(
+    """\
     destination: {endpoint: audience}
     delivery: {rate_limit: 500/s}
     reject_file: out/rejects.jsonl
@@ -26,7 +19,9 @@ syncs:
       member_sn: id
       name: name
       email: {from: email, transforms: [email]}
-"""
+""",
+    top="max_reject_ratio: 1\n",
+)
 
 
 def _write(tmp_path: Path) -> Path:

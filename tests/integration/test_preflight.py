@@ -6,17 +6,9 @@ import json
 from pathlib import Path
 
 from tests.conftest import RunningSandbox, invoke_cli
+from tests.sandbox_specs import members_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-{extra}
-syncs:
-  - name: members
-    source: {{csv: {{path: members.csv}}}}
+SYNC = """\
     incremental: {{cursor: modified}}
     destination: {{endpoint: audience}}
     mapping: {{member_sn: id}}
@@ -30,7 +22,7 @@ def _setup(tmp_path: Path, extra: str, rate: str) -> Path:
     rows = "\n".join(f"M{i:05d},2024-01-01T00:00:{i % 60:02d}" for i in range(10_050))
     (tmp_path / "members.csv").write_text("id,updated_at\n" + rows + "\n", encoding="utf-8")
     spec = tmp_path / "sync.yaml"
-    spec.write_text(SPEC.format(extra=extra, rate=rate), encoding="utf-8")
+    spec.write_text(members_spec(SYNC.format(rate=rate), top=f"{extra}\n"), encoding="utf-8")
     return spec
 
 
@@ -42,6 +34,7 @@ def _warnings(stderr: str) -> list[str]:
 def test_the_three_warnings_on_a_ci_runner(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """On a CI runner, a dry run warns of the rate, the missing max_reject_ratio and the local state."""
     spec = _setup(tmp_path, "", "1000/s")
     env = {**{k: v for k, v in sandbox_env.items() if k not in CI_NAMES}, "GITHUB_ACTIONS": "true"}
 

@@ -14,21 +14,16 @@ import time
 from pathlib import Path
 
 from tests.conftest import ROOT, RunningSandbox, invoke_cli
+from tests.sandbox_specs import members_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${SANDBOX_URL}
-  tid: ${OMNISEGMENT_TID}
-  api_key: ${OMNISEGMENT_API_KEY}
-syncs:
-  - name: members
-    source: {csv: {path: members.csv}}
+SPEC = members_spec(
+    """\
     destination: {endpoint: audience}
     mapping: {member_sn: id}
     delivery:
       retry: {unavailable: {interval: 2, attempts: 2, backoff: 1, jitter: false}}
 """
+)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

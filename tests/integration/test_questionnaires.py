@@ -162,6 +162,7 @@ def test_a_base_url_is_where_everything_goes() -> None:
     ],
 )
 def test_overrides_are_checked(destination: dict[str, Any], message: str) -> None:
+    """Overrides are refused for a fixed route, a path without a leading / and a host not on https://."""
     checker = OmniSegmentDestination({"environment": "sandbox"})
     mapped = frozenset({"svid", "title", "status", "submitTime", "member_sn"})
     issues = checker.check_sync(destination, mapped)

@@ -67,6 +67,7 @@ async def test_a_row_gone_from_the_source_is_counted_missing(
 def test_rejects_replay_as_a_user_runs_it(
     tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
 ) -> None:
+    """`rejects replay` from the command line delivers the refused rows and then finds none left."""
     write_members(tmp_path / "members.csv", 50)
     spec = write_spec(tmp_path, {"csv": {"path": "members.csv"}})
     sandbox.configure(reject_keys=r"^M00001[27]$")

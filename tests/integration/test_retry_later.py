@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import RunningSandbox
 from tests.integration._state_backends import Runner, moto_url, received, runner
-from tests.integration.test_delivery import members
+from tests.sandbox_specs import members
 
 __all__ = ["moto_url", "runner"]  # fixtures
 

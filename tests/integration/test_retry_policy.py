@@ -17,24 +17,8 @@ from engine.delivery.sender import RequestStats, Sender
 from engine.errors import ExitCode
 from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
-from tests.conftest import TEST_API_KEY, TEST_TID, RunningSandbox
-from tests.integration.test_delivery import members, write_rows, write_spec
-
-
-class VirtualClock:
-    """sleep() advances virtual time at once: five-minute waits cost nothing."""
-
-    def __init__(self) -> None:
-        self.time = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.time += seconds
-        await asyncio.sleep(0)
+from tests.conftest import TEST_API_KEY, TEST_TID, FakeClock, RunningSandbox
+from tests.sandbox_specs import members, write_rows, write_spec
 
 
 async def test_502_503_504_follow_the_vendor_policy_five_retries_five_minutes_apart(
@@ -44,7 +28,7 @@ async def test_502_503_504_follow_the_vendor_policy_five_retries_five_minutes_ap
     write_rows(tmp_path / "members.csv", members(10))
     sandbox.configure(fail_ratio=1.0)
     spec = load_spec(write_spec(tmp_path, delivery="{concurrency: 1}"), environ=sandbox_env)
-    clock = VirtualClock()
+    clock = FakeClock()
 
     result = await run_spec(spec, RunOptions(), clock=clock)
 

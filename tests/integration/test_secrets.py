@@ -5,16 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import TEST_API_KEY, RunningSandbox, run_cli
+from tests.sandbox_specs import members_spec
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${SANDBOX_URL}
-  tid: ${OMNISEGMENT_TID}
-  api_key: ${OMNISEGMENT_API_KEY}
-syncs:
-  - name: members
-    source: {csv: {path: members.csv}}
+SPEC = members_spec(
+    """\
     destination: {endpoint: audience}
     delivery: {rate_limit: 500/s}
     reject_file: out/rejects.jsonl
@@ -23,6 +17,7 @@ syncs:
       name: name
       sex: sex
 """
+)
 
 
 def _files_text(root: Path) -> str:

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from tests.conftest import ROOT, RunningSandbox
-from tests.integration.test_delivery import adds_up, members, write_rows, write_spec
+from tests.integration.test_delivery import adds_up
+from tests.sandbox_specs import members, write_rows, write_spec
 
 OMNISYNC = (sys.executable, "-c", "from engine.cli import main; main()", "--log-level", "warning")
 

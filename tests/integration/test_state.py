@@ -13,16 +13,10 @@ import sqlalchemy as sa
 
 from engine.run.resume import STALE
 from tests.conftest import RunningSandbox, invoke_cli, run_cli
-from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_signals import start
+from tests.sandbox_specs import members, sandbox_spec, write_rows
 
-SPEC = """\
-version: 1
-omnisegment:
-  base_url: ${{SANDBOX_URL}}
-  tid: ${{OMNISEGMENT_TID}}
-  api_key: ${{OMNISEGMENT_API_KEY}}
-syncs:
+SYNC = """\
   - name: members
     source: {source}
     {incremental}
@@ -42,7 +36,9 @@ def write_spec(
     directory: Path, source: str = CSV, delivery: str = FAST, incremental: str = "", key: str = "id"
 ) -> Path:
     spec = directory / "sync.yaml"
-    text = SPEC.format(source=source, delivery=delivery, incremental=incremental, key=key)
+    text = sandbox_spec(
+        SYNC.format(source=source, delivery=delivery, incremental=incremental, key=key)
+    )
     spec.write_text(text, encoding="utf-8")
     return spec
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_API_KEY, RunningSandbox, run_cli
-from tests.integration.test_delivery import adds_up, members, write_rows, write_spec
+from tests.integration.test_delivery import adds_up
 from tests.integration.test_fault_suite import files_text, leaks
+from tests.sandbox_specs import members, write_rows, write_spec
 
 
 def _run(

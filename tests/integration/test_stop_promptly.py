@@ -31,9 +31,10 @@ from engine.transforms.base import TransformContext, TransformDef
 from engine.transforms.mapping import compile_mapping
 from tests.conftest import ROOT, TEST_API_KEY, TEST_TID, RunningSandbox
 from tests.integration.delivery import MemorySource
-from tests.integration.test_delivery import adds_up, members, write_rows, write_spec
+from tests.integration.test_delivery import adds_up
 from tests.integration.test_fault_suite import files_text, leaks
 from tests.integration.test_signals import start, wait_for_requests
+from tests.sandbox_specs import members, write_rows, write_spec
 
 SLOW_TRANSFORM = '''
 """A transform that takes a minute a value: a plugin gone wrong."""

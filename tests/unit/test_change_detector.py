@@ -94,6 +94,7 @@ def test_keys_are_stored_hashed(store: SqliteStateStore, tmp_path: Path) -> None
     ("text", "seconds"), [(90, 90.0), ("30s", 30.0), ("10m", 600.0), ("2h", 7200.0), ("500ms", 0.5)]
 )
 def test_durations(text: Any, seconds: float) -> None:
+    """A duration is a number of seconds or a number with an ms, s, m or h unit."""
     assert parse_duration(text) == seconds
 
 

@@ -62,6 +62,7 @@ def test_a_base_url_alone_gets_its_environments_offset(base_url: str, offset: st
 
 
 def test_an_explicit_offset_wins() -> None:
+    """A utc_offset in the spec wins over the offset its jp. host would give."""
     connection = {"base_url": "https://jp.api.omnisegment.com", "utc_offset": "+08:00"}
     destination = OmniSegmentDestination({**connection, **CREDENTIALS})
 

@@ -32,6 +32,7 @@ def test_a_refusal_does_not_use_up_the_window_and_buckets_are_separate() -> None
 
 
 def test_fractional_and_slow_rates() -> None:
+    """The sandbox admits two requests a second at 2.5/s, and one every two seconds at 0.5/s."""
     windows = ArrivalWindows()
     assert [windows.admit("a", t, 2.5) for t in (0.0, 0.1, 0.2)] == [True, True, False]
     slow = ArrivalWindows()

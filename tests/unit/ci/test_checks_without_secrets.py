@@ -104,6 +104,7 @@ def test_mapping_tests_run_without_secrets(tmp_path: Path) -> None:
 
 
 def test_mapping_tests_of_several_specs_in_one_report(tmp_path: Path) -> None:
+    """`omnisync test` runs the mapping tests of two specs with one tally, and a failure exits 4."""
     first = _spec(tmp_path, PRODUCTION, "a.yaml")
     broken = PRODUCTION.replace("email: a@example.com}", "email: A@example.com}")
     second = _spec(tmp_path, broken, "b.yaml")
@@ -259,6 +260,7 @@ def test_github_annotations_escape_what_the_runner_would_misread(tmp_path: Path)
 
 
 def test_validate_format_json(tmp_path: Path) -> None:
+    """`validate --format json` reports every file, a missing one too, with located errors and notes."""
     bad = _spec(tmp_path, BROKEN, "bad.yaml")
     good = _spec(tmp_path, PRODUCTION, "good.yaml")
     missing = tmp_path / "missing.yaml"

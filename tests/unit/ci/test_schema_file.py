@@ -81,6 +81,7 @@ def test_check_jsonschema_accepts_every_example() -> None:
 
 
 def test_every_invalid_spec_is_accounted_for() -> None:
+    """Each file of tests/specs/invalid is listed as refused by the schema, by YAML or semantically."""
     on_disk = {p.name for p in INVALID.glob("*.yaml")}
 
     assert on_disk == REFUSED_BY_SCHEMA | REFUSED_BY_YAML | SEMANTIC_ONLY

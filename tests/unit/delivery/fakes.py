@@ -1,4 +1,5 @@
-"""Stand-ins for time, an endpoint, the HTTP session and the pipeline, so delivery runs offline."""
+"""Stand-ins for an endpoint, the HTTP session and the pipeline, so delivery runs offline; time
+is tests.conftest.FakeClock."""
 
 from __future__ import annotations
 
@@ -11,22 +12,6 @@ import orjson
 
 from engine.contracts import Answer, HttpRequest, Verdict
 from engine.rows import Record
-
-
-class FakeClock:
-    """Time moves only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.time = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.time += seconds
-
 
 _VERDICTS = {
     200: Verdict.ACCEPTED,

@@ -12,9 +12,9 @@ from engine.delivery.limiter import RateLimiter
 from engine.delivery.retry import Backoff, RetryPolicy
 from engine.delivery.sender import RequestStats, Sender
 from engine.errors import DeliveryError
+from tests.conftest import FakeClock
 from tests.unit.delivery.fakes import (
     Answering,
-    FakeClock,
     FakeEndpoint,
     FakeSession,
     Reply,

@@ -9,7 +9,7 @@ import pytest
 
 from engine.delivery.limiter import RateLimiter
 from engine.delivery.window import Shape
-from tests.unit.delivery.fakes import FakeClock
+from tests.conftest import FakeClock
 from tests.unit.delivery.pacing_sim import LoopClock, StrictServer, most_in_any_second
 
 

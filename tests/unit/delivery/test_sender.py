@@ -11,7 +11,8 @@ from engine.contracts import Verdict
 from engine.delivery.limiter import RateLimiter
 from engine.delivery.retry import Backoff, RetryPolicy
 from engine.delivery.sender import STOPPED, RequestStats, Sender
-from tests.unit.delivery.fakes import FakeClock, FakeEndpoint, FakeSession, Reply, scripted
+from tests.conftest import FakeClock
+from tests.unit.delivery.fakes import FakeEndpoint, FakeSession, Reply, scripted
 
 QUICK = RetryPolicy(
     throttled=Backoff(base=0.5, cap=30.0, attempts=3),

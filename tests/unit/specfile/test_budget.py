@@ -19,6 +19,7 @@ def _load(tmp_path: Path, text: str | bytes, budget: Budget = DEFAULT_BUDGET) ->
 
 
 def test_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
+    """The budgeted loader still expands YAML aliases and `<<` merge keys as YAML defines them."""
     data = _load(
         tmp_path,
         "base: &base {timeout: 5, retry: {transient: {attempts: 2}}}\n"

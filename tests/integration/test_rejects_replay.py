@@ -12,7 +12,7 @@ from engine.run.runner import RunOptions, run_spec
 from engine.specfile import load_spec
 from tests.conftest import RunningSandbox, invoke_cli, run_cli
 from tests.integration._sources import rejects, write_spec
-from tests.integration.test_delivery import members, write_rows
+from tests.sandbox_specs import members, write_rows
 
 
 def write_members(path: Path, count: int) -> None:

@@ -21,8 +21,8 @@ from connectors.s3 import S3Source
 from engine.contracts import SourceContext, resume_problem
 from tests.conftest import RunningSandbox, moto_client, moto_server
 from tests.integration._sources import collect
-from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_state import interrupted, run, show
+from tests.sandbox_specs import members, write_rows
 
 KEY_ID = "AKIAOMNISYNCREPLACED"
 SECRET = "replaced-s3cr3t"

@@ -28,9 +28,9 @@ from tests.integration._state_backends import (
     make_backend,
     received,
 )
-from tests.integration.test_delivery import members, write_rows
 from tests.integration.test_rejects_replay import EMAIL_SPEC, reject_path, write_with_bad_emails
 from tests.integration.test_signals import OMNISYNC
+from tests.sandbox_specs import members, write_rows
 
 BATCH = 20
 SLOW = f"{{rate_limit: 10/s, concurrency: 1, batch_size: {BATCH}}}"  # 200 records/s, one in flight

@@ -12,6 +12,8 @@ An HTML comment on the line before a block says more about it:
 `<!-- doc: exit 2 -->` the block is meant to fail with this exit code (a spec: `validate`'s);
 `<!-- doc: network -->` it needs the network or a real host: parsed only (`bash -n`, YAML), and
 the omnisync commands it names must exist;
+`<!-- doc: suite -->` it runs this repository's own tests (a suite within the suite): parsed only,
+and every test file it names must exist;
 `<!-- doc: github-workflow -->`, `<!-- doc: gitlab-ci -->`, `<!-- doc: pre-commit-config -->`:
 the kind of a YAML block that is not a spec.
 """
@@ -92,7 +94,7 @@ def test_every_block_says_what_it_is() -> None:
 
 
 def _known_mark(mark: str) -> bool:
-    return mark in KINDS | {"network"} or re.fullmatch(r"exit \d+", mark) is not None
+    return mark in KINDS | {"network", "suite"} or re.fullmatch(r"exit \d+", mark) is not None
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
@@ -113,6 +115,14 @@ def test_the_block_does_what_the_document_says(block: Block, tmp_path: Path) -> 
 
 
 def _shell(block: Block, tmp_path: Path) -> None:
+    if "suite" in block.marks:
+        parsed = subprocess.run(["bash", "-n"], input=block.text, text=True, capture_output=True)
+        assert parsed.returncode == 0, f"{block.id}: {parsed.stderr}"
+        missing = [
+            f for f in re.findall(r"\btests/[\w/]+\.py", block.text) if not (ROOT / f).is_file()
+        ]
+        assert not missing, f"{block.id}: no such test files: {missing}"
+        return
     if "network" in block.marks:
         parsed = subprocess.run(["bash", "-n"], input=block.text, text=True, capture_output=True)
         assert parsed.returncode == 0, f"{block.id}: {parsed.stderr}"

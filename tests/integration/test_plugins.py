@@ -60,7 +60,7 @@ def test_plugins_lists_builtins_and_the_installed_plugin(plugin_path: str) -> No
     sources = {parts[0]: parts[1] for parts in lines if len(parts) == 2}
     assert sources["fake"] == "(omnisync-fake-source)"
     for builtin in ("csv", "jsonl", "parquet", "s3", "sql"):
-        assert sources[builtin] == "(omnisync)"
+        assert sources[builtin] == "(omnisync-engine)"
     assert sources["shout"] == "(omnisync-fake-source)"  # its transform, listed the same way
 
 

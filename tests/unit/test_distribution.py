@@ -22,7 +22,7 @@ READ_BY_USERS = [
     ROOT / "README.md",
     *sorted((ROOT / "docs").rglob("*.md")),
     *sorted((ROOT / "docs" / "examples").glob("*.y*ml")),
-    *sorted(p for p in (ROOT / "configs").rglob("*") if p.is_file()),
+    *sorted(p for p in (ROOT / "configs").rglob("*.y*ml") if ".omnisync" not in p.parts),
     ROOT / "action.yml",
     ROOT / ".pre-commit-hooks.yaml",
 ]

@@ -5,6 +5,12 @@ wait in one queue per sync and are let go in turn, one sync after the other, so 
 budget share it fairly whatever their concurrency. A single dispatcher task decides departures
 against the sliding window (engine/delivery/window.py) on the injected clock; the pace itself is
 the congestion controller's (engine/delivery/congestion.py).
+
+A limiter whose budget is shared with other processes (engine/delivery/shared_budget.py) also
+keeps to its grant: at most that many requests per window, 0 meaning none until granted more.
+The window's margin grows with the lag the dispatcher sees in its own wake-ups (engine/delivery/
+lag.py): on a busy machine the server counts arrivals as late and as unevenly as this process
+wakes, and a margin that covers it keeps every second at the server under the limit.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Protocol
 from engine import logging as omnilog
 from engine.clock import Clock
 from engine.delivery.congestion import Congestion
+from engine.delivery.lag import Lag
 from engine.delivery.window import Shape, SlidingWindow, Ticket
 
 log = omnilog.get_logger("omnisync.delivery")
@@ -56,6 +63,10 @@ class RateLimiter:
         self._turns: deque[str] = deque()  # owners with someone waiting, in the order served
         self._dispatcher: asyncio.Task[None] | None = None
         self._lanes: dict[str, Lane] = {}
+        self.lag = Lag()
+        self.grant: int | None = None  # requests per window while the budget is shared
+        self.valid_until = math.inf  # shared: the grant's lease, on this clock
+        self._granted = asyncio.Event()  # set at each grant above 0
 
     @property
     def rate(self) -> float:
@@ -66,6 +77,18 @@ class RateLimiter:
     def decreases(self) -> int:
         """Congestion episodes that lowered the pace so far."""
         return self.control.decreases
+
+    @property
+    def cap(self) -> int:
+        """Requests per window at the configured rate: what a shared budget divides."""
+        return Shape.of(self.control.ceiling).cap
+
+    def share(self, grant: int | None) -> None:
+        """Keep to `grant` requests per window from now on (None: the budget is not shared)."""
+        self.grant = grant
+        self._reshape()
+        if grant != 0:
+            self._granted.set()
 
     def lane(self, owner: str) -> Lane:
         """This limiter as one sync sees it: its requests queue under its own name."""
@@ -116,9 +139,15 @@ class RateLimiter:
                         budget=self.budget,
                         requests_per_s=round(self.control.rate, 2),
                     )
+                if self.grant == 0 or now >= self.valid_until:  # shared: no room, or not sure
+                    self._granted.clear()
+                    await self._granted.wait()
+                    continue
                 earliest = max(self.window.earliest(), self._paused_until)
                 if earliest > now:
                     await self.clock.sleep(earliest - now)
+                    if self.lag.woke(self.clock.now() - earliest, earliest):
+                        self._reshape()  # a wider (or narrower) margin for the lag seen
                     continue  # re-read the clock: a late wake-up must not become a burst
                 future = self._next()
                 if future is not None:
@@ -152,8 +181,11 @@ class RateLimiter:
         return None
 
     def _reshape(self) -> None:
-        self.window.shape = Shape.of(self.control.rate)
-        self.window.margin = self.control.margin
+        shape = Shape.of(self.control.rate)
+        if self.grant:
+            shape = Shape(min(shape.cap, self.grant), shape.width)
+        self.window.shape = shape
+        self.window.margin = self.control.margin + self.lag.margin(shape.width)
 
 
 class Lane:

@@ -19,7 +19,9 @@ from engine.delivery.counts import RequestStats, Wait
 from engine.delivery.encoding import build_request
 from engine.delivery.limiter import Lane, Pacer, RateLimiter
 from engine.delivery.retry import RetryPolicy
+from engine.delivery.shared_budget import SharedBudget
 from engine.delivery.window import Ticket
+from engine.state.budget import BudgetBoard, member_name
 
 log = omnilog.get_logger("omnisync.delivery")
 
@@ -37,20 +39,33 @@ class Sender:
         session: aiohttp.ClientSession,
         clock: Clock,
         rng: random.Random | None = None,
+        budgets: BudgetBoard | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
         self.rng = rng or random.Random()
         self._limiters: dict[str, RateLimiter] = {}
+        self.budgets = budgets  # set: rate budgets are shared with other processes through it
+        self.shared: dict[str, SharedBudget] = {}
+        self._member = member_name()
 
     def limiter(self, endpoint: Endpoint, rate: float | None, owner: str = "") -> Lane:
         """The endpoint's shared limiter (one per rate budget), as `owner` (a sync) queues on it."""
         key = endpoint.limiter_key
         if key not in self._limiters:
-            self._limiters[key] = RateLimiter(
-                rate or endpoint.rate_limit, self.clock, budget=endpoint.name
-            )
+            limiter = RateLimiter(rate or endpoint.rate_limit, self.clock, budget=endpoint.name)
+            self._limiters[key] = limiter
+            if self.budgets is not None:
+                shared = SharedBudget(self.budgets, key, limiter, self.clock, self._member)
+                shared.start()
+                self.shared[key] = shared
         return self._limiters[key].lane(owner)
+
+    async def close(self) -> None:
+        """Leave the shared budgets: the other processes on them get this one's room."""
+        shared, self.shared = list(self.shared.values()), {}
+        for budget in shared:
+            await budget.stop()
 
     async def send(
         self,

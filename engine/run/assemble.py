@@ -19,7 +19,9 @@ from engine.delivery.sender import departures
 from engine.outcomes.reject_policy import RejectPolicy
 from engine.plugins import Registry
 from engine.run.columns import source_of
+from engine.run.resume import RunState
 from engine.specfile import Spec, SyncSpec
+from engine.state.budget import BudgetBoard, shared_board
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
 
@@ -49,6 +51,19 @@ def http_session(syncs: Sequence[SyncSpec], clock: Clock) -> aiohttp.ClientSessi
         headers={"User-Agent": "omnisync"},
         trace_configs=[departures(clock)],  # a request's window slot is when it really left
     )
+
+
+def shared_budgets(
+    stack: contextlib.AsyncExitStack, state: RunState, dry_run: bool
+) -> BudgetBoard | None:
+    """The state store's board for rate budgets shared with other runs (docs/delivery.md), closed
+    by `stack`; None for a dry run (it sends nothing) or when the spec says the account is alone."""
+    if dry_run:
+        return None
+    board = shared_board(state.store, state.spec.state or {})
+    if board is not None:
+        stack.callback(board.close)
+    return board
 
 
 def open_source(spec: Spec, sync: SyncSpec, registry: Registry) -> Source:

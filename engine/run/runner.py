@@ -32,6 +32,7 @@ from engine.run.assemble import (
     open_destinations,
     open_source,
     reject_policy,
+    shared_budgets,
 )
 from engine.run.columns import column_errors
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
@@ -136,12 +137,14 @@ async def _open_run(
     destinations = await open_destinations(stack, spec, syncs, registry)
     session = await stack.enter_async_context(http_session(syncs, clock))
     state = stack.enter_context(run_state(spec, registry, options.dry_run, options.full_refresh))
+    sender = Sender(session, clock, budgets=shared_budgets(stack, state, options.dry_run))
+    stack.push_async_callback(sender.close)  # leave the shared budgets before the store closes
     return RunContext(
         spec,
         registry,
         options,
         destinations,
-        Sender(session, clock),
+        sender,
         state,
         progress.Board(),
         # the CLI's run id (in every log line) when it bound one

@@ -30,6 +30,12 @@ COMMON_OPTIONS: dict[str, Any] = {
         "description": "how long a run waits while another run of the same spec holds the state "
         "lock, then stops (default 60s)",
     },
+    "shared_budget": {
+        "type": "boolean",
+        "description": "share each account's rate with the other runs using this store at the "
+        "same time (default: true for postgres and s3, false for sqlite); false for an account "
+        "known to have no other sender",
+    },
 }
 
 

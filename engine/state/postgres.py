@@ -24,6 +24,7 @@ from engine.state.base import (
     StateError,
     StoredPosition,
 )
+from engine.state.budget_postgres import PostgresBudgets
 from engine.state.codec import encode_position
 from engine.state.fingerprint import MASK
 from engine.state.lock import wait_for
@@ -202,6 +203,10 @@ class PostgresStateStore:
     def count_digests(self, sync_key: str) -> int:
         rows = self._query("SELECT count(*) FROM {digests} WHERE sync_key = %s", (sync_key,))
         return int(rows[0][0])
+
+    def budgets(self) -> PostgresBudgets:
+        """Where the rate budgets shared with other runs live (engine/state/budget.py)."""
+        return PostgresBudgets(self.url, self.table, self.describe())
 
     def describe(self) -> str:
         url = _PASSWORD.sub(r"\g<head>:" + MASK + "@", self.url)

@@ -27,6 +27,7 @@ from engine.state.base import (
     StateError,
     StoredPosition,
 )
+from engine.state.budget_s3 import S3Budgets
 from engine.state.codec import encode_position
 from engine.state.lock import wait_for
 from engine.state.s3_digests import S3Digests, remove, scratch_dir
@@ -170,6 +171,10 @@ class S3StateStore:
 
     def count_digests(self, sync_key: str) -> int:
         return self._sync_digests(sync_key).count()
+
+    def budgets(self) -> S3Budgets:
+        """Where the rate budgets shared with other runs live (engine/state/budget.py)."""
+        return S3Budgets(self.bucket, self.prefix, self.client_args)
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"

@@ -28,6 +28,7 @@ from engine.state.base import (
     StateError,
     StoredPosition,
 )
+from engine.state.budget_sqlite import SqliteBudgets
 from engine.state.codec import encode_position
 from engine.state.lock import wait_for
 from engine.state.stored import stored_position
@@ -221,6 +222,10 @@ class SqliteStateStore:
             return 0
         row = self._execute("SELECT count(*) FROM digests WHERE sync_key = ?", (sync_key,))
         return int(row.fetchone()[0])
+
+    def budgets(self) -> SqliteBudgets:
+        """Where the rate budgets shared with other runs live (engine/state/budget.py)."""
+        return SqliteBudgets(self.path, self.timeout)
 
     def describe(self) -> str:
         return str(self.path)

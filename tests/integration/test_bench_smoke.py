@@ -18,6 +18,10 @@ SMALL_FORMS = {
     "delivery.py": (["-n", "2000"], "floor (csv.DictReader"),
     "change_detection.py": (["-n", "2000"], "unchanged rerun"),
     "multi.py": (["-n", "200"], "all three in one run"),
+    "shared_budget.py": (
+        ["--backend", "sqlite", "--seconds", "12", "--kill-after", "6"],
+        "429s at the sandbox",
+    ),
     "throttled.py": (["--scenario", "idle", "-n", "500"], "idle             500       500"),
     "huge_cells.py": (["--mb", "1"], "too long to be a number"),
     "record_check.py": (["--seconds", "0.01"], "audience_mapping"),

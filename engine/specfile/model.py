@@ -118,15 +118,17 @@ def load_spec(
     # an unset variable also leaves an empty value behind: report the cause, not the symptom
     issues = [i for i in issues if i.path not in doc.problems]
     unset = {p: tuple(names) for p, names in interpolator.unset.items()}
-    skipped = {i.path for i in issues if _needs(i.path, unset)}
-    issues = [i for i in issues if i.path not in skipped]
+    skipped = {i.path for i in issues if _needs(i.path, unset) and not _structural(i.path)}
+    issues = [
+        _whole_block(i) if _needs(i.path, unset) else i for i in issues if i.path not in skipped
+    ]
     lines = sorted([*doc.problems.values(), *format_issues(doc, issues)], key=_line_order)
     notes = tuple(_unset_note(doc, where, names) for where, names in sorted(unset.items(), key=str))
     notes = tuple(sorted(notes, key=_line_order))
     if lines:
         raise SpecError(lines, notes)
     for where in skipped:  # a placeholder must not reach the typed spec (float('${X}'))
-        _drop_optional(doc.data, where)
+        _drop_optional(doc.data, where, frozenset(registry.destinations))
     spec = _build(path, doc, registry, frozenset(interpolator.secrets))
     return dataclasses.replace(spec, unset=unset, notes=notes)
 
@@ -140,11 +142,30 @@ def _needs(path: JsonPath, unset: Mapping[JsonPath, tuple[str, ...]]) -> bool:
 
 
 _KEPT = frozenset({"name", "source", "destination", "mapping", "endpoint", "syncs", "version"})
+# blocks no default can stand for: a whole `${VAR}` there is an error even offline
+_STRUCTURE = frozenset({"source", "destination", "mapping", "syncs", "version"})
 
 
-def _drop_optional(data: Any, path: JsonPath) -> None:
-    """Leave an optional setting whose check was skipped at its default in the offline spec."""
-    if len(path) < 2 or path[-1] in _KEPT or not isinstance(path[-1], str):
+def _structural(path: JsonPath) -> bool:
+    return (len(path) == 1 and path[0] in _STRUCTURE) or (
+        len(path) == 3 and path[0] == "syncs" and path[2] in _STRUCTURE
+    )
+
+
+def _whole_block(issue: SpecIssue) -> SpecIssue:
+    message = (
+        "a ${VAR} cannot stand for a whole block, even offline: write the block in the spec "
+        "and take single values from the environment"
+    )
+    return SpecIssue(issue.path, message, issue.at_key)
+
+
+def _drop_optional(data: Any, path: JsonPath, connections: frozenset[str]) -> None:
+    """Leave an optional setting whose check was skipped at its default in the offline spec (a
+    top-level `max_reject_ratio: ${MAX}` as much as one in a sync or in `defaults:`)."""
+    if not path or path[-1] in _KEPT or not isinstance(path[-1], str):
+        return
+    if len(path) == 1 and path[0] in connections:
         return
     node = data
     for part in path[:-1]:

@@ -42,10 +42,13 @@ class SpecError(OmnisyncError):
 
     exit_code = ExitCode.SPEC_INVALID
 
-    def __init__(self, lines: list[str], notes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, lines: list[str], notes: tuple[str, ...] = (), warnings: tuple[str, ...] = ()
+    ) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
         self.notes = notes  # offline checks: the unset variables whose checks were skipped
+        self.warnings = warnings  # values that do not fail but may not mean what was meant
 
 
 class DeliveryError(OmnisyncError):

@@ -47,7 +47,11 @@ class OmniSegmentDestination:
                 "minLength": 1,
                 "description": "A file holding the api_key (a mounted secret), instead of api_key",
             },
-            "utc_offset": {"type": "string", "pattern": "^[+-][0-9]{2}:[0-9]{2}$"},
+            "utc_offset": {
+                "type": "string",
+                "pattern": "^[+-][0-9]{2}:[0-9]{2}$",
+                "description": "the offset given to datetimes without one, as +HH:MM (+08:00)",
+            },
         },
         "additionalProperties": False,
         "anyOf": [{"required": ["environment"]}, {"required": ["base_url"]}],

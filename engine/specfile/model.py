@@ -84,6 +84,8 @@ class Spec:
     # offline only: the paths whose value needs an unset variable, and one note for each
     unset: Mapping[JsonPath, tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # located: plain values YAML 1.1 would have read otherwise (`yes`, `0123`, `12:30`)
+    warnings: tuple[str, ...] = ()
 
     @property
     def directory(self) -> Path:
@@ -125,12 +127,18 @@ def load_spec(
     lines = sorted([*doc.problems.values(), *format_issues(doc, issues)], key=_line_order)
     notes = tuple(_unset_note(doc, where, names) for where, names in sorted(unset.items(), key=str))
     notes = tuple(sorted(notes, key=_line_order))
+    erred = {line.split(": ", 1)[0] for line in lines}  # an error there already says it
+    warnings = tuple(
+        sorted(
+            (w for w in doc.warnings.values() if w.split(": ", 1)[0] not in erred), key=_line_order
+        )
+    )
     if lines:
-        raise SpecError(lines, notes)
+        raise SpecError(lines, notes, warnings)
     for where in skipped:  # a placeholder must not reach the typed spec (float('${X}'))
         _drop_optional(doc.data, where, frozenset(registry.destinations))
     spec = _build(path, doc, registry, frozenset(interpolator.secrets))
-    return dataclasses.replace(spec, unset=unset, notes=notes)
+    return dataclasses.replace(spec, unset=unset, notes=notes, warnings=warnings)
 
 
 def _needs(path: JsonPath, unset: Mapping[JsonPath, tuple[str, ...]]) -> bool:

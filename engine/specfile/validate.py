@@ -13,6 +13,7 @@ import yaml
 
 from engine.errors import SpecIssue
 from engine.fastcheck import is_valid
+from engine.specfile.yaml12 import read_scalar
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted
 from engine.suggest import suggest
 
@@ -202,8 +203,8 @@ def _parent(data: Any, path: JsonPath) -> tuple[Any, Any]:
 def _scalar(text: str, wanted: list[str]) -> bool | int | float | None:
     """The number or boolean the text spells, if the schema accepts that kind; else None."""
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = read_scalar(text)
+    except (yaml.YAMLError, ValueError):
         return None
     if isinstance(value, bool):
         return value if "boolean" in wanted else None

@@ -24,11 +24,12 @@ from engine.specfile.budget import (
 )
 from engine.specfile.hygiene import is_data, raw_value_problems, value_problems
 from engine.specfile.interpolate import Interpolator, is_whole_reference
+from engine.specfile.yaml12 import SCALAR_TAGS, yaml11_reading
 
 JsonPath = tuple[str | int, ...]
 
 
-_STR_TAG = "tag:yaml.org,2002:str"
+_YAML_TAG = "tag:yaml.org,2002:"
 _IMPLICIT_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("bool", "int", "float", "null"))
 _LONGEST_KEY = 60  # a longer key is cut in messages
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
@@ -63,8 +64,10 @@ class LocatedDocument:
     problems: dict[JsonPath, str] = field(default_factory=dict)
     # values written as one whole ${VAR}: a number or boolean may come from the environment
     from_env: set[JsonPath] = field(default_factory=set)
-    # plain scalars YAML read as something else than text (`no` -> false, `010` -> 8), as written
+    # plain scalars YAML read as something else than text (`null` -> null, `10` -> 10), as written
     plain: dict[JsonPath, tuple[str, str]] = field(default_factory=dict)
+    # located warnings: plain scalars YAML 1.1 read otherwise (`yes` was true, `0123` was 83)
+    warnings: dict[Mark, str] = field(default_factory=dict)  # by position: aliases repeat values
 
     def locate(self, path: JsonPath, at_key: bool = False) -> Mark:
         """Nearest known position for a path: the key or value itself, else its closest parent."""
@@ -147,17 +150,29 @@ class _Builder:
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         self.doc.values[path] = Mark.of(node.start_mark)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
-            self._problem(node, path, f"YAML tag '{node.tag}' is not allowed: specs are plain YAML")
+            self._problem(
+                node,
+                path,
+                f"YAML tag '{_tag_name(node.tag)}' is not allowed: specs are plain YAML (remove the tag)",
+            )
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in SCALAR_TAGS:
+            self._problem(
+                node,
+                path,
+                f"YAML tag '{_tag_name(node.tag)}' is not allowed: specs are plain YAML (remove the tag)",
+            )
+            return None
         value = self.loader.construct_object(node, deep=True)
+        self._compare_yaml11(node, path, value, "")
         if not isinstance(value, str):
             if isinstance(value, float) and not math.isfinite(value) and not is_data(path):
                 self._problem(node, path, f"{node.value} is not a finite number")
-            if isinstance(node, yaml.ScalarNode) and not node.style and node.tag in _IMPLICIT_TAGS:
+            if not node.style and node.tag in _IMPLICIT_TAGS:
                 self.doc.plain[path] = (str(node.value), _as_yaml(value))
             return value
         problems = [] if is_data(path) else raw_value_problems(path, value)
@@ -172,6 +187,14 @@ class _Builder:
         self.interpolator.note_if_secret(path, value)
         return value
 
+    def _compare_yaml11(self, node: yaml.ScalarNode, path: JsonPath, read: Any, what: str) -> None:
+        changed, old = yaml11_reading(node, read)
+        if changed:
+            mark = Mark.of(node.start_mark)
+            message = what + _yaml11_warning(node.value, old, read)
+            line = f"{mark.where(self.doc.file)} {dotted(path)}: warning: {message}"
+            self.doc.warnings.setdefault(mark, line)
+
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         self.loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
         result: dict[str, Any] = {}
@@ -180,6 +203,8 @@ class _Builder:
             if not isinstance(key, str):
                 key = str(key)
             child = (*path, key)
+            if isinstance(key_node, yaml.ScalarNode):
+                self._compare_yaml11(key_node, child, key, "the key ")
             for problem in value_problems((), key):
                 self._problem(key_node, child, f"in a key: {problem}")
             if key in result:
@@ -187,6 +212,27 @@ class _Builder:
             self.doc.keys[child] = Mark.of(key_node.start_mark)
             result[key] = self.build(value_node, child)
         return result
+
+
+def _yaml11_warning(written: str, old: Any, new: Any) -> str:
+    """What changed between YAML 1.1 and 1.2 for this scalar, and how to say what is meant."""
+    before = f"YAML 1.1 read it as {_as_yaml(old)}"
+    if isinstance(new, str):
+        fix = (
+            f"write {_as_yaml(old)} if a boolean is meant, or quote it ('{written}')"
+            if isinstance(old, bool)
+            else f"quote it ('{written}')"
+        )
+        return f"{written} is the text '{new}' (YAML 1.2; {before}): {fix} to say so"
+    return (
+        f"{written} is the number {_as_yaml(new)} (YAML 1.2; {before}): quote it ('{written}') if the text "
+        "is meant"
+    )
+
+
+def _tag_name(tag: str) -> str:
+    """!!binary, as the file spells it, rather than tag:yaml.org,2002:binary."""
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
 
 
 def _quote_hint(text: str, line: int | None) -> str:

@@ -282,6 +282,7 @@ def test_validate_format_json(tmp_path: Path) -> None:
         "ok": True,
         "syncs": 1,
         "errors": [],
+        "warnings": [],
         "notes": [
             {
                 "line": 4,

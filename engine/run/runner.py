@@ -123,11 +123,23 @@ async def run_spec(
                 display.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await display
+    return _settled(result, syncs, failures, options)
+
+
+def _settled(
+    result: RunResult,
+    syncs: Sequence[SyncSpec],
+    failures: dict[str, OmnisyncError],
+    options: RunOptions,
+) -> RunResult:
+    """The run's error and exit code: a failure first, then rejects over a sync's ratio (a sync
+    stopped early is one of the failures, with its own message), a stop request above both."""
     failed = [failures[sync.name] for sync in syncs if sync.name in failures]
     exceeded = [
         message
         for sync, stats in zip(syncs, result.syncs, strict=True)
-        if (message := _policy(sync).exceeded(stats.rejected, stats.read)) is not None
+        if sync.name not in failures  # stopped early: its own message says so
+        and (message := _policy(sync).exceeded(stats.rejected, stats.read)) is not None
     ]
     messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
     result.error = "\n".join([*messages, *exceeded]) or None

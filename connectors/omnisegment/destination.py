@@ -14,7 +14,13 @@ import click
 
 from connectors.omnisegment.catalogue import CATALOGUE, SOURCE_PAIR, EndpointDef, Route
 from connectors.omnisegment.credentials import KeyFileError, read_key_file
-from connectors.omnisegment.hosts import ENVIRONMENTS, override_issues, route_base, utc_offset
+from connectors.omnisegment.hosts import (
+    ENVIRONMENT_NAMES,
+    ENVIRONMENTS,
+    override_issues,
+    route_base,
+    utc_offset,
+)
 from connectors.omnisegment.init_command import init as init_command
 from connectors.omnisegment.record_schema import data_schema, required_fields
 from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
@@ -38,7 +44,10 @@ class OmniSegmentDestination:
         "description": "OmniSegment account. The key comes from the environment "
         "(api_key: ${OMNISEGMENT_API_KEY}) or from a file (api_key_file: /run/secrets/omnisegment).",
         "properties": {
-            "environment": {"enum": sorted(ENVIRONMENTS)},
+            "environment": {
+                "enum": sorted(ENVIRONMENTS),
+                "description": ENVIRONMENT_NAMES,
+            },
             "base_url": {"type": "string", "pattern": "^https?://"},
             "tid": {"type": "string", "minLength": 1},
             "api_key": {"type": "string", "minLength": 1, "writeOnly": True},

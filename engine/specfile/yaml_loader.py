@@ -25,6 +25,7 @@ from engine.specfile.budget import (
 from engine.specfile.hygiene import is_data, raw_value_problems, value_problems
 from engine.specfile.interpolate import Interpolator, is_whole_reference
 from engine.specfile.yaml12 import SCALAR_TAGS, yaml11_reading
+from engine.specfile.yaml_hints import syntax_hint
 
 JsonPath = tuple[str | int, ...]
 
@@ -100,7 +101,7 @@ def load_yaml(
         mark = exc.problem_mark or exc.context_mark
         where = Mark.of(mark).where(display) if mark else display
         problem = exc.problem or exc.context or "invalid YAML"
-        hint = _quote_hint(text, mark.line if mark else None)
+        hint = syntax_hint(text, mark.line if mark else None, problem)
         kind = "refused" if isinstance(exc, BudgetError) else "invalid YAML"
         raise SpecError([f"{where}: {kind}: {problem}{hint}"]) from None
     except yaml.YAMLError as exc:
@@ -233,15 +234,6 @@ def _yaml11_warning(written: str, old: Any, new: Any) -> str:
 def _tag_name(tag: str) -> str:
     """!!binary, as the file spells it, rather than tag:yaml.org,2002:binary."""
     return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
-
-
-def _quote_hint(text: str, line: int | None) -> str:
-    """`{path: ${VAR:-x}}` is not YAML (braces and a colon in a flow mapping): say to quote it."""
-    lines = text.splitlines()
-    near = lines[max(0, (line or 0) - 1) : (line or 0) + 1] if line is not None else lines
-    if any("${" in candidate and "{" in candidate.replace("${", "") for candidate in near):
-        return ' (hint: quote a ${VAR} inside {...} or [...]: "${VAR:-default}")'
-    return ""
 
 
 def dotted(path: JsonPath) -> str:

@@ -173,4 +173,48 @@ STARTERS: dict[str, Starter] = {
       data_source: {const: app}
 """,
     ),
+    "questionnaire": Starter(
+        "surveys",
+        ("survey_id", "survey_title", "question", "choice_1", "choice_2"),
+        (
+            ("1001", "服務滿意度問卷", "整體滿意度", "滿意", "不滿意"),
+            ("1002", "Event feedback", "Would you come again?", "Yes", "No"),
+        ),
+        "{endpoint: questionnaire}",
+        """\
+      svid: survey_id                                 # the questionnaire's id, as text
+      title: {from: survey_title, transforms: [trim]}
+      questions:                                      # one question per row here; add items
+        list:
+          - sn: {const: 0}
+            text: question
+            type: {const: CHOICEONE}                  # TXTSHORT, CHOICEMULTI, RATINGBAR, ...
+            options:                                  # the choices, one {text: ...} each
+              list:
+                - {text: choice_1}
+                - {text: choice_2}
+""",
+    ),
+    "questionnaire_answers": Starter(
+        "survey_answers",
+        ("survey_id", "survey_title", "member", "submitted_at", "answer"),
+        (
+            ("1001", "服務滿意度問卷", "M0001", "2024-05-01 10:30:00", "滿意"),
+            ("1001", "服務滿意度問卷", "M0002", "2024-05-02 18:05:00", "普通"),
+        ),
+        "{endpoint: questionnaire_answers}",
+        """\
+      svid: survey_id
+      title: survey_title
+      status: {const: FINISH}                         # FINISH unless something special happened
+      submitTime: {from: submitted_at, transforms: [{datetime: {input: ["%Y-%m-%d %H:%M:%S"]}}]}
+      member_sn: member
+      answers:
+        list:
+          - subject: {const: 整體滿意度}                 # the question's text, as in the questionnaire
+            type: {const: CHOICEONE}
+            sn: {const: 0}
+            answer: {from: answer, transforms: [{split: ";"}]}
+""",
+    ),
 }

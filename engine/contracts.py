@@ -194,6 +194,20 @@ class ForgetsRecords(Protocol):
     def forgets_records(self) -> bool: ...
 
 
+@runtime_checkable
+class CapsBatches(Protocol):
+    """Optional for a destination: the most records one request of a sync's block may carry, and
+    what imposes it (`purchase's batch route`), so a larger `batch_size` is refused at its line
+    instead of being cut down in silence."""
+
+    def batch_cap(self, block: Mapping[str, Any]) -> tuple[int, str]: ...
+
+
+def batch_cap(destination: Destination, block: Mapping[str, Any]) -> tuple[int, str] | None:
+    """The destination's cap for this block, or None when it declares none."""
+    return destination.batch_cap(block) if isinstance(destination, CapsBatches) else None
+
+
 def keeps_records(destination: Destination) -> bool:
     """False for a destination that forgets what it received between runs."""
     return not (isinstance(destination, ForgetsRecords) and destination.forgets_records())

@@ -51,6 +51,23 @@ class SpecError(OmnisyncError):
         self.warnings = warnings  # values that do not fail but may not mean what was meant
 
 
+class SourceSettingError(OmnisyncError):
+    """The source opened, and what it holds contradicts a setting of its block: a `rename:` of a
+    header it lacks, an `encoding` its bytes are not in. A spec error at that setting (exit 2),
+    found by `validate` and before a run sends anything; `path` is relative to the source block."""
+
+    exit_code = ExitCode.SPEC_INVALID
+
+    def __init__(self, message: str, path: tuple[str | int, ...], at_key: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.at_key = at_key
+
+    def within(self, where: str) -> SourceSettingError:
+        """The same error, its message prefixed with the file (or table) it was found in."""
+        return SourceSettingError(f"{where}: {self}", self.path, self.at_key)
+
+
 class DeliveryError(OmnisyncError):
     """Delivery cannot go on (bad credentials, API down past the retry policy)."""
 

@@ -131,6 +131,13 @@ class OmniSegmentDestination:
             return [SpecIssue((), message)]
         return []
 
+    def batch_cap(self, block: Mapping[str, Any]) -> tuple[int, str]:
+        """Records one request of this block's route carries (50 on purchase's batch route)."""
+        definition = CATALOGUE[block["endpoint"]]
+        route = route_for(definition, block)
+        mode = next(m for m, r in definition.routes.items() if r is route)
+        return route.cap, f"{definition.name}'s {mode} route ({route.path})"
+
     # -- running -----------------------------------------------------------------------------
 
     def default_utc_offset(self) -> str:

@@ -15,6 +15,7 @@ from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
 from engine.specfile import defaults
+from engine.specfile.batch_cap import batch_issues
 from engine.specfile.depends import depends_issues
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.paths import reject_path
@@ -269,14 +270,17 @@ def _semantic_issues(
                 for issue in destination.check_connection()
             )
         mapped = frozenset(sync.get("mapping") or ())
-        issues.extend(
+        found = [
             SpecIssue(
                 (*here, *(() if issue.in_sync else ("destination",)), *issue.path),
                 issue.message,
                 issue.at_key,
             )
             for issue in destination.check_sync(sync["destination"], mapped)
-        )
+        ]
+        if (i, "delivery") not in skip:
+            found += batch_issues(data, i, destination, sync["destination"])
+        issues.extend(found)
     return issues
 
 

@@ -49,7 +49,7 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
     for issue in issues:
         mark = doc.locate(issue.path, at_key=issue.at_key)
         text = f"{mark.where(doc.file)} {dotted(issue.path)}: {issue.message}"
-        if not issue.at_key and issue.path in doc.plain:
+        if not issue.at_key and issue.path in doc.plain and _about_the_value(issue.message):
             written, read = doc.plain[issue.path]
             text += (
                 f" (YAML reads {written} as {read}; quote it for the text: '{written}')"
@@ -60,6 +60,11 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
             text += _dedented_hint(doc, issue.path)
         located.append((mark.line, mark.column, text))
     return [text for *_, text in sorted(set(located))]
+
+
+def _about_the_value(message: str) -> bool:
+    """A complaint about the kind of value (where how YAML read it may be the cause)."""
+    return message.startswith(("expected ", "must be ")) or " is not one of " in message
 
 
 def _dedented_hint(doc: LocatedDocument, path: JsonPath) -> str:

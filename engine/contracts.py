@@ -195,6 +195,21 @@ class ForgetsRecords(Protocol):
 
 
 @runtime_checkable
+class HasSyncRules(Protocol):
+    """Optional for a destination class: JSON Schema `if/then` rules over a sync (its options and
+    mapping keys per endpoint, say), for the editor schema and for reading a whole `${VAR}` as
+    the type a value there wants. Built when asked for: `validate` of a valid spec never is."""
+
+    @classmethod
+    def sync_rules(cls) -> list[dict[str, Any]]: ...
+
+
+def sync_rules(plugin: type[Destination]) -> list[dict[str, Any]]:
+    """The destination's rules over a sync, or none."""
+    return plugin.sync_rules() if isinstance(plugin, HasSyncRules) else []
+
+
+@runtime_checkable
 class CapsBatches(Protocol):
     """Optional for a destination: the most records one request of a sync's block may carry, and
     what imposes it (`purchase's batch route`), so a larger `batch_size` is refused at its line

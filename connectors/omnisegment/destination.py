@@ -131,6 +131,13 @@ class OmniSegmentDestination:
             return [SpecIssue((), message)]
         return []
 
+    @classmethod
+    def sync_rules(cls) -> list[dict[str, Any]]:
+        """Per endpoint: its options and mapping keys, with the reference's descriptions."""
+        from connectors.omnisegment.sync_rules import sync_rules  # for the editor, on demand
+
+        return sync_rules()
+
     def batch_cap(self, block: Mapping[str, Any]) -> tuple[int, str]:
         """Records one request of this block's route carries (50 on purchase's batch route)."""
         definition = CATALOGUE[block["endpoint"]]

@@ -19,7 +19,7 @@ from engine.specfile.batch_cap import batch_issues
 from engine.specfile.depends import depends_issues
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.paths import reject_path
-from engine.specfile.schema import compose_schema
+from engine.specfile.schema import compose_schema, sync_rules_schema
 from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted, load_yaml
 
@@ -110,6 +110,8 @@ def load_spec(
     doc = load_yaml(path, interpolator)
     schema = compose_schema(registry)
     coerce_from_env(schema, doc)
+    if doc.from_env and (rules := sync_rules_schema(registry)) is not None:
+        coerce_from_env(rules, doc)  # `is_anonymous: ${ANONYMOUS}` inside a destination's options
     issues = schema_issues(schema, doc.data)
     if isinstance(doc.data, dict) and isinstance(doc.data.get("syncs"), list):
         broken = {i.path[1:3] for i in issues if i.path[:1] == ("syncs",) and len(i.path) > 2}

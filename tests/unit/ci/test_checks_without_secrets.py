@@ -351,3 +351,21 @@ def test_a_whole_block_from_an_unset_variable_is_an_error_offline(tmp_path: Path
 
     assert result.returncode == 2
     assert f"{spec}:3:8 syncs: a ${{VAR}} cannot stand for a whole block" in result.stderr
+
+
+def test_a_boolean_option_of_the_destination_may_come_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    """`ignore_empty_value: ${KEEP}` with KEEP=true is the boolean the option wants (it was
+    refused as the text 'true')."""
+    text = PRODUCTION.replace(
+        "{endpoint: audience}", '{endpoint: audience, options: {ignore_empty_value: "${CI_KEEP}"}}'
+    )
+    spec_file = _spec(tmp_path, text)
+    env = {"CI_TEST_TID": "OA-1", "CI_TEST_API_KEY": "key-1234"}
+
+    spec = load_spec(spec_file, environ={**env, "CI_KEEP": "true"})
+
+    assert spec.syncs[0].destination["options"] == {"ignore_empty_value": True}
+    with pytest.raises(SpecError, match="ignore_empty_value"):
+        load_spec(spec_file, environ={**env, "CI_KEEP": "maybe"})

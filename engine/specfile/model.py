@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import logging as omnilog
-from engine.contracts import source_cursors, supports_lookback
+from engine.contracts import Destination, source_cursors, supports_lookback
 from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
@@ -20,8 +20,9 @@ from engine.specfile.depends import depends_issues
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.paths import reject_path
 from engine.specfile.schema import compose_schema, sync_rules_schema
+from engine.specfile.unset import drop_optional, needs, structural, unset_note, whole_block
 from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
-from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted, load_yaml
+from engine.specfile.yaml_loader import JsonPath, LocatedDocument, load_yaml
 
 MIN_RATE = 1 / 60  # requests per second
 MAX_RATE = 10_000.0
@@ -110,7 +111,8 @@ def load_spec(
     doc = load_yaml(path, interpolator)
     schema = compose_schema(registry)
     coerce_from_env(schema, doc)
-    if doc.from_env and (rules := sync_rules_schema(registry)) is not None:
+    in_destination = any(p[:1] == ("syncs",) and p[2:3] == ("destination",) for p in doc.from_env)
+    if in_destination and (rules := sync_rules_schema(registry)) is not None:
         coerce_from_env(rules, doc)  # `is_anonymous: ${ANONYMOUS}` inside a destination's options
     issues = schema_issues(schema, doc.data)
     if isinstance(doc.data, dict) and isinstance(doc.data.get("syncs"), list):
@@ -123,12 +125,12 @@ def load_spec(
     # an unset variable also leaves an empty value behind: report the cause, not the symptom
     issues = [i for i in issues if i.path not in doc.problems]
     unset = {p: tuple(names) for p, names in interpolator.unset.items()}
-    skipped = {i.path for i in issues if _needs(i.path, unset) and not _structural(i.path)}
+    skipped = {i.path for i in issues if needs(i.path, unset) and not structural(i.path)}
     issues = [
-        _whole_block(i) if _needs(i.path, unset) else i for i in issues if i.path not in skipped
+        whole_block(i) if needs(i.path, unset) else i for i in issues if i.path not in skipped
     ]
     lines = sorted([*doc.problems.values(), *format_issues(doc, issues)], key=_line_order)
-    notes = tuple(_unset_note(doc, where, names) for where, names in sorted(unset.items(), key=str))
+    notes = tuple(unset_note(doc, where, names) for where, names in sorted(unset.items(), key=str))
     notes = tuple(sorted(notes, key=_line_order))
     erred = {line.split(": ", 1)[0] for line in lines}  # an error there already says it
     warnings = tuple(
@@ -139,62 +141,9 @@ def load_spec(
     if lines:
         raise SpecError(lines, notes, warnings)
     for where in skipped:  # a placeholder must not reach the typed spec (float('${X}'))
-        _drop_optional(doc.data, where, frozenset(registry.destinations))
+        drop_optional(doc.data, where, frozenset(registry.destinations))
     spec = _build(path, doc, registry, frozenset(interpolator.secrets))
     return dataclasses.replace(spec, unset=unset, notes=notes, warnings=warnings)
-
-
-def _needs(path: JsonPath, unset: Mapping[JsonPath, tuple[str, ...]]) -> bool:
-    """An issue at a value (or inside a block) built from an unset variable, or a block-level
-    issue about a value that is unset (`tid and api_key are required`)."""
-    return any(
-        path[: len(p)] == p or (path and len(p) == len(path) + 1 and p[:-1] == path) for p in unset
-    )
-
-
-_KEPT = frozenset({"name", "source", "destination", "mapping", "endpoint", "syncs", "version"})
-# blocks no default can stand for: a whole `${VAR}` there is an error even offline
-_STRUCTURE = frozenset({"source", "destination", "mapping", "syncs", "version"})
-
-
-def _structural(path: JsonPath) -> bool:
-    return (len(path) == 1 and path[0] in _STRUCTURE) or (
-        len(path) == 3 and path[0] == "syncs" and path[2] in _STRUCTURE
-    )
-
-
-def _whole_block(issue: SpecIssue) -> SpecIssue:
-    message = (
-        "a ${VAR} cannot stand for a whole block, even offline: write the block in the spec "
-        "and take single values from the environment"
-    )
-    return SpecIssue(issue.path, message, issue.at_key)
-
-
-def _drop_optional(data: Any, path: JsonPath, connections: frozenset[str]) -> None:
-    """Leave an optional setting whose check was skipped at its default in the offline spec (a
-    top-level `max_reject_ratio: ${MAX}` as much as one in a sync or in `defaults:`)."""
-    if not path or path[-1] in _KEPT or not isinstance(path[-1], str):
-        return
-    if len(path) == 1 and path[0] in connections:
-        return
-    node = data
-    for part in path[:-1]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return
-    if isinstance(node, dict) and isinstance(node.get(path[-1]), str):
-        del node[path[-1]]
-
-
-def _unset_note(doc: LocatedDocument, path: JsonPath, names: tuple[str, ...]) -> str:
-    variables = ", ".join(dict.fromkeys(names))
-    plural = "s" if len(set(names)) > 1 else ""
-    return (
-        f"{doc.locate(path).where(doc.file)} {dotted(path)}: note: environment variable{plural} "
-        f"{variables} not set; checks of this value skipped"
-    )
 
 
 def load_spec_hiding_secrets(path: Path, allow_unset: bool = False) -> Spec:
@@ -271,19 +220,29 @@ def _semantic_issues(
                 SpecIssue((dest_type, *issue.path), issue.message, issue.at_key)
                 for issue in destination.check_connection()
             )
-        mapped = frozenset(sync.get("mapping") or ())
-        found = [
-            SpecIssue(
-                (*here, *(() if issue.in_sync else ("destination",)), *issue.path),
-                issue.message,
-                issue.at_key,
-            )
-            for issue in destination.check_sync(sync["destination"], mapped)
-        ]
-        if (i, "delivery") not in skip:
-            found += batch_issues(data, i, destination, sync["destination"])
-        issues.extend(found)
+        issues += _sync_block_issues(
+            data, i, destination, check_delivery=(i, "delivery") not in skip
+        )
     return issues
+
+
+def _sync_block_issues(
+    data: dict[str, Any], index: int, destination: Destination, check_delivery: bool
+) -> list[SpecIssue]:
+    """The destination's checks of a sync's block (at the block, or in the sync), and its cap."""
+    sync = data["syncs"][index]
+    mapped = frozenset(sync.get("mapping") or ())
+    found = [
+        SpecIssue(
+            ("syncs", index, *(() if issue.in_sync else ("destination",)), *issue.path),
+            issue.message,
+            issue.at_key,
+        )
+        for issue in destination.check_sync(sync["destination"], mapped)
+    ]
+    if check_delivery:
+        found += batch_issues(data, index, destination, sync["destination"])
+    return found
 
 
 def _rate_issues(path: tuple[str | int, ...], delivery: Mapping[str, Any]) -> list[SpecIssue]:

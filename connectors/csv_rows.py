@@ -17,8 +17,10 @@ import csv
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import IO, Any
 
+from connectors.encodings import first_undecodable, guess
 from connectors.lines import UTF8_BOM, UTF16_BOMS, universal_lines
-from engine.errors import OmnisyncError
+from engine.errors import OmnisyncError, SourceSettingError
+from engine.suggest import suggest
 
 Parsed = tuple[int, dict[str, Any] | None, str | None]
 
@@ -102,9 +104,27 @@ def read_csv(
 
 def csv_columns(stream: IO[bytes], options: Any) -> list[str] | None:
     """The column names records will have (the header trimmed and renamed); None for an empty
-    file (no header: nothing to check, and nothing will be read)."""
+    file (no header: nothing to check, and nothing will be read). The lines after the header, up
+    to SAMPLE_BYTES, are decoded too: a file in another encoding is a setting error here."""
     lines = _Lines(universal_lines(stream), options.encoding)
-    return _columns(_reader(lines, options), lines, options, None)
+    columns = _columns(_reader(lines, options), lines, options, None)
+    bad = first_undecodable(lines.lines, lines.codec, lines.count + 1)
+    if bad is not None:
+        number, column, sample = bad
+        _wrong_encoding(f"line {number}", column, sample, options.encoding)
+    return columns
+
+
+def _wrong_encoding(where: str, column: int, sample: bytes, declared: str) -> None:
+    """A SourceSettingError when another encoding reads the sample cleanly; else nothing (a stray
+    bad byte stays one rejected row)."""
+    better = guess(sample, declared)
+    if better is not None:
+        raise SourceSettingError(
+            f"{where} is not {declared} text (column {column}); the file reads cleanly as "
+            f"{better}: set `encoding: {better}` in the source block (or under defaults:)",
+            ("encoding",),
+        )
 
 
 def _columns(
@@ -116,7 +136,11 @@ def _columns(
         if header is None:
             return None
         if lines.bad:
-            raise FormatError(f"header: {lines.problems(1, lines.count)[0]}")
+            problem = lines.problems(1, lines.count)[0]
+            bad = first_undecodable(lines.taken, lines.codec, 1)
+            if bad is not None and not lines.taken[0].startswith(UTF16_BOMS):
+                _wrong_encoding("the header", bad[1], bad[2], options.encoding)
+            raise FormatError(f"header: {problem}")
         header = _trimmed(header, note)
         columns = columns or header
     assert columns is not None  # the schema asks for `columns` when header is false
@@ -186,9 +210,12 @@ def _trimmed(header: list[str], note: Callable[[str], None] | None) -> list[str]
 def _renamed(columns: list[str], rename: Mapping[str, str]) -> list[str]:
     missing = sorted(set(rename) - set(columns))
     if missing:
-        raise FormatError(
-            f"rename: no column named {', '.join(map(repr, missing))} in the header "
-            f"(columns: {', '.join(columns)})"
+        name = missing[0]
+        raise SourceSettingError(
+            f"rename: the header has no column '{name}'{suggest(name, columns)}; its columns: "
+            f"{', '.join(columns)}: rename a column the header has, or drop this line",
+            ("rename", name),
+            at_key=True,
         )
     renamed = [rename.get(c, c) for c in columns]
     duplicated = sorted({c for c in renamed if renamed.count(c) > 1})

@@ -26,7 +26,7 @@ from connectors.file_identity import FileIdentity, still_same
 from connectors.readers import CsvOptions, FormatError, columns_of, read_records
 from engine import logging as omnilog
 from engine.contracts import SourceContext
-from engine.errors import OmnisyncError
+from engine.errors import OmnisyncError, SourceSettingError
 from engine.rows import Position, Row
 
 log = omnilog.get_logger("omnisync.files")
@@ -103,6 +103,8 @@ class FileSource:
             with self._path(name).open("rb") as stream:
                 try:
                     columns = columns_of(self.format, stream, name, self.options)
+                except SourceSettingError as exc:
+                    raise exc.within(name) from None
                 except FormatError as exc:
                     raise FormatError(f"{name}: {exc}") from None
                 except (OSError, EOFError) as exc:
@@ -171,6 +173,8 @@ class FileSource:
                         self.format, stream, name, self.options, skip_to, self._noter(name)
                     ):
                         yield Row(values, (*place, number, *identity), error)
+                except SourceSettingError as exc:
+                    raise exc.within(name) from None
                 except FormatError as exc:
                     raise FormatError(f"{name}: {exc}") from None
                 except (OSError, EOFError) as exc:  # a truncated or corrupt gzip member

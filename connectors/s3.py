@@ -36,7 +36,7 @@ from connectors.readers import (
 )
 from engine import logging as omnilog
 from engine.contracts import SourceContext
-from engine.errors import OmnisyncError
+from engine.errors import OmnisyncError, SourceSettingError
 from engine.lazy import lazy_module
 from engine.logging import register_secrets
 from engine.rows import Position, Row
@@ -170,6 +170,8 @@ class S3Source:
                         fmt = format_of(obj.key, self.format)
                         columns = columns_of(fmt, stream, obj.key, self.options)
                         return [(where, columns)] if columns is not None else []
+                    except SourceSettingError as exc:
+                        raise exc.within(where) from None
                     except FormatError as exc:
                         raise FormatError(f"{where}: {exc}") from None
                     except (OSError, EOFError) as exc:
@@ -284,6 +286,8 @@ class S3Source:
                 ):
                     number = record[0]
                     yield record
+            except SourceSettingError as exc:
+                raise exc.within(where) from None
             except FormatError as exc:
                 raise FormatError(f"{where}: {exc}") from None
             except (OSError, EOFError) as exc:  # a gzip stream cut short: the rest is missing

@@ -280,6 +280,35 @@ def endpoint_route(endpoint: Endpoint) -> str | None:
     return endpoint.route_path if isinstance(endpoint, NamesRoute) else None
 
 
+@runtime_checkable
+class HasSyncRules(Protocol):
+    """Optional for a destination class: JSON Schema `if/then` rules over a sync (its options and
+    mapping keys per endpoint, say), for the editor schema and for reading a whole `${VAR}` as
+    the type a value there wants. Built when asked for: `validate` of a valid spec never is."""
+
+    @classmethod
+    def sync_rules(cls) -> list[dict[str, Any]]: ...
+
+
+def sync_rules(plugin: type[Destination]) -> list[dict[str, Any]]:
+    """The destination's rules over a sync, or none."""
+    return plugin.sync_rules() if isinstance(plugin, HasSyncRules) else []
+
+
+@runtime_checkable
+class CapsBatches(Protocol):
+    """Optional for a destination: the most records one request of a sync's block may carry, and
+    what imposes it (`purchase's batch route`), so a larger `batch_size` is refused at its line
+    instead of being cut down in silence."""
+
+    def batch_cap(self, block: Mapping[str, Any]) -> tuple[int, str]: ...
+
+
+def batch_cap(destination: Destination, block: Mapping[str, Any]) -> tuple[int, str] | None:
+    """The destination's cap for this block, or None when it declares none."""
+    return destination.batch_cap(block) if isinstance(destination, CapsBatches) else None
+
+
 def keeps_records(destination: Destination) -> bool:
     """False for a destination that forgets what it received between runs."""
     return not (isinstance(destination, ForgetsRecords) and destination.forgets_records())

@@ -42,10 +42,30 @@ class SpecError(OmnisyncError):
 
     exit_code = ExitCode.SPEC_INVALID
 
-    def __init__(self, lines: list[str], notes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, lines: list[str], notes: tuple[str, ...] = (), warnings: tuple[str, ...] = ()
+    ) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
         self.notes = notes  # offline checks: the unset variables whose checks were skipped
+        self.warnings = warnings  # values that do not fail but may not mean what was meant
+
+
+class SourceSettingError(OmnisyncError):
+    """The source opened, and what it holds contradicts a setting of its block: a `rename:` of a
+    header it lacks, an `encoding` its bytes are not in. A spec error at that setting (exit 2),
+    found by `validate` and before a run sends anything; `path` is relative to the source block."""
+
+    exit_code = ExitCode.SPEC_INVALID
+
+    def __init__(self, message: str, path: tuple[str | int, ...], at_key: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.at_key = at_key
+
+    def within(self, where: str) -> SourceSettingError:
+        """The same error, its message prefixed with the file (or table) it was found in."""
+        return SourceSettingError(f"{where}: {self}", self.path, self.at_key)
 
 
 class DeliveryError(OmnisyncError):

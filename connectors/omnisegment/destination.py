@@ -14,7 +14,13 @@ import click
 
 from connectors.omnisegment.catalogue import CATALOGUE, SOURCE_PAIR, EndpointDef, Route
 from connectors.omnisegment.credentials import KeyFileError, read_key_file
-from connectors.omnisegment.hosts import ENVIRONMENTS, override_issues, route_base, utc_offset
+from connectors.omnisegment.hosts import (
+    ENVIRONMENT_NAMES,
+    ENVIRONMENTS,
+    override_issues,
+    route_base,
+    utc_offset,
+)
 from connectors.omnisegment.init_command import init as init_command
 from connectors.omnisegment.record_schema import data_schema, required_fields
 from connectors.omnisegment.sandbox import SANDBOX_API_KEY, SANDBOX_TID
@@ -38,7 +44,10 @@ class OmniSegmentDestination:
         "description": "OmniSegment account. The key comes from the environment "
         "(api_key: ${OMNISEGMENT_API_KEY}) or from a file (api_key_file: /run/secrets/omnisegment).",
         "properties": {
-            "environment": {"enum": sorted(ENVIRONMENTS)},
+            "environment": {
+                "enum": sorted(ENVIRONMENTS),
+                "description": ENVIRONMENT_NAMES,
+            },
             "base_url": {"type": "string", "pattern": "^https?://"},
             "tid": {"type": "string", "minLength": 1},
             "api_key": {"type": "string", "minLength": 1, "writeOnly": True},
@@ -47,7 +56,11 @@ class OmniSegmentDestination:
                 "minLength": 1,
                 "description": "A file holding the api_key (a mounted secret), instead of api_key",
             },
-            "utc_offset": {"type": "string", "pattern": "^[+-][0-9]{2}:[0-9]{2}$"},
+            "utc_offset": {
+                "type": "string",
+                "pattern": "^[+-][0-9]{2}:[0-9]{2}$",
+                "description": "the offset given to datetimes without one, as +HH:MM (+08:00)",
+            },
         },
         "additionalProperties": False,
         "anyOf": [{"required": ["environment"]}, {"required": ["base_url"]}],
@@ -117,6 +130,20 @@ class OmniSegmentDestination:
             )
             return [SpecIssue((), message)]
         return []
+
+    @classmethod
+    def sync_rules(cls) -> list[dict[str, Any]]:
+        """Per endpoint: its options and mapping keys, with the reference's descriptions."""
+        from connectors.omnisegment.sync_rules import sync_rules  # for the editor, on demand
+
+        return sync_rules()
+
+    def batch_cap(self, block: Mapping[str, Any]) -> tuple[int, str]:
+        """Records one request of this block's route carries (50 on purchase's batch route)."""
+        definition = CATALOGUE[block["endpoint"]]
+        route = route_for(definition, block)
+        mode = next(m for m, r in definition.routes.items() if r is route)
+        return route.cap, f"{definition.name}'s {mode} route ({route.path})"
 
     # -- running -----------------------------------------------------------------------------
 

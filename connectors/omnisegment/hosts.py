@@ -24,6 +24,12 @@ ENVIRONMENTS: dict[str, tuple[str | None, str]] = {
     "sandbox": (None, "+08:00"),  # started in-process on 127.0.0.1
 }
 
+# the reference's names for them (Environments of the common specification)
+ENVIRONMENT_NAMES = (
+    "tw: Taiwan production, jp: Japan production, staging: the vendor's staging host, "
+    "sandbox: the embedded sandbox on 127.0.0.1"
+)
+
 
 def environment_of(base_url: str) -> str | None:
     """The documented environment a base URL points at: its host, or a `jp.` host for Japan."""

@@ -14,7 +14,7 @@ class Finding:
     """One message about one spec file; line and column when the message has them."""
 
     file: str
-    level: str  # "error" | "notice"
+    level: str  # "error" | "warning" | "notice"
     message: str
     line: int | None = None
     column: int | None = None
@@ -77,7 +77,8 @@ def as_json(results: list[FileResult]) -> str:
                     "ok": r.ok,
                     "syncs": r.syncs,
                     "errors": [_item(f) for f in r.findings if f.level == "error"],
-                    "notes": [_item(f) for f in r.findings if f.level != "error"],
+                    "warnings": [_item(f) for f in r.findings if f.level == "warning"],
+                    "notes": [_item(f) for f in r.findings if f.level == "notice"],
                 }
                 for r in results
             ],

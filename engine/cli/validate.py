@@ -52,9 +52,11 @@ def _check(file: Path, require_env: bool, offline: bool) -> FileResult:
     try:
         spec = load_spec_hiding_secrets(file, allow_unset=not require_env)
     except SpecError as exc:
-        errors = [finding(name, "error", line) for line in exc.lines]
-        return FileResult(name, None, [*errors, *(finding(name, "notice", n) for n in exc.notes)])
-    notes = [finding(name, "notice", line) for line in spec.notes]
+        found = [finding(name, "error", line) for line in exc.lines]
+        found += [finding(name, "warning", line) for line in exc.warnings]
+        return FileResult(name, None, [*found, *(finding(name, "notice", n) for n in exc.notes)])
+    notes = [finding(name, "warning", line) for line in spec.warnings]
+    notes += [finding(name, "notice", line) for line in spec.notes]
     if not offline and not spec.notes:  # a source named through an unset ${VAR} is not opened
         missing, skipped = _column_problems(spec)
         notes += [finding(name, "error", line) for line in missing]
@@ -65,7 +67,7 @@ def _check(file: Path, require_env: bool, offline: bool) -> FileResult:
 def _text(results: list[FileResult]) -> None:
     for result in results:
         for item in result.findings:
-            click.echo(omnilog.redact(item.text), err=item.level == "error")
+            click.echo(omnilog.redact(item.text), err=item.level != "notice")
         if result.ok:
             count = f"{result.syncs} sync{'s' if result.syncs != 1 else ''}"
             click.echo(f"{result.file}: ok ({count})")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from engine import logging as omnilog
 from engine.logging import redact
+from engine.outcomes.ci_run import ci_run_url
 from engine.outcomes.report import SyncOutcome
 
 log = omnilog.get_logger("omnisync.notify")
@@ -32,6 +33,9 @@ def failure_text(
             + f", exit {item.exit_code}"
             + (f", rejects in {item.reject_file}" if item.reject_file else "")
         )
+    link = ci_run_url()
+    if link:
+        lines.append(f"CI run (log and reject files): {link}")
     return redact("\n".join(lines))
 
 

@@ -11,6 +11,8 @@ the rate.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sys
 import time
 from typing import Any, TextIO
@@ -93,6 +95,25 @@ class Board:
         )
 
 
+def terminal_width(stream: TextIO | None = None) -> int:
+    """Columns of the terminal the line is drawn on (stderr), asked at each redraw so a resized
+    window is followed; COLUMNS wins when set, as for shutil.get_terminal_size."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size((stream or sys.stderr).fileno()).columns
+    except (OSError, ValueError, AttributeError):  # not a terminal, or a stream without a file
+        return shutil.get_terminal_size().columns
+
+
+def fit(text: str, width: int) -> str:
+    """The line cut to one column less than the terminal: a line that fills or passes the last
+    column wraps, and `\r` then redraws only the wrapped part, leaving a stale row per redraw."""
+    room = max(width - 1, 10)
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
 async def show(board: Board) -> None:
     """Redraw until cancelled, then leave the last line and move below it."""
     try:
@@ -100,7 +121,7 @@ async def show(board: Board) -> None:
             await asyncio.sleep(INTERVAL)
             text = board.text()
             if text:
-                omnilog.STDERR.show(text)
+                omnilog.STDERR.show(fit(text, terminal_width()))
     finally:
         omnilog.STDERR.end()
 

@@ -33,11 +33,21 @@ class RejectPolicy:
             )
 
     def exceeded(self, rejected: int, read: int) -> str | None:
-        """The message when the sync ended with more rejects than max_reject_ratio allows."""
+        """The message when the sync ended with more rejects than max_reject_ratio allows.
+
+        Every row rejected is no threshold question: the mapping (or the data) is wrong, and the
+        message says to look at why rather than to raise the ratio."""
         if not read or rejected <= self.max_ratio * read:
             return None
+        if rejected >= read:
+            return (
+                f"{self.sync}: every row was rejected ({read} of {read}): the mapping or the data "
+                f"is wrong, not the threshold; see why in {self.reject_file} (or run `omnisync "
+                "plan` on the spec) and fix the mapping"
+            )
         return (
             f"{self.sync}: {rejected} of {read} rows rejected ({rejected / read:.2%}), more than "
-            f"max_reject_ratio {self.max_ratio:g}; every other row was delivered; the rejected "
-            f"rows are in {self.reject_file}; raise `max_reject_ratio` to accept this many"
+            f"max_reject_ratio {self.max_ratio:g}; the rows that were not rejected went on as "
+            f"usual; fix the rows listed with their reason in {self.reject_file}, or raise "
+            "`max_reject_ratio` if this many rejects is acceptable"
         )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.logging import redact
+from engine.outcomes.ci_run import ci_run_url
 from engine.outcomes.report import SyncOutcome
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -45,6 +46,9 @@ def markdown(
         lines += [f"- {sync}: {_cell(warning)}" for sync, warning in warned]
     if error:
         lines += ["", f"**Error:** {_cell(error)}"]
+    link = ci_run_url()
+    if link:
+        lines += ["", f"[CI run: log and artifacts]({link})"]
     return redact("\n".join(lines)) + "\n"
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from engine.contracts import Source, SourceContext, source_cursors
-from engine.errors import SpecIssue
+from engine.errors import SourceSettingError, SpecIssue
 from engine.plugins import Registry
 from engine.specfile import Spec, SyncSpec
 from engine.specfile.validate import format_issues
@@ -121,7 +121,12 @@ def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:
     """The formatted spec errors (file:line:col path: message) for a source that knows its columns."""
     if not isinstance(source, HasColumns):
         return []
-    parts = source.columns()
+    try:
+        parts = source.columns()
+    except SourceSettingError as exc:  # the source opened and contradicts its block
+        block: Path = ("syncs", sync.index, "source", sync.source_type)
+        issue = SpecIssue((*block, *exc.path), str(exc), exc.at_key)
+        return format_issues(spec.document, [issue])
     # a source with its own cursor names (`cursors`, see docs/plugins.md) has no cursor column
     cursor_is_column = source_cursors(source) is None
     return format_issues(spec.document, missing(sync, parts, cursor_is_column))

@@ -23,6 +23,7 @@ from engine.run.failing_fields import Explainer
 from engine.run.row_outcome import Decide, Filtered, compile_decide
 from engine.run.runner import selected
 from engine.specfile import Spec, SyncSpec
+from engine.specfile.yaml_loader import dotted
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ async def _opened(
 ) -> AsyncIterator[list[tuple[SyncSpec, Destination, Endpoint]]]:
     """The selected syncs with their opened destination and endpoint (closed on exit)."""
     syncs = selected(spec, select)
+    _refuse_unset_rules(spec, syncs)
     async with contextlib.AsyncExitStack() as stack:
         destinations = await open_destinations(stack, spec, syncs, registry)
         yield [
@@ -74,6 +76,26 @@ async def _opened(
             for sync in syncs
             if (d := destinations[sync.destination_type])
         ]
+
+
+# what maps and checks a row: without these values no row can be judged
+_RULES = frozenset({"destination", "mapping", "filter", "dedupe"})
+
+
+def _refuse_unset_rules(spec: Spec, syncs: Sequence[SyncSpec]) -> None:
+    """Offline, a value the mapping or the endpoint needs may not wait for its variable: say which,
+    at its line, instead of judging rows with a placeholder (`endpoint: ${ENDPOINT}`)."""
+    lines = []
+    for sync in syncs:
+        for path, names in spec.unset.items():
+            if path[:2] == ("syncs", sync.index) and len(path) > 2 and path[2] in _RULES:
+                where = spec.document.locate(path).where(str(spec.file))
+                lines.append(
+                    f"{where} {dotted(path)}: needs {', '.join(dict.fromkeys(names))}, which is "
+                    f"not set: set it (or write the value in the spec) to map and check rows"
+                )
+    if lines:
+        raise SpecError(sorted(lines))
 
 
 async def preview(

@@ -348,7 +348,8 @@ def _result(
     exceeded = [
         message
         for sync, stats in zip(syncs, finished, strict=True)
-        if (message := reject_policy(sync).exceeded(stats.rejected, stats.read)) is not None
+        if sync.name not in failures  # stopped early: its own message says so
+        and (message := reject_policy(sync).exceeded(stats.rejected, stats.read)) is not None
     ]
     messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
     if closed_with is not None:  # the store failed as the run let go of it

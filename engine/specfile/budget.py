@@ -16,10 +16,11 @@ from typing import Any, Final
 
 import yaml
 from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, CollectionStartEvent
 from yaml.nodes import Node
-from yaml.resolver import Resolver
+from yaml.resolver import BaseResolver
+
+from engine.specfile.yaml12 import CoreRules
 
 # what YAML allows in a stream (PyYAML's reader uses the same set): no NUL, no C0 control bytes
 _NOT_PRINTABLE = re.compile(
@@ -148,17 +149,12 @@ class _PythonParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser
 _Parser: Final = _parser_base()
 
 
-class BudgetLoader(BudgetComposer, _Parser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
-    """Safe tags only, no implicit timestamps (a birthday '1990-01-02' must stay a string)."""
+class BudgetLoader(BudgetComposer, _Parser, CoreRules):  # type: ignore[misc,valid-type]
+    """Safe tags only, read by the YAML 1.2 core schema (engine/specfile/yaml12.py): `no` stays
+    text and a birthday '1990-01-02' stays a string."""
 
     def __init__(self, text: str, budget: Budget = DEFAULT_BUDGET) -> None:
         _Parser.__init__(self, text)
         BudgetComposer.__init__(self, budget)
-        SafeConstructor.__init__(self)
-        Resolver.__init__(self)
-
-
-BudgetLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+        CoreRules.__init__(self)
+        BaseResolver.__init__(self)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from engine.contracts import sync_rules
 from engine.fastcheck import is_valid
 from engine.plugins import Registry
 from engine.specfile.schema import compose_schema
@@ -28,6 +29,9 @@ def editor_schema(registry: Registry) -> dict[str, Any]:
     """compose_schema, plus the transforms' names and arguments, plus ${VAR} where it may stand."""
     schema = copy.deepcopy(compose_schema(registry))
     schema["$defs"]["transform_call"] = _transform_call(registry)
+    rules = [rule for cls in registry.destinations.values() for rule in sync_rules(cls)]
+    if rules:  # per endpoint: its options and mapping keys, completed and checked
+        schema["$defs"]["sync"].setdefault("allOf", []).extend(rules)
     published: dict[str, Any] = _accept_references(schema)
     published["$defs"]["env_reference"] = ENV_REFERENCE
     return published

@@ -15,12 +15,14 @@ from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
 from engine.specfile import defaults
+from engine.specfile.batch_cap import batch_issues
 from engine.specfile.depends import depends_issues
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.paths import reject_path, state_path_issues
-from engine.specfile.schema import compose_schema
+from engine.specfile.schema import compose_schema, sync_rules_schema
+from engine.specfile.unset import drop_optional, needs, structural, unset_note, whole_block
 from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
-from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted, load_yaml
+from engine.specfile.yaml_loader import JsonPath, LocatedDocument, load_yaml
 
 MIN_RATE = 1 / 60  # requests per second
 MAX_RATE = 10_000.0
@@ -84,6 +86,8 @@ class Spec:
     # offline only: the paths whose value needs an unset variable, and one note for each
     unset: Mapping[JsonPath, tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # located: plain values YAML 1.1 would have read otherwise (`yes`, `0123`, `12:30`)
+    warnings: tuple[str, ...] = ()
 
     @property
     def directory(self) -> Path:
@@ -107,6 +111,9 @@ def load_spec(
     doc = load_yaml(path, interpolator)
     schema = compose_schema(registry)
     coerce_from_env(schema, doc)
+    in_destination = any(p[:1] == ("syncs",) and p[2:3] == ("destination",) for p in doc.from_env)
+    if in_destination and (rules := sync_rules_schema(registry)) is not None:
+        coerce_from_env(rules, doc)  # `is_anonymous: ${ANONYMOUS}` inside a destination's options
     issues = schema_issues(schema, doc.data)
     if isinstance(doc.data, dict) and isinstance(doc.data.get("syncs"), list):
         broken = {i.path[1:3] for i in issues if i.path[:1] == ("syncs",) and len(i.path) > 2}
@@ -120,51 +127,25 @@ def load_spec(
     # an unset variable also leaves an empty value behind: report the cause, not the symptom
     issues = [i for i in issues if i.path not in doc.problems]
     unset = {p: tuple(names) for p, names in interpolator.unset.items()}
-    skipped = {i.path for i in issues if _needs(i.path, unset)}
-    issues = [i for i in issues if i.path not in skipped]
+    skipped = {i.path for i in issues if needs(i.path, unset) and not structural(i.path)}
+    issues = [
+        whole_block(i) if needs(i.path, unset) else i for i in issues if i.path not in skipped
+    ]
     lines = sorted([*doc.problems.values(), *format_issues(doc, issues)], key=_line_order)
-    notes = tuple(_unset_note(doc, where, names) for where, names in sorted(unset.items(), key=str))
+    notes = tuple(unset_note(doc, where, names) for where, names in sorted(unset.items(), key=str))
     notes = tuple(sorted(notes, key=_line_order))
+    erred = {line.split(": ", 1)[0] for line in lines}  # an error there already says it
+    warnings = tuple(
+        sorted(
+            (w for w in doc.warnings.values() if w.split(": ", 1)[0] not in erred), key=_line_order
+        )
+    )
     if lines:
-        raise SpecError(lines, notes)
+        raise SpecError(lines, notes, warnings)
     for where in skipped:  # a placeholder must not reach the typed spec (float('${X}'))
-        _drop_optional(doc.data, where)
+        drop_optional(doc.data, where, frozenset(registry.destinations))
     spec = _build(path, doc, registry, frozenset(interpolator.secrets))
-    return dataclasses.replace(spec, unset=unset, notes=notes)
-
-
-def _needs(path: JsonPath, unset: Mapping[JsonPath, tuple[str, ...]]) -> bool:
-    """An issue at a value (or inside a block) built from an unset variable, or a block-level
-    issue about a value that is unset (`tid and api_key are required`)."""
-    return any(
-        path[: len(p)] == p or (path and len(p) == len(path) + 1 and p[:-1] == path) for p in unset
-    )
-
-
-_KEPT = frozenset({"name", "source", "destination", "mapping", "endpoint", "syncs", "version"})
-
-
-def _drop_optional(data: Any, path: JsonPath) -> None:
-    """Leave an optional setting whose check was skipped at its default in the offline spec."""
-    if len(path) < 2 or path[-1] in _KEPT or not isinstance(path[-1], str):
-        return
-    node = data
-    for part in path[:-1]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return
-    if isinstance(node, dict) and isinstance(node.get(path[-1]), str):
-        del node[path[-1]]
-
-
-def _unset_note(doc: LocatedDocument, path: JsonPath, names: tuple[str, ...]) -> str:
-    variables = ", ".join(dict.fromkeys(names))
-    plural = "s" if len(set(names)) > 1 else ""
-    return (
-        f"{doc.locate(path).where(doc.file)} {dotted(path)}: note: environment variable{plural} "
-        f"{variables} not set; checks of this value skipped"
-    )
+    return dataclasses.replace(spec, unset=unset, notes=notes, warnings=warnings)
 
 
 def load_spec_hiding_secrets(path: Path, allow_unset: bool = False) -> Spec:
@@ -200,7 +181,11 @@ def _semantic_issues(
             continue
         dest_type = _destination_type(sync["destination"], registry)
         if connections:
-            issues.extend(_destination_issues(data, i, sync, dest_type, registry, destinations))
+            issues.extend(
+                _destination_issues(
+                    data, i, sync, dest_type, registry, destinations, (i, "delivery") not in skip
+                )
+            )
     return issues
 
 
@@ -247,6 +232,7 @@ def _destination_issues(
     dest_type: str,
     registry: Registry,
     destinations: dict[str, Destination],
+    check_delivery: bool,
 ) -> list[SpecIssue]:
     """The destination's own checks of its connection block (once) and of this sync's block."""
     if dest_type not in data:
@@ -259,16 +245,26 @@ def _destination_issues(
             SpecIssue((dest_type, *issue.path), issue.message, issue.at_key)
             for issue in destination.check_connection()
         )
+    return issues + _sync_block_issues(data, i, destination, check_delivery)
+
+
+def _sync_block_issues(
+    data: dict[str, Any], index: int, destination: Destination, check_delivery: bool
+) -> list[SpecIssue]:
+    """The destination's checks of a sync's block (at the block, or in the sync), and its cap."""
+    sync = data["syncs"][index]
     mapped = frozenset(sync.get("mapping") or ())
-    issues.extend(
+    found = [
         SpecIssue(
-            ("syncs", i, *(() if issue.in_sync else ("destination",)), *issue.path),
+            ("syncs", index, *(() if issue.in_sync else ("destination",)), *issue.path),
             issue.message,
             issue.at_key,
         )
         for issue in destination.check_sync(sync["destination"], mapped)
-    )
-    return issues
+    ]
+    if check_delivery:
+        found += batch_issues(data, index, destination, sync["destination"])
+    return found
 
 
 def _rate_issues(path: tuple[str | int, ...], delivery: Mapping[str, Any]) -> list[SpecIssue]:

@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from engine.contracts import sync_rules
 from engine.plugins import Registry
 
 
@@ -77,3 +78,11 @@ def _destination_choice(names: list[str]) -> dict[str, Any]:
             for name in names
         ],
     }
+
+
+def sync_rules_schema(registry: Registry) -> dict[str, Any] | None:
+    """The destinations' rules over each sync, as a schema of the whole spec; None without any."""
+    rules = [rule for cls in registry.destinations.values() for rule in sync_rules(cls)]
+    if not rules:
+        return None
+    return {"type": "object", "properties": {"syncs": {"type": "array", "items": {"allOf": rules}}}}

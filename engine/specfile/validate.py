@@ -13,6 +13,7 @@ import yaml
 
 from engine.errors import SpecIssue
 from engine.fastcheck import is_valid
+from engine.specfile.yaml12 import read_scalar
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted
 from engine.suggest import suggest
 
@@ -48,11 +49,48 @@ def format_issues(doc: LocatedDocument, issues: Iterable[SpecIssue]) -> list[str
     for issue in issues:
         mark = doc.locate(issue.path, at_key=issue.at_key)
         text = f"{mark.where(doc.file)} {dotted(issue.path)}: {issue.message}"
-        if not issue.at_key and issue.path in doc.plain:
+        if not issue.at_key and issue.path in doc.plain and _about_the_value(issue.message):
             written, read = doc.plain[issue.path]
-            text += f" (YAML reads {written} as {read}; quote it for the text: '{written}')"
+            text += (
+                f" (YAML reads {written} as {read}; quote it for the text: '{written}')"
+                if written
+                else " (nothing is written after it or indented under it)"
+            )
+        elif issue.at_key and issue.message.startswith("unknown key"):
+            text += _dedented_hint(doc, issue.path)
         located.append((mark.line, mark.column, text))
     return [text for *_, text in sorted(set(located))]
+
+
+def _about_the_value(message: str) -> bool:
+    """A complaint about the kind of value (where how YAML read it may be the cause)."""
+    return message.startswith(("expected ", "must be ")) or " is not one of " in message
+
+
+def _dedented_hint(doc: LocatedDocument, path: JsonPath) -> str:
+    """An unknown key right below an empty key of the same block was likely meant under it:
+    `destination:` followed by `endpoint: audience` at the same indentation."""
+    parent = doc.data
+    for part in path[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    here = doc.keys.get(path)
+    if not isinstance(parent, dict) or here is None:
+        return ""
+    empty = [
+        (mark.line, key)
+        for key, value in parent.items()
+        if value is None
+        and (mark := doc.keys.get((*path[:-1], key))) is not None
+        and mark.line < here.line
+        and mark.column == here.column
+    ]
+    if not empty:
+        return ""
+    line, key = max(empty)
+    return f"; if it belongs under '{key}:' (line {line}, empty), indent it deeper than '{key}:'"
 
 
 def _describe(error: ValidationError) -> list[SpecIssue]:
@@ -85,7 +123,8 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
     if kind == "enum":
         options = ", ".join(repr(o) for o in expected)
         hint = suggest(value, [str(o) for o in expected]) if isinstance(value, str) else ""
-        return f"{value!r} is not one of {options}{hint}"
+        meaning = f" ({schema['description']})" if schema.get("description") else ""
+        return f"{value!r} is not one of {options}{meaning}{hint}"
     if kind == "not" and isinstance(expected, dict) and expected.get("description"):
         return str(expected["description"])
     if kind == "const":
@@ -93,7 +132,8 @@ def _message(kind: Any, expected: Any, value: Any, schema: dict[str, Any]) -> st
     if kind == "type":
         names: list[str] = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-        return f"expected {wanted}, got {_kind_of(value)} {_short(value)}"
+        got = "null" if value is None else f"{_kind_of(value)} {_short(value)}"
+        return f"expected {wanted}, got {got}"
     if kind == "minItems":
         return f"must have at least {expected} item{'s' if expected != 1 else ''}"
     if kind == "minProperties":
@@ -202,8 +242,8 @@ def _parent(data: Any, path: JsonPath) -> tuple[Any, Any]:
 def _scalar(text: str, wanted: list[str]) -> bool | int | float | None:
     """The number or boolean the text spells, if the schema accepts that kind; else None."""
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = read_scalar(text)
+    except (yaml.YAMLError, ValueError):
         return None
     if isinstance(value, bool):
         return value if "boolean" in wanted else None

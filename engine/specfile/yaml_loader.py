@@ -24,11 +24,13 @@ from engine.specfile.budget import (
 )
 from engine.specfile.hygiene import is_data, raw_value_problems, value_problems
 from engine.specfile.interpolate import Interpolator, is_whole_reference
+from engine.specfile.yaml12 import SCALAR_TAGS, yaml11_reading
+from engine.specfile.yaml_hints import syntax_hint
 
 JsonPath = tuple[str | int, ...]
 
 
-_STR_TAG = "tag:yaml.org,2002:str"
+_YAML_TAG = "tag:yaml.org,2002:"
 _IMPLICIT_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("bool", "int", "float", "null"))
 _LONGEST_KEY = 60  # a longer key is cut in messages
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
@@ -63,8 +65,10 @@ class LocatedDocument:
     problems: dict[JsonPath, str] = field(default_factory=dict)
     # values written as one whole ${VAR}: a number or boolean may come from the environment
     from_env: set[JsonPath] = field(default_factory=set)
-    # plain scalars YAML read as something else than text (`no` -> false, `010` -> 8), as written
+    # plain scalars YAML read as something else than text (`null` -> null, `10` -> 10), as written
     plain: dict[JsonPath, tuple[str, str]] = field(default_factory=dict)
+    # located warnings: plain scalars YAML 1.1 read otherwise (`yes` was true, `0123` was 83)
+    warnings: dict[Mark, str] = field(default_factory=dict)  # by position: aliases repeat values
 
     def locate(self, path: JsonPath, at_key: bool = False) -> Mark:
         """Nearest known position for a path: the key or value itself, else its closest parent."""
@@ -97,7 +101,7 @@ def load_yaml(
         mark = exc.problem_mark or exc.context_mark
         where = Mark.of(mark).where(display) if mark else display
         problem = exc.problem or exc.context or "invalid YAML"
-        hint = _quote_hint(text, mark.line if mark else None)
+        hint = syntax_hint(text, mark.line if mark else None, problem)
         kind = "refused" if isinstance(exc, BudgetError) else "invalid YAML"
         raise SpecError([f"{where}: {kind}: {problem}{hint}"]) from None
     except yaml.YAMLError as exc:
@@ -147,17 +151,29 @@ class _Builder:
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         self.doc.values[path] = Mark.of(node.start_mark)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
-            self._problem(node, path, f"YAML tag '{node.tag}' is not allowed: specs are plain YAML")
+            self._problem(
+                node,
+                path,
+                f"YAML tag '{_tag_name(node.tag)}' is not allowed: specs are plain YAML (remove the tag)",
+            )
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in SCALAR_TAGS:
+            self._problem(
+                node,
+                path,
+                f"YAML tag '{_tag_name(node.tag)}' is not allowed: specs are plain YAML (remove the tag)",
+            )
+            return None
         value = self.loader.construct_object(node, deep=True)
+        self._compare_yaml11(node, path, value, "")
         if not isinstance(value, str):
             if isinstance(value, float) and not math.isfinite(value) and not is_data(path):
                 self._problem(node, path, f"{node.value} is not a finite number")
-            if isinstance(node, yaml.ScalarNode) and not node.style and node.tag in _IMPLICIT_TAGS:
+            if not node.style and node.tag in _IMPLICIT_TAGS:
                 self.doc.plain[path] = (str(node.value), _as_yaml(value))
             return value
         problems = [] if is_data(path) else raw_value_problems(path, value)
@@ -172,6 +188,14 @@ class _Builder:
         self.interpolator.note_if_secret(path, value)
         return value
 
+    def _compare_yaml11(self, node: yaml.ScalarNode, path: JsonPath, read: Any, what: str) -> None:
+        changed, old = yaml11_reading(node, read)
+        if changed:
+            mark = Mark.of(node.start_mark)
+            message = what + _yaml11_warning(node.value, old, read)
+            line = f"{mark.where(self.doc.file)} {dotted(path)}: warning: {message}"
+            self.doc.warnings.setdefault(mark, line)
+
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         self.loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
         result: dict[str, Any] = {}
@@ -180,6 +204,8 @@ class _Builder:
             if not isinstance(key, str):
                 key = str(key)
             child = (*path, key)
+            if isinstance(key_node, yaml.ScalarNode):
+                self._compare_yaml11(key_node, child, key, "the key ")
             for problem in value_problems((), key):
                 self._problem(key_node, child, f"in a key: {problem}")
             if key in result:
@@ -189,13 +215,25 @@ class _Builder:
         return result
 
 
-def _quote_hint(text: str, line: int | None) -> str:
-    """`{path: ${VAR:-x}}` is not YAML (braces and a colon in a flow mapping): say to quote it."""
-    lines = text.splitlines()
-    near = lines[max(0, (line or 0) - 1) : (line or 0) + 1] if line is not None else lines
-    if any("${" in candidate and "{" in candidate.replace("${", "") for candidate in near):
-        return ' (hint: quote a ${VAR} inside {...} or [...]: "${VAR:-default}")'
-    return ""
+def _yaml11_warning(written: str, old: Any, new: Any) -> str:
+    """What changed between YAML 1.1 and 1.2 for this scalar, and how to say what is meant."""
+    before = f"YAML 1.1 read it as {_as_yaml(old)}"
+    if isinstance(new, str):
+        fix = (
+            f"write {_as_yaml(old)} if a boolean is meant, or quote it ('{written}')"
+            if isinstance(old, bool)
+            else f"quote it ('{written}')"
+        )
+        return f"{written} is the text '{new}' (YAML 1.2; {before}): {fix} to say so"
+    return (
+        f"{written} is the number {_as_yaml(new)} (YAML 1.2; {before}): quote it ('{written}') if the text "
+        "is meant"
+    )
+
+
+def _tag_name(tag: str) -> str:
+    """!!binary, as the file spells it, rather than tag:yaml.org,2002:binary."""
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
 
 
 def dotted(path: JsonPath) -> str:

@@ -95,6 +95,23 @@ class ExpressionError(ValueError):
         self.column_offset = column_offset
 
 
+# operators of SQL, C or JavaScript that people write in a filter, and what this language says
+_FOREIGN_OPERATORS = (
+    ("<>", "!=", "'not equal'"),
+    ("===", "==", "'equal'"),
+    ("!==", "!=", "'not equal'"),
+    ("&&", "and", "'and'"),
+    ("||", "or", "'or'"),
+)
+
+
+def _operator_hint(source: str) -> str:
+    for written, meant, what in _FOREIGN_OPERATORS:
+        if written in source:
+            return f"; {written} is not an operator here: use {meant} for {what}"
+    return ""
+
+
 def compile_expression(text: str) -> Evaluator:
     """Compile once; the result maps a row to a value. Raises ExpressionError on bad text."""
     return _Compiler(text).compile()
@@ -132,7 +149,8 @@ class _Compiler:
         except SyntaxError as exc:
             offset = (exc.offset or 0) - 1
             column = offset if 0 <= offset < len(self.source) else len(self.source)
-            raise ExpressionError(f"syntax error: {exc.msg}", self.start + column) from None
+            hint = _operator_hint(self.source)
+            raise ExpressionError(f"syntax error: {exc.msg}{hint}", self.start + column) from None
         except (MemoryError, RecursionError):
             raise ExpressionError("expression is nested too deeply", 0) from None
         return self.node(tree.body)

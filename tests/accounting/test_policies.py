@@ -246,3 +246,37 @@ async def test_d11_under_a_thousand_rows_the_message_still_names_the_sync(
     assert result.exit_code == ExitCode.REJECTS_EXCEEDED
     assert "members" in str(result.error)
     assert "max_reject_ratio" in str(result.error)
+
+
+async def test_after_early_stop_no_line_claims_the_other_rows_were_delivered(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """The sync stopped early: most rows were never read, so only the early_stop message stands
+    (the max_reject_ratio line said "every other row was delivered")."""
+    members_csv(tmp_path, rows=5000, bad_every=1)
+    mapping = "      member_sn: member_sn\n      email: {from: email, transforms: [email]}\n"
+    sync = members_sync(CSV, mapping=mapping).replace(
+        "    max_reject_ratio: 1\n", "    early_stop: {ratio: 0.5, after: 1000}\n"
+    )
+
+    result = await run(tmp_path, sandbox_env, sync)
+
+    assert result.exit_code == ExitCode.REJECTS_EXCEEDED
+    assert "stopped early" in str(result.error)
+    assert "delivered" not in str(result.error)
+    assert "max_reject_ratio" not in str(result.error)
+
+
+async def test_every_row_rejected_says_to_fix_the_mapping_not_to_raise_the_ratio(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    members_csv(tmp_path, rows=10, bad_every=1)
+    mapping = "      member_sn: member_sn\n      email: {from: email, transforms: [email]}\n"
+    sync = members_sync(CSV, mapping=mapping).replace("    max_reject_ratio: 1\n", "")
+
+    result = await run(tmp_path, sandbox_env, sync)
+
+    assert result.exit_code == ExitCode.REJECTS_EXCEEDED
+    assert "members: every row was rejected (10 of 10)" in str(result.error)
+    assert "fix the mapping" in str(result.error)
+    assert "raise" not in str(result.error)

@@ -107,7 +107,7 @@ def test_two_runs_started_together_never_send_a_record_twice(
     """Both started while the first is sending: the second waits for the lock, then finds every
     record unchanged. (Started at the same instant, either may win; the outcome is the same.)"""
     runner.rows = members(3_000)
-    runner.delivery = "{rate_limit: 5/s, concurrency: 2, batch_size: 100}"  # about 6 s
+    runner.delivery = "{rate_limit: 5/s, concurrency: 2, batch_size: 50}"  # about 12 s
     first = runner.start()
     for _ in range(600):  # bounded: until the first run holds the lock and sends
         if received(sandbox):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from connectors.omnisegment.catalogue import CATALOGUE
 from connectors.omnisegment.starters import STARTERS
 from connectors.s3 import S3Source
 from engine.contracts import SourceContext
@@ -49,8 +50,10 @@ def _upload(env: dict[str, str], sample: Path, sync: str, endpoint: str) -> None
 
 
 def test_every_endpoint_has_a_starter_with_unique_names() -> None:
+    """The two questionnaire endpoints were missing from `init --endpoint`."""
     names = [s.sync for s in STARTERS.values()]
     assert len(set(names)) == len(names)
+    assert sorted(STARTERS) == sorted(CATALOGUE)
 
 
 @pytest.mark.parametrize("endpoint", sorted(STARTERS))

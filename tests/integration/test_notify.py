@@ -81,9 +81,10 @@ def test_a_failed_run_posts_a_slack_compatible_message(
     run_id = json.loads((tmp_path / "r.json").read_text("utf-8"))["run_id"]
     assert message["text"].splitlines() == [
         f":rotating_light: omnisync run {run_id} failed (exit 3)",
-        "error: members: 1 of 2 rows rejected (50.00%), more than max_reject_ratio 0; every other "
-        f"row was delivered; the rejected rows are in {tmp_path / 'out' / 'rejects.jsonl'}; raise "
-        "`max_reject_ratio` to accept this many",
+        "error: members: 1 of 2 rows rejected (50.00%), more than max_reject_ratio 0; the rows "
+        "that were not rejected went on as usual; fix the rows listed with their reason in "
+        f"{tmp_path / 'out' / 'rejects.jsonl'}, or raise `max_reject_ratio` if this many rejects "
+        "is acceptable",
         f"• members ({spec}): read 2, delivered 1, filtered 0, rejected 1, exit 3, "
         f"rejects in {tmp_path / 'out' / 'rejects.jsonl'}",
     ]
@@ -118,3 +119,49 @@ def test_a_webhook_that_does_not_answer_is_a_warning_not_a_new_failure(
     assert result.returncode == 3  # the run's own exit
     assert "notification_not_sent" in result.stderr
     assert "secret-path-0c1d" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("ci", "link"),
+    [
+        (
+            {
+                "GITHUB_SERVER_URL": "https://github.com",
+                "GITHUB_REPOSITORY": "shop/specs",
+                "GITHUB_RUN_ID": "4242",
+            },
+            "https://github.com/shop/specs/actions/runs/4242",
+        ),
+        (
+            {"CI_JOB_URL": "https://gitlab.example.com/shop/specs/-/jobs/77"},
+            "https://gitlab.example.com/shop/specs/-/jobs/77",
+        ),
+    ],
+    ids=["github", "gitlab"],
+)
+def test_the_notification_and_the_summary_link_to_the_ci_run(
+    tmp_path: Path,
+    sandbox: RunningSandbox,
+    sandbox_env: dict[str, str],
+    hook: tuple[str, list[tuple[str, dict[str, str], bytes]]],
+    ci: dict[str, str],
+    link: str,
+) -> None:
+    url, received = hook
+    spec = _spec(tmp_path, ["M1,male", "M2,unknown"])
+    summary = tmp_path / "summary.md"
+
+    result = invoke_cli(
+        "run",
+        str(spec),
+        "--notify-webhook",
+        url,
+        "--summary",
+        str(summary),
+        env={**sandbox_env, **ci},
+    )
+
+    assert result.returncode == 3, result.stderr
+    ((_path, _headers, body),) = received
+    assert f"CI run (log and reject files): {link}" in json.loads(body)["text"]
+    assert f"[CI run: log and artifacts]({link})" in summary.read_text(encoding="utf-8")

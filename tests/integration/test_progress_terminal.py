@@ -3,13 +3,16 @@ with its countdown, and log lines that never share a line with it. Off a termina
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -43,19 +46,22 @@ def _spec(tmp_path: Path) -> Path:
     return spec
 
 
-def test_a_retry_wait_is_shown_on_the_terminal_and_logs_stay_off_the_status_line(
-    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
-) -> None:
+def _run_on_a_terminal(
+    tmp_path: Path, sandbox: RunningSandbox, env: dict[str, str], columns: int = 200
+) -> str:
+    """`omnisync run` on a pseudo-terminal of `columns` columns, its first batch held by a retry
+    wait (so the progress line is drawn) until the line says it waits; what the terminal got."""
     sandbox.configure(fail_ratio=1.0)  # every request answered 502/503/504 until told otherwise
     spec = _spec(tmp_path)
     master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     process = subprocess.Popen(
         [sys.executable, "-c", "from engine.cli import main; main()", "run", str(spec)],
         stdin=slave,
         stdout=slave,
         stderr=slave,
         cwd=ROOT,
-        env={**sandbox_env, "COLUMNS": "200"},
+        env=env,
     )
     os.close(slave)
     raw = b""
@@ -78,7 +84,13 @@ def test_a_retry_wait_is_shown_on_the_terminal_and_logs_stay_off_the_status_line
             break
     os.close(master)
     assert process.wait(timeout=30) == 0, raw.decode(errors="replace")
-    text = raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace")
+
+
+def test_a_retry_wait_is_shown_on_the_terminal_and_logs_stay_off_the_status_line(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    text = _run_on_a_terminal(tmp_path, sandbox, {**sandbox_env, "COLUMNS": "200"})
     waiting = re.search(
         r"members: waiting 0m0[1-2]s: 1 batch answered (502|503|504) \(retry 1 of 2\); "
         r"read 2/~2 \(0% done\), delivered 0, unchanged 0, filtered 0, rejected 0, 0 records/s, "
@@ -93,6 +105,22 @@ def test_a_retry_wait_is_shown_on_the_terminal_and_logs_stay_off_the_status_line
         assert not ("sync_finished" in line and "records/s" in line), line
     assert "members: read 2, delivered 2" in _ANSI.sub("", text)
     assert set(sandbox.records("audience")) == {"M1", "M2"}
+
+
+def test_the_status_line_fits_a_100_column_terminal(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """The line runs to ~170 characters; on 100 columns it wrapped, and every redraw (`\\r` goes
+    back to the start of the wrapped row only) left a stale row. It is cut to 99 columns."""
+    env = {k: v for k, v in sandbox_env.items() if k not in ("COLUMNS", "LINES")}
+
+    text = _run_on_a_terminal(tmp_path, sandbox, env, columns=100)
+
+    drawn = [_ANSI.sub("", part).split("\r")[0].split("\n")[0] for part in text.split("\x1b[K")[1:]]
+    statuses = [d for d in drawn if d.startswith("members: ")]
+    assert any(s.startswith("members: waiting") for s in statuses), text
+    assert max(len(s) for s in statuses) <= 99, statuses
+    assert any(s.endswith("…") for s in statuses)  # the long one was cut, visibly
 
 
 def test_off_a_terminal_a_json_heartbeat_shows_the_run_is_alive(

@@ -140,3 +140,21 @@ def test_credentials_never_reach_the_output(
     for secret in (KEY_ID, SECRET):
         assert secret not in result.stdout
         assert secret not in result.stderr
+
+
+def test_validate_names_the_encoding_of_a_big5_object(
+    s3_endpoint: str, tmp_path: Path, sandbox_env: dict[str, str]
+) -> None:
+    """The object is opened as a file is: a Big5 export read as UTF-8 is an error at the source."""
+    client = moto_client(s3_endpoint, KEY_ID, SECRET)
+    client.put_object(
+        Bucket=BUCKET, Key="big5/members.csv", Body="id,name\nM1,王小明\n".encode("big5")
+    )
+    client.close()
+    spec = write_spec(tmp_path, {"s3": _block(s3_endpoint, "s3://exports/big5/", True)})
+
+    result = run_cli("validate", str(spec), env=sandbox_env)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "s3://exports/big5/members.csv: line 2 is not utf-8 text" in result.stderr
+    assert "set `encoding: big5`" in result.stderr

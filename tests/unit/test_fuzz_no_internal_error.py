@@ -37,7 +37,7 @@ syncs:
   - name: members
     source: {csv: {path: members.csv}}
     destination: {endpoint: audience, options: {merge_key: member_sn}}
-    delivery: {batch_size: 100, rate_limit: 10/s, retry: {unavailable: {interval: 1, attempts: 2}}}
+    delivery: {batch_size: 50, rate_limit: 10/s, retry: {unavailable: {interval: 1, attempts: 2}}}
     filter: "status == 'active'"
     mapping:
       member_sn: id

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from connectors.json_safe import json_safe
-from connectors.readers import CsvOptions, FormatError, format_of, read_csv, read_jsonl
+from connectors.readers import CsvOptions, format_of, read_csv, read_jsonl
+from engine.errors import SourceSettingError
 
 
 def csv_rows(data: bytes, **options: object) -> list[tuple[int, object, object]]:
@@ -36,9 +37,11 @@ def test_utf8_bom_is_dropped_and_headers_renamed() -> None:
     assert rows == [(2, {"id": "7", "name": "王"}, None)]
 
 
-def test_renaming_a_column_the_header_lacks_is_a_clear_error() -> None:
-    with pytest.raises(FormatError, match=r"rename: no column named 'mail' in the header"):
+def test_renaming_a_column_the_header_lacks_is_a_setting_error_at_the_rename() -> None:
+    with pytest.raises(SourceSettingError, match=r"rename: the header has no column 'mail'") as e:
         csv_rows(b"id,name\n1,a\n", rename={"mail": "email"})
+
+    assert (e.value.path, e.value.at_key) == (("rename", "mail"), True)
 
 
 def test_resume_skips_records_up_to_the_line() -> None:

@@ -284,6 +284,7 @@ def test_validate_format_json(tmp_path: Path) -> None:
         "ok": True,
         "syncs": 1,
         "errors": [],
+        "warnings": [],
         "notes": [
             {
                 "line": 4,
@@ -300,3 +301,73 @@ def test_validate_format_json(tmp_path: Path) -> None:
         ],
     }
     assert third["errors"] == [{"line": None, "column": None, "message": "no such file"}]
+
+
+TOP_LEVEL_RATIOS = PRODUCTION.replace(
+    "syncs:\n",
+    "max_reject_ratio: ${CI_TEST_MAX_REJECTS}\nmin_rows_for_reject_ratio: ${CI_TEST_MIN_ROWS}\n"
+    "syncs:\n",
+    1,
+)
+
+
+@pytest.mark.parametrize("command", ["validate", "test"])
+def test_unset_top_level_ratios_are_notes_not_an_internal_error(
+    tmp_path: Path, command: str
+) -> None:
+    """Top-level max_reject_ratio / min_rows_for_reject_ratio from an unset variable are left at
+    their defaults offline, as they are under `defaults:` (they ended in internal error 70)."""
+    spec = _spec(tmp_path, TOP_LEVEL_RATIOS)
+
+    result = invoke_cli(command, str(spec), env=_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "internal error" not in result.stderr
+    out = result.stdout + result.stderr
+    assert f"{spec}:6:19 max_reject_ratio: note: environment variable CI_TEST_MAX_REJECTS" in out
+    assert f"{spec}:7:28 min_rows_for_reject_ratio: note: environment variable CI_TEST_MIN" in out
+
+
+def test_an_endpoint_from_an_unset_variable_stops_test_at_its_line(tmp_path: Path) -> None:
+    """`endpoint: ${X}` unset: validate notes it; test cannot judge rows without it and says so
+    at the line, exit 2 (it ended in internal error 70)."""
+    spec = _spec(
+        tmp_path, PRODUCTION.replace("{endpoint: audience}", '{endpoint: "${CI_TEST_EP}"}')
+    )
+
+    checked = invoke_cli("validate", str(spec), env=_env())
+    tested = invoke_cli("test", str(spec), env=_env())
+
+    assert checked.returncode == 0, checked.stderr
+    assert tested.returncode == 2, tested.stdout + tested.stderr
+    assert (
+        f"{spec}:9:29 syncs[0].destination.endpoint: needs CI_TEST_EP, which is not set: "
+        "set it (or write the value in the spec) to map and check rows"
+    ) in tested.stderr
+
+
+def test_a_whole_block_from_an_unset_variable_is_an_error_offline(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "version: 1\nomnisegment: {environment: sandbox}\nsyncs: ${CI_TEST_X}\n")
+
+    result = invoke_cli("validate", str(spec), env=_env())
+
+    assert result.returncode == 2
+    assert f"{spec}:3:8 syncs: a ${{VAR}} cannot stand for a whole block" in result.stderr
+
+
+def test_a_boolean_option_of_the_destination_may_come_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    """`ignore_empty_value: ${KEEP}` with KEEP=true is the boolean the option wants (it was
+    refused as the text 'true')."""
+    text = PRODUCTION.replace(
+        "{endpoint: audience}", '{endpoint: audience, options: {ignore_empty_value: "${CI_KEEP}"}}'
+    )
+    spec_file = _spec(tmp_path, text)
+    env = {"CI_TEST_TID": "OA-1", "CI_TEST_API_KEY": "key-1234"}
+
+    spec = load_spec(spec_file, environ={**env, "CI_KEEP": "true"})
+
+    assert spec.syncs[0].destination["options"] == {"ignore_empty_value": True}
+    with pytest.raises(SpecError, match="ignore_empty_value"):
+        load_spec(spec_file, environ={**env, "CI_KEEP": "maybe"})

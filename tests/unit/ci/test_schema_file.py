@@ -159,3 +159,62 @@ def test_a_number_that_is_neither_a_number_nor_a_reference_is_refused(tmp_path: 
 
     assert result.returncode == 1
     assert "batch_size" in result.stdout
+
+
+# per endpoint (the destination's sync rules): options, mapping keys and the batch cap
+PER_ENDPOINT = {
+    "merge_key_member_id.yaml": (
+        "{endpoint: audience}",
+        "{endpoint: audience, options: {merge_key: member_id}}",
+    ),
+    "tag_mode_merge.yaml": (
+        "{endpoint: audience}",
+        "{endpoint: audience, options: {tag_mode: merge}}",
+    ),
+    "option_of_another_endpoint.yaml": (
+        "{endpoint: audience}",
+        "{endpoint: audience, options: {is_anonymous: true}}",
+    ),
+    "undocumented_field.yaml": ("member_sn: id\n", "member_sn: id\n      member_id: id\n"),
+}
+VOUCHERS = """\
+version: 1
+omnisegment: {environment: sandbox}
+syncs:
+  - name: vouchers
+    source: {csv: {path: vouchers.csv}}
+    destination: {endpoint: gift_voucher}
+    mapping:
+      voucher_id: voucher_id
+      member_sn: member
+      voucher_type: type
+      amount: {from: amount, transforms: [{cast: int}]}
+      valid_from: valid_from
+      valid_util: valid_until
+"""
+
+
+def test_the_schema_knows_each_endpoint_s_options_fields_and_cap(tmp_path: Path) -> None:
+    """`merge_key: member_id`, `tag_mode: merge`, a misspelt `valid_until` passed the editor
+    schema: it knew no option or field of any endpoint."""
+    base = EDITOR_VIEW.replace('delivery: {batch_size: "${BATCH}",', "delivery: {batch_size: 10,")
+    files = {name: base.replace(old, new, 1) for name, (old, new) in PER_ENDPOINT.items()}
+    files["batch_past_the_cap.yaml"] = base.replace("batch_size: 10,", "batch_size: 500,")
+    files["valid_until_misspelt.yaml"] = VOUCHERS.replace(
+        "valid_util: valid_until", "valid_until: valid_until"
+    )
+    files["vouchers.yaml"] = VOUCHERS
+    files["custom_field_declared.yaml"] = base.replace(
+        "{endpoint: audience}", "{endpoint: audience, custom_fields: [member_id]}"
+    ).replace("member_sn: id\n", "member_sn: id\n      member_id: id\n")
+    files["options_from_the_environment.yaml"] = base.replace(
+        "{endpoint: audience}", '{endpoint: audience, options: {ignore_empty_value: "${KEEP}"}}'
+    )
+    for name, text in files.items():
+        assert name == "vouchers.yaml" or text != base, name  # each one changed something
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    result = _check(*(tmp_path / name for name in files))
+
+    good = {"vouchers.yaml", "custom_field_declared.yaml", "options_from_the_environment.yaml"}
+    assert _refused(result.stdout) == set(files) - good, result.stdout

@@ -76,7 +76,7 @@ CASES = [
         "unsafe_yaml_tag.yaml",
         [
             "unsafe_yaml_tag.yaml:2:14 omnisegment: YAML tag "
-            "'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"
+            "'!!python/object/apply:os.system' is not allowed"
         ],
     ),
     (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from engine.contracts import Source, SourceContext, source_cursors
-from engine.errors import SpecIssue
+from engine.errors import OmnisyncError, SpecIssue
 from engine.plugins import Registry
 from engine.specfile import Spec, SyncSpec
 from engine.specfile.validate import format_issues
@@ -125,3 +125,19 @@ def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:
     # a source with its own cursor names (`cursors`, see docs/plugins.md) has no cursor column
     cursor_is_column = source_cursors(source) is None
     return format_issues(spec.document, missing(sync, parts, cursor_is_column))
+
+
+def column_problems(spec: Spec, registry: Registry | None = None) -> tuple[list[str], list[str]]:
+    """Missing columns (errors), and the syncs whose source cannot be opened (notes, not errors):
+    `validate`'s look into the sources."""
+    from engine.plugins import load_registry
+
+    registry = registry or load_registry()
+    lines: list[str] = []
+    skipped: list[str] = []
+    for sync in spec.syncs:
+        try:
+            lines += column_errors(spec, sync, source_of(spec, sync, registry))
+        except OmnisyncError as exc:
+            skipped.append(f"{sync.name}: columns not checked, the source cannot be opened: {exc}")
+    return lines, skipped

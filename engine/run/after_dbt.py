@@ -72,9 +72,7 @@ def choose(
 
 def _why_not(model: str | None, results: Mapping[str, Any]) -> str | None:
     if model is None:
-        return (
-            "skipped: --after-dbt runs only the syncs that read a dbt model, and this one does not"
-        )
+        return "skipped: it reads no dbt model (--after-dbt runs only the syncs that read one)"
     found = results.get(model)
     if found is None:
         return f"skipped: dbt model {model} was not built by this dbt run (not in run_results.json)"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import logging as omnilog
-from engine.contracts import Destination, config_issues, source_cursors, supports_lookback
+from engine.contracts import Destination, source_cursors, supports_lookback
 from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
@@ -111,7 +111,7 @@ def load_spec(
     if isinstance(doc.data, dict) and isinstance(doc.data.get("syncs"), list):
         broken = {i.path[1:3] for i in issues if i.path[:1] == ("syncs",) and len(i.path) > 2}
         top_level_ok = not any(i.path[:1] != ("syncs",) for i in issues)
-        issues += _semantic_issues(doc.data, registry, broken, top_level_ok, path.parent)
+        issues += _semantic_issues(doc.data, registry, skip=broken, connections=top_level_ok)
         issues += depends_issues(doc.data["syncs"])
         if top_level_ok:
             issues += defaults.issues(doc.data, registry)
@@ -185,7 +185,7 @@ def _line_order(line: str) -> tuple[int, int]:
 
 
 def _semantic_issues(
-    data: dict[str, Any], registry: Registry, skip: set[Any], connections: bool, spec_dir: Path
+    data: dict[str, Any], registry: Registry, skip: set[Any], connections: bool
 ) -> list[SpecIssue]:
     """Plugin and mapping checks, on the syncs whose shape the schema already accepted."""
     issues: list[SpecIssue] = []
@@ -196,8 +196,6 @@ def _semantic_issues(
             continue
         issues.extend(_name_issues(i, sync, seen))
         issues.extend(_sync_issues(i, sync, registry, skip))
-        if (i, "source") not in skip:
-            issues.extend(_source_issues(i, sync.get("source"), registry, spec_dir))
         if (i, "destination") in skip or not isinstance(sync.get("destination"), dict):
             continue
         dest_type = _destination_type(sync["destination"], registry)
@@ -240,20 +238,6 @@ def _sync_issues(
     if (i, "incremental") not in skip:
         issues.extend(_incremental_issues(here, sync, registry))
     return issues
-
-
-def _source_issues(i: int, source: Any, registry: Registry, spec_dir: Path) -> list[SpecIssue]:
-    """The source class's own checks of its block (a dbt manifest it names), at their lines."""
-    if not isinstance(source, dict) or len(source) != 1:
-        return []
-    ((kind, block),) = source.items()
-    plugin = registry.sources.get(kind)
-    if plugin is None or not isinstance(block, dict):
-        return []
-    return [
-        SpecIssue(("syncs", i, "source", kind, *issue.path), issue.message, issue.at_key)
-        for issue in config_issues(plugin, block, spec_dir)
-    ]
 
 
 def _destination_issues(

@@ -30,7 +30,7 @@ import dagster as dg
 
 import omnisync
 from omnisync._materialization import REJECT_RATIO_CHECK, check_outcome, materializes, metadata
-from omnisync.api import SpecInfo, SpecPath
+from omnisync.api import SpecInfo, SpecPath, SyncInfo
 from omnisync.report import RunReport
 
 __all__ = ["REJECT_RATIO_CHECK", "omnisync_assets", "pipes_command", "pipes_results"]
@@ -52,8 +52,7 @@ def omnisync_assets(
     specs = [
         dg.AssetSpec(
             key=keys[s.name],
-            deps=[keys[d] for d in s.depends_on]
-            + ([dg.AssetKey([s.dbt_model])] if dbt_deps and s.dbt_model else []),
+            deps=[keys[d] for d in s.depends_on] + (_dbt_dep(s, keys[s.name]) if dbt_deps else []),
             description=f"omnisync sync {s.name} of {info.file.name}: {s.source} -> {s.endpoint}",
             skippable=True,  # a sync that did not run (a failed dependency) materializes nothing
             kinds={"omnisync"},
@@ -165,6 +164,13 @@ def _through_pipes(
         extras={"max_reject_ratio": limits},
     )
     yield from pipes_results(invocation)
+
+
+def _dbt_dep(sync: SyncInfo, key: dg.AssetKey) -> list[dg.AssetKey]:
+    """The dbt model's asset (dagster-dbt keys a model by its name) upstream of the sync; none
+    when the sync's own key is that name (a `key_prefix` tells them apart)."""
+    model = dg.AssetKey([sync.dbt_model]) if sync.dbt_model else None
+    return [model] if model is not None and model != key else []
 
 
 def _identifier(text: str) -> str:

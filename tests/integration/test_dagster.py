@@ -4,6 +4,7 @@ the step with its reason."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ pytestmark = [
 ]
 
 from omnisync.dagster import omnisync_assets  # noqa: E402
-from tests.conftest import RunningSandbox  # noqa: E402
-from tests.integration._two_syncs import write_two_syncs  # noqa: E402
+from tests.conftest import ROOT, RunningSandbox  # noqa: E402
+from tests.integration._two_syncs import SPEC, write_two_syncs  # noqa: E402
 
 
 @pytest.fixture
@@ -106,3 +107,22 @@ def test_a_subset_runs_only_its_syncs(
     assert result.success
     assert set(_materialized(result)) == {"vouchers"}
     assert not sandbox.records("audience")
+
+
+def test_a_sync_that_reads_a_dbt_model_depends_on_its_asset(tmp_path: Path) -> None:
+    """dagster-dbt keys a model by its name: that asset is upstream of the sync reading it (not
+    when the sync's own key is that name: an asset cannot depend on itself)."""
+    shutil.copytree(ROOT / "tests" / "dbt_shop" / "target", tmp_path / "target")
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(
+        SPEC.replace(
+            "{csv: {path: members.csv}}", "{sql: {url: 'sqlite://', dbt: {ref: customers}}}"
+        )
+    )
+    graph = dg.Definitions(
+        assets=[omnisync_assets(spec, key_prefix=["shop"])]
+    ).resolve_asset_graph()
+    assert graph.get(dg.AssetKey(["shop", "members"])).parent_keys == {dg.AssetKey("customers")}
+    spec.write_text(spec.read_text().replace("members", "customers"))  # the sync takes its name
+    graph = dg.Definitions(assets=[omnisync_assets(spec)]).resolve_asset_graph()
+    assert graph.get(dg.AssetKey("customers")).parent_keys == set()

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Generator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from connectors import dbt
 from connectors._threaded import iterate_in_thread
 from connectors.json_safe import json_safe
 from engine import logging as omnilog
 from engine.contracts import SourceContext
-from engine.errors import OmnisyncError
+from engine.errors import OmnisyncError, SpecIssue
 from engine.lazy import lazy_module
 from engine.logging import register_secrets
 from engine.rows import Position, Row
@@ -57,6 +59,7 @@ class SqlSource:
                 "description": "SQLAlchemy URL, usually ${DATABASE_URL} (its password is a secret)",
             },
             "table": {**_IDENTIFIER, "description": "table or schema.table"},
+            "dbt": {**dbt.SCHEMA, "description": "a dbt model, found in the project's manifest"},
             "query": {"type": "string", "minLength": 1, "description": "SELECT with :name params"},
             "params": {"type": "object", "description": "values bound to the query's :names"},
             "columns": {"type": "array", "items": _IDENTIFIER, "minItems": 1},
@@ -68,7 +71,7 @@ class SqlSource:
             },
             "chunk_size": {"type": "integer", "minimum": 1, "maximum": 100000},
         },
-        "oneOf": [{"required": ["table"]}, {"required": ["query"]}],
+        "oneOf": [{"required": ["table"]}, {"required": ["query"]}, {"required": ["dbt"]}],
         "additionalProperties": False,
     }
 
@@ -81,7 +84,7 @@ class SqlSource:
         if parsed.password:
             register_secrets([str(parsed.password)])
         self.safe_url = parsed.render_as_string(hide_password=True)
-        self.table: str | None = config.get("table")
+        self.table: str | None = config.get("table") or _dbt_table(config, context)
         self.query: str | None = config.get("query")
         self.params: dict[str, Any] = dict(config.get("params", {}))
         self.selected: list[str] | None = config.get("columns")
@@ -90,6 +93,16 @@ class SqlSource:
         self.lookback = context.lookback
         self.chunk = int(config.get("chunk_size", 1000))
         self.sync = context.sync_name
+
+    @classmethod
+    def config_issues(cls, config: Mapping[str, Any], spec_dir: Path) -> list[SpecIssue]:
+        """A dbt model that the manifest does not have, or no manifest, at its line."""
+        return dbt.issues(config["dbt"], ("dbt",), spec_dir) if "dbt" in config else []
+
+    @classmethod
+    def dbt_model(cls, config: Mapping[str, Any]) -> str | None:
+        """The dbt model this block reads, for `run --after-dbt`."""
+        return str(config["dbt"]["ref"]) if "dbt" in config else None
 
     def locate(self, position: Position) -> str:
         """Where a position points: table[cursor=..., key=...]."""
@@ -252,6 +265,16 @@ class SqlSource:
         ).scalar_one()
         if count:
             log.warning("sql_rows_without_cursor", cursor=self.cursor, rows=count)
+
+
+def _dbt_table(config: Mapping[str, Any], context: SourceContext) -> str | None:
+    """`schema.alias` of the dbt model the block names, from the project's manifest."""
+    if "dbt" not in config:
+        return None
+    try:
+        return dbt.resolve(config["dbt"], context.spec_dir).table
+    except dbt.DbtModelError as exc:
+        raise OmnisyncError(f"{context.sync_name}: {exc}") from None
 
 
 def _behind(mark: Any, lookback: float, sync: str) -> Any:

@@ -238,6 +238,23 @@ class ChecksResume(Protocol):
 
 
 @runtime_checkable
+class ChecksConfig(Protocol):
+    """Optional for a source class: checks of its block beyond its schema that need the spec's
+    folder (a file the block names), run by `validate` with the spec's other checks. Each issue's
+    path is relative to the source's block, so the spec error names its file and line."""
+
+    def config_issues(self, config: Mapping[str, Any], spec_dir: Path) -> list[SpecIssue]: ...
+
+
+@runtime_checkable
+class ReadsDbtModel(Protocol):
+    """Optional for a source class: the dbt model a block reads (`sql: {dbt: {ref: ...}}`), or
+    None; `omnisync run --after-dbt` runs a sync only when its model succeeded."""
+
+    def dbt_model(self, config: Mapping[str, Any]) -> str | None: ...
+
+
+@runtime_checkable
 class HasCommands(Protocol):
     """Optional for a source or destination class: click commands added to `omnisync`."""
 
@@ -312,6 +329,16 @@ def batch_cap(destination: Destination, block: Mapping[str, Any]) -> tuple[int, 
 def keeps_records(destination: Destination) -> bool:
     """False for a destination that forgets what it received between runs."""
     return not (isinstance(destination, ForgetsRecords) and destination.forgets_records())
+
+
+def config_issues(source: object, config: Mapping[str, Any], spec_dir: Path) -> list[SpecIssue]:
+    """The source class's own checks of its block; most sources have none beyond the schema."""
+    return source.config_issues(config, spec_dir) if isinstance(source, ChecksConfig) else []
+
+
+def dbt_model_of(source: object, config: Mapping[str, Any]) -> str | None:
+    """The dbt model a source block reads, when the source class can read one."""
+    return source.dbt_model(config) if isinstance(source, ReadsDbtModel) else None
 
 
 def plugin_commands(plugin: type[Source] | type[Destination]) -> Sequence[click.Command]:

@@ -3,27 +3,21 @@ one report and one Markdown step summary for the whole run."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import sys
-import uuid
-from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import orjson
 
-from engine import DISTRIBUTION
 from engine import logging as omnilog
 from engine.cli._params import SECONDS, SPEC_FILE, reveal_pii_option
-from engine.errors import ExitCode, OmnisyncError
+from engine.errors import ExitCode
 from engine.run.stop import StopRequest
-from engine.specfile import Spec, load_spec_hiding_secrets
 
 if TYPE_CHECKING:  # the delivery stack (aiohttp) is imported when a run starts, not at start-up
     from engine.outcomes.report import SyncOutcome
-    from engine.run.runner import RunOptions, RunResult
+    from engine.run.runner import RunResult
 
 log = omnilog.get_logger("omnisync")
 
@@ -68,6 +62,13 @@ log = omnilog.get_logger("omnisync")
     "sync, report each).",
 )
 @click.option(
+    "--after-dbt",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    metavar="RUN_RESULTS",
+    help="dbt's run_results.json: run only the syncs whose dbt model succeeded in that dbt run; "
+    "report the others as skipped, with the reason.",
+)
+@click.option(
     "--grace",
     type=SECONDS,
     default=10.0,
@@ -86,20 +87,19 @@ def run(
     full_refresh: bool,
     fail_fast: bool,
     grace: float,
+    after_dbt: Path | None,
 ) -> None:
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
     2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
     (the report is still written)."""
     from engine.outcomes import notify, progress, step_summary
+    from engine.outcomes.report import open_private
     from engine.run.runner import RunOptions
+    from engine.run.session import load_specs, run_session
 
     if notify_webhook:  # a webhook URL carries its own token
         omnilog.register_secrets([notify_webhook])
-    specs = [load_spec_hiding_secrets(file) for file in files]  # every spec valid before any runs
-    _check_selection(specs, select)
-    run_id = uuid.uuid4().hex[:12]
-    started = datetime.now(UTC)
-    omnilog.bind(run_id=run_id)
+    specs = load_specs(files, select)  # every spec valid before any runs
     options = RunOptions(
         select=select,
         dry_run=dry_run,
@@ -110,123 +110,29 @@ def run(
         full_refresh=full_refresh,
         fail_fast=fail_fast,
     )
-    try:
-        outcomes, exit_code, error, failure = asyncio.run(_run_all(specs, options))
-    finally:
-        omnilog.unbind("run_id")
+    found = run_session(specs, options, after_dbt, lambda result: _summarise(result, dry_run))
+    _say_skipped(found.outcomes)
     if report is not None:
-        _write_report(report, outcomes, exit_code, _run_meta(run_id, started, files, dry_run))
+        with open_private(report) as handle:
+            handle.write(orjson.dumps(found.report(), option=orjson.OPT_INDENT_2) + b"\n")
+    outcomes, exit_code, error = found.outcomes, found.exit_code, found.error
     step_summary.write(
         step_summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file
     )
     if notify_webhook and exit_code is not ExitCode.OK:
+        run_id = str(found.meta["run_id"])
         notify.send(notify_webhook, notify.failure_text(outcomes, int(exit_code), error, run_id))
-    if failure is not None:  # a spec stopped before its syncs ran: its message, its exit code
-        raise failure
+    if found.failure is not None:  # a spec stopped before its syncs ran: its message, its exit
+        raise found.failure
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
 
 
-def _check_selection(specs: list[Spec], select: tuple[str, ...]) -> None:
-    """A --select naming no sync of any spec is refused before anything runs."""
-    known = {s.name for spec in specs for s in spec.syncs}
-    if unknown := [n for n in select if n not in known]:
-        raise OmnisyncError(
-            f"no sync named {', '.join(map(repr, unknown))}; the specs have {', '.join(sorted(known))}"
-        )
-
-
-def _run_meta(
-    run_id: str, started: datetime, files: tuple[Path, ...], dry_run: bool
-) -> dict[str, object]:
-    """What the whole run was, at the top of the report: its id, times, version and specs."""
-    return {
-        "run_id": run_id,
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "omnisync_version": version(DISTRIBUTION),
-        "specs": [str(f) for f in files],
-        "dry_run": dry_run,
-    }
-
-
-def _write_report(
-    path: Path, outcomes: list[SyncOutcome], exit_code: ExitCode, meta: dict[str, object]
-) -> None:
-    """The JSON report: the run, then each sync's counters with its spec, reject file and exit."""
-    from engine.outcomes.report import write_report
-
-    extra = [
-        {"spec": o.spec, "reject_file": o.reject_file, "exit_code": o.exit_code} for o in outcomes
-    ]
-    write_report(path, [o.stats for o in outcomes], int(exit_code), meta, extra)
-
-
-def _has(spec: Spec, name: str) -> bool:
-    return any(s.name == name for s in spec.syncs)
-
-
-def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
-    """The exit of the whole run: a failure of any spec, the most serious kind first."""
-    if current is ExitCode.OK:
-        return new
-    return current if new is ExitCode.OK else max(current, new)
-
-
-def _outcomes(spec: Spec, result: RunResult) -> list[SyncOutcome]:
-    from engine.outcomes.report import SyncOutcome
-
-    by_name = {s.name: s for s in spec.syncs}
-    found = []
-    for stats in result.syncs:
-        sync = by_name[stats.sync]
-        code = 0
-        if result.error and stats.stopped:  # this one failed, or did not run because of it
-            code = int(result.exit_code)
-        elif stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
-            code = int(ExitCode.REJECTS_EXCEEDED)
-        reject_file = str(sync.reject_file) if stats.rejected else None
-        found.append(SyncOutcome(str(spec.file), stats, code, reject_file))
-    return found
-
-
-async def _run_all(
-    specs: list[Spec], options: RunOptions
-) -> tuple[list[SyncOutcome], ExitCode, str | None, OmnisyncError | None]:
-    """The specs in order, in one event loop (the stop request belongs to it); a failed delivery
-    or a signal stops the run before the next spec. A spec that stops before any of its syncs
-    ran (a column missing, a destination down) is returned last, its syncs reported as not run."""
-    from engine.outcomes.report import SyncOutcome, SyncStats
-    from engine.run import signals
-    from engine.run.runner import run_spec, selected
-
-    outcomes: list[SyncOutcome] = []
-    exit_code, error = ExitCode.OK, None
-    restore = signals.install(asyncio.get_running_loop(), options.stop)
-    try:
-        for spec in specs:
-            mine = tuple(n for n in options.select if _has(spec, n))
-            if options.select and not mine:
-                continue  # --select names syncs of the other specs
-            try:
-                result = await run_spec(spec, dataclasses.replace(options, select=mine))
-            except OmnisyncError as exc:
-                why = f"not run: {str(exc).splitlines()[0]}"
-                code = int(exc.exit_code)
-                outcomes += [
-                    SyncOutcome(str(spec.file), SyncStats(s.name, stopped=why), code)
-                    for s in selected(spec, mine)
-                ]
-                return outcomes, _worse(exit_code, exc.exit_code), error or str(exc), exc
-            outcomes += _outcomes(spec, result)
-            _summarise(result, options.dry_run)
-            exit_code = _worse(exit_code, result.exit_code)
-            error = error or result.error
-            if result.error or options.stop.requested:
-                break
-    finally:
-        restore()
-    return outcomes, exit_code, error, None
+def _say_skipped(outcomes: list[SyncOutcome]) -> None:
+    """--after-dbt: each sync left out, and why."""
+    for outcome in outcomes:
+        if (outcome.stats.stopped or "").startswith("skipped"):
+            click.echo(f"{outcome.stats.sync}: {outcome.stats.stopped}")
 
 
 def _summarise(result: RunResult, dry_run: bool) -> None:

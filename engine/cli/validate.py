@@ -15,8 +15,8 @@ import click
 from engine import logging as omnilog
 from engine.cli._params import SPEC_FILE
 from engine.cli.findings import FileResult, as_json, finding, github
-from engine.errors import OmnisyncError, SpecError
-from engine.specfile import Spec, load_spec_hiding_secrets
+from engine.errors import SpecError
+from engine.specfile import load_spec_hiding_secrets
 
 
 @click.command()
@@ -58,7 +58,9 @@ def _check(file: Path, require_env: bool, offline: bool) -> FileResult:
     notes = [finding(name, "warning", line) for line in spec.warnings]
     notes += [finding(name, "notice", line) for line in spec.notes]
     if not offline and not spec.notes:  # a source named through an unset ${VAR} is not opened
-        missing, skipped = _column_problems(spec)
+        from engine.run.columns import column_problems  # sources load when they are opened
+
+        missing, skipped = column_problems(spec)
         notes += [finding(name, "error", line) for line in missing]
         notes += [finding(name, "notice", line) for line in skipped]
     return FileResult(name, len(spec.syncs), notes)
@@ -71,19 +73,3 @@ def _text(results: list[FileResult]) -> None:
         if result.ok:
             count = f"{result.syncs} sync{'s' if result.syncs != 1 else ''}"
             click.echo(f"{result.file}: ok ({count})")
-
-
-def _column_problems(spec: Spec) -> tuple[list[str], list[str]]:
-    """Missing columns (errors), and the syncs whose source cannot be opened (notes, not errors)."""
-    from engine.plugins import load_registry
-    from engine.run.columns import column_errors, source_of  # sources load when they are opened
-
-    registry = load_registry()
-    lines: list[str] = []
-    skipped: list[str] = []
-    for sync in spec.syncs:
-        try:
-            lines += column_errors(spec, sync, source_of(spec, sync, registry))
-        except OmnisyncError as exc:
-            skipped.append(f"{sync.name}: columns not checked, the source cannot be opened: {exc}")
-    return lines, skipped

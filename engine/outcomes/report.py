@@ -77,10 +77,20 @@ def write_report(
 ) -> None:
     """`run`: what the whole run was (id, times, version, specs); `extra`: per sync, beside its
     counters (its spec file, reject file)."""
-    syncs = [{**s.as_dict(), **(extra[i] if extra else {})} for i, s in enumerate(stats)]
-    report = {"exit_code": exit_code, **(run or {}), "syncs": syncs}
+    report = report_data(stats, exit_code, run, extra)
     with open_private(path) as handle:
         handle.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def report_data(
+    stats: list[SyncStats],
+    exit_code: int,
+    run: dict[str, Any] | None = None,
+    extra: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The report as plain data: what `--report` writes and the Python API returns."""
+    syncs = [{**s.as_dict(), **(extra[i] if extra else {})} for i, s in enumerate(stats)]
+    return {"exit_code": exit_code, **(run or {}), "syncs": syncs}
 
 
 def open_private(path: Path) -> IO[bytes]:

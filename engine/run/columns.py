@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from engine.contracts import Source, SourceContext, source_cursors
-from engine.errors import SourceSettingError, SpecIssue
+from engine.contracts import Source, SourceContext, config_issues, source_cursors
+from engine.errors import OmnisyncError, SourceSettingError, SpecIssue
 from engine.plugins import Registry
 from engine.specfile import Spec, SyncSpec
 from engine.specfile.validate import format_issues
@@ -130,3 +130,33 @@ def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:
     # a source with its own cursor names (`cursors`, see docs/plugins.md) has no cursor column
     cursor_is_column = source_cursors(source) is None
     return format_issues(spec.document, missing(sync, parts, cursor_is_column))
+
+
+def config_errors(spec: Spec, sync: SyncSpec, registry: Registry) -> list[str]:
+    """The source class's own checks of its block that look outside the spec (a dbt manifest it
+    names), as spec errors at their lines; `validate --offline` leaves them out, like columns."""
+    plugin = registry.sources.get(sync.source_type)
+    issues = [
+        SpecIssue(("syncs", sync.index, "source", sync.source_type, *i.path), i.message, i.at_key)
+        for i in config_issues(plugin, sync.source, spec.directory)
+    ]
+    return format_issues(spec.document, issues)
+
+
+def column_problems(spec: Spec, registry: Registry | None = None) -> tuple[list[str], list[str]]:
+    """Missing columns and sources' own errors (errors), and the syncs whose source cannot be
+    opened (notes, not errors): `validate`'s look into the sources."""
+    from engine.plugins import load_registry
+
+    registry = registry or load_registry()
+    lines: list[str] = []
+    skipped: list[str] = []
+    for sync in spec.syncs:
+        if found := config_errors(spec, sync, registry):
+            lines += found
+            continue
+        try:
+            lines += column_errors(spec, sync, source_of(spec, sync, registry))
+        except OmnisyncError as exc:
+            skipped.append(f"{sync.name}: columns not checked, the source cannot be opened: {exc}")
+    return lines, skipped

@@ -34,7 +34,7 @@ from engine.run.assemble import (
     reject_policy,
     shared_budgets,
 )
-from engine.run.columns import column_errors
+from engine.run.columns import column_errors, config_errors
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
 from engine.run.resume import RunState, SyncState, run_state
 from engine.run.stop import StopRequest
@@ -100,6 +100,9 @@ async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Regist
     A source that cannot be opened here is left to its sync, which then fails on its own."""
     lines: list[str] = []
     for sync in syncs:
+        if found := config_errors(spec, sync, registry):  # a dbt model the manifest lacks
+            lines += found
+            continue
         try:
             source = open_source(spec, sync, registry)
             lines += await asyncio.to_thread(column_errors, spec, sync, source)

@@ -25,6 +25,7 @@ SMALL_FORMS = {
     "throttled.py": (["--scenario", "idle", "-n", "500"], "idle             500       500"),
     "huge_cells.py": (["--mb", "1"], "too long to be a number"),
     "record_check.py": (["--seconds", "0.01"], "audience_mapping"),
+    "orchestrators.py": (["-n", "50", "--runs", "1"], "Dagster, through Pipes"),
 }
 
 

@@ -16,7 +16,11 @@ def _layout_block() -> str:
 
 
 def _modules() -> list[Path]:
-    files = [*ROOT.glob("engine/**/*.py"), *ROOT.glob("connectors/**/*.py")]
+    files = [
+        *ROOT.glob("engine/**/*.py"),
+        *ROOT.glob("connectors/**/*.py"),
+        *ROOT.glob("omnisync/**/*.py"),
+    ]
     return sorted(p for p in files if p.name not in ("__init__.py", "__main__.py"))
 
 

@@ -25,6 +25,8 @@ print("EXIT", code, file=sys.stderr)
 print("MODULES", " ".join(sorted({name.split(".")[0] for name in sys.modules})), file=sys.stderr)
 """
 HEAVY = {"sqlalchemy", "boto3", "botocore", "pyarrow", "aiohttp"}
+# the orchestrator extras, and the Python API that wraps the command: never loaded by the command
+ORCHESTRATORS = {"omnisync", "dagster", "dagster_pipes", "airflow"}
 # each costs more to import than a CSV-only `omnisync validate` may take in all
 SLOW_TO_IMPORT = {"jsonschema", "structlog", "rich", "phonenumbers", "re2"}
 CSV_SPEC = """\
@@ -67,12 +69,29 @@ def test_validate_on_a_csv_only_spec_imports_no_sql_s3_parquet_or_http(csv_spec:
     assert code == "0"  # it did validate
     assert modules & HEAVY == set()
     assert modules & (SLOW_TO_IMPORT | {"asyncio"}) == set()
+    assert modules & ORCHESTRATORS == set()
 
 
 def test_help_imports_no_source_library_and_no_http(tmp_path: Path) -> None:
     code, modules = imported_by("--help", cwd=tmp_path)
     assert code == "0"
-    assert modules & (HEAVY | SLOW_TO_IMPORT) == set()
+    assert modules & (HEAVY | SLOW_TO_IMPORT | ORCHESTRATORS) == set()
+
+
+def test_import_omnisync_loads_no_orchestrator_and_no_delivery_stack(tmp_path: Path) -> None:
+    """The Python API costs what the command costs: Dagster and Airflow load only when their
+    module (omnisync.dagster, omnisync.airflow) is imported, the run's libraries when it runs."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, omnisync; print(*sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+        timeout=120,
+    )
+    modules = {name.split(".")[0] for name in done.stdout.split()}
+    assert "omnisync" in modules
+    assert modules & (HEAVY | SLOW_TO_IMPORT | (ORCHESTRATORS - {"omnisync"})) == set()
 
 
 def test_an_invalid_spec_is_still_explained_by_jsonschema(csv_spec: Path) -> None:

@@ -132,8 +132,8 @@ def run(
     run killed midway resumes from its stored position next time. `report` also writes the JSON
     report file. Logs go through structlog as the command's do (omnisync.configure_logging)."""
     from engine.outcomes.report import open_private
+    from engine.run.command import load_specs, run_command
     from engine.run.runner import RunOptions
-    from engine.run.session import load_specs, run_session
 
     if not specs:
         raise TypeError("run() needs at least one spec file")
@@ -143,7 +143,7 @@ def run(
     )
     options.fail_fast = fail_fast
     dbt = Path(after_dbt) if after_dbt is not None else None
-    found = run_session(loaded, options, dbt, handle_signals=False)
+    found = run_command(loaded, options, dbt, handle_signals=False)
     if found.failure is not None:
         raise found.failure
     data = found.report()

@@ -94,8 +94,8 @@ def run(
     (the report is still written)."""
     from engine.outcomes import notify, progress, step_summary
     from engine.outcomes.report import open_private
+    from engine.run.command import load_specs, run_command
     from engine.run.runner import RunOptions
-    from engine.run.session import load_specs, run_session
 
     if notify_webhook:  # a webhook URL carries its own token
         omnilog.register_secrets([notify_webhook])
@@ -110,7 +110,7 @@ def run(
         full_refresh=full_refresh,
         fail_fast=fail_fast,
     )
-    found = run_session(specs, options, after_dbt, lambda result: _summarise(result, dry_run))
+    found = run_command(specs, options, after_dbt, lambda result: _summarise(result, dry_run))
     _say_skipped(found.outcomes)
     if report is not None:
         with open_private(report) as handle:

@@ -1,5 +1,5 @@
 """One `omnisync run` over one or more specs, as a function: the CLI (`engine/cli/run.py`) and the
-Python API (`omnisync.run`) both call `run_session`, so both run the same way and report the same.
+Python API (`omnisync.run`) both call `run_command`, so both run the same way and report the same.
 
 The specs are loaded and checked before any runs, then run in the order given in one event loop; a
 failed delivery or a signal stops the run before the next spec. `--after-dbt` narrows each spec's
@@ -28,7 +28,7 @@ from engine.specfile import Spec, load_spec_hiding_secrets
 
 
 @dataclass
-class SessionResult:
+class CommandResult:
     """What a whole run gave: each sync's outcome, the run's exit and first error, and `failure`
     when a spec stopped before its syncs ran (its error is the run's, raised by the caller)."""
 
@@ -59,13 +59,13 @@ def load_specs(files: Sequence[Path], select: Sequence[str]) -> list[Spec]:
     return specs
 
 
-def run_session(
+def run_command(
     specs: Sequence[Spec],
     options: RunOptions,
     after_dbt: Path | None = None,
     on_result: Callable[[RunResult], None] | None = None,
     handle_signals: bool = True,
-) -> SessionResult:
+) -> CommandResult:
     """Run the specs in order; `on_result` sees each spec's result as it finishes (the CLI's
     summary lines). Signal handlers are installed only in the main thread, when asked."""
     from engine.run.after_dbt import read_run_results
@@ -145,7 +145,7 @@ async def _run_all(
     results: dict[str, Any] | None,
     on_result: Callable[[RunResult], None] | None,
     handle_signals: bool,
-) -> SessionResult:
+) -> CommandResult:
     """The specs in order, in one event loop (the stop request belongs to it). A spec that stops
     before any of its syncs ran (a column missing, a destination down) ends the run, its syncs
     reported as not run."""
@@ -153,7 +153,7 @@ async def _run_all(
 
     from engine.run import signals
 
-    found = SessionResult([], ExitCode.OK, None, None)
+    found = CommandResult([], ExitCode.OK, None, None)
     restore = (
         signals.install(asyncio.get_running_loop(), options.stop)
         if handle_signals and threading.current_thread() is threading.main_thread()
@@ -183,7 +183,7 @@ async def _run_all(
     return found
 
 
-def _not_run(found: SessionResult, spec: Spec, mine: Sequence[str], exc: OmnisyncError) -> None:
+def _not_run(found: CommandResult, spec: Spec, mine: Sequence[str], exc: OmnisyncError) -> None:
     why = f"not run: {str(exc).splitlines()[0]}"
     found.outcomes += [
         SyncOutcome(str(spec.file), SyncStats(s.name, stopped=why), int(exc.exit_code))

@@ -88,8 +88,8 @@ def run(
     grace: float,
 ) -> None:
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
-    2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
-    (the report is still written)."""
+    2 spec invalid, 3 too many rejects, 5 an `expect:` bound broken (a degraded run), 70 internal
+    error, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
     from engine.outcomes import notify, progress, step_summary
     from engine.run.runner import RunOptions
 
@@ -110,21 +110,34 @@ def run(
         full_refresh=full_refresh,
         fail_fast=fail_fast,
     )
+    breaches: list[str] = []
     try:
-        outcomes, exit_code, error, failure = asyncio.run(_run_all(specs, options))
+        outcomes, exit_code, error, failure = asyncio.run(_run_all(specs, options, breaches))
     finally:
         omnilog.unbind("run_id")
+    _tell_breaches(breaches)
     if report is not None:
         _write_report(report, outcomes, exit_code, _run_meta(run_id, started, files, dry_run))
     step_summary.write(
-        step_summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file
+        step_summary.markdown(outcomes, int(exit_code), error, dry_run, breaches), summary_file
     )
-    if notify_webhook and exit_code is not ExitCode.OK:
-        notify.send(notify_webhook, notify.failure_text(outcomes, int(exit_code), error, run_id))
+    if notify_webhook and (exit_code is not ExitCode.OK or breaches):
+        text = notify.failure_text(outcomes, int(exit_code), error, run_id, breaches)
+        notify.send(notify_webhook, text)
     if failure is not None:  # a spec stopped before its syncs ran: its message, its exit code
         raise failure
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
+
+
+def _tell_breaches(breaches: list[str]) -> None:
+    """Each broken `expect:` bound on stderr, and as an annotation in GitHub Actions (stdout)."""
+    from engine.run.expect import github_annotations
+
+    for breach in breaches:
+        click.echo(f"expect: {omnilog.redact(breach)}", err=True)
+    for line in github_annotations([omnilog.redact(b) for b in breaches]):
+        click.echo(line)
 
 
 def _check_selection(specs: list[Spec], select: tuple[str, ...]) -> None:
@@ -167,10 +180,14 @@ def _has(spec: Spec, name: str) -> bool:
 
 
 def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
-    """The exit of the whole run: a failure of any spec, the most serious kind first."""
-    if current is ExitCode.OK:
+    """The exit of the whole run: a failure of any spec, the most serious kind first (a degraded
+    run, exit 5, only when nothing failed)."""
+    mild = (ExitCode.OK, ExitCode.EXPECTATION_BREACHED)
+    if current in mild and new in mild:
+        return max(current, new)
+    if current in mild:
         return new
-    return current if new is ExitCode.OK else max(current, new)
+    return current if new in mild else max(current, new)
 
 
 def _outcomes(spec: Spec, result: RunResult) -> list[SyncOutcome]:
@@ -191,13 +208,14 @@ def _outcomes(spec: Spec, result: RunResult) -> list[SyncOutcome]:
 
 
 async def _run_all(
-    specs: list[Spec], options: RunOptions
+    specs: list[Spec], options: RunOptions, breaches: list[str]
 ) -> tuple[list[SyncOutcome], ExitCode, str | None, OmnisyncError | None]:
     """The specs in order, in one event loop (the stop request belongs to it); a failed delivery
     or a signal stops the run before the next spec. A spec that stops before any of its syncs
     ran (a column missing, a destination down) is returned last, its syncs reported as not run."""
     from engine.outcomes.report import SyncOutcome, SyncStats
     from engine.run import signals
+    from engine.run.change_plan import check_changed_share
     from engine.run.runner import run_spec, selected
 
     outcomes: list[SyncOutcome] = []
@@ -209,8 +227,11 @@ async def _run_all(
             if options.select and not mine:
                 continue  # --select names syncs of the other specs
             try:
+                await check_changed_share(spec, dataclasses.replace(options, select=mine))
                 result = await run_spec(spec, dataclasses.replace(options, select=mine))
             except OmnisyncError as exc:
+                if exc.exit_code is ExitCode.EXPECTATION_BREACHED:
+                    breaches += str(exc).splitlines()
                 why = f"not run: {str(exc).splitlines()[0]}"
                 code = int(exc.exit_code)
                 outcomes += [
@@ -219,6 +240,7 @@ async def _run_all(
                 ]
                 return outcomes, _worse(exit_code, exc.exit_code), error or str(exc), exc
             outcomes += _outcomes(spec, result)
+            breaches += result.breaches
             _summarise(result, options.dry_run)
             exit_code = _worse(exit_code, result.exit_code)
             error = error or result.error

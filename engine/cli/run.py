@@ -54,6 +54,17 @@ log = omnilog.get_logger("omnisync")
     metavar="URL",
     help="On failure, POST a Slack-compatible message here (default $OMNISYNC_NOTIFY_WEBHOOK).",
 )
+@click.option(
+    "--metrics-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the run's Prometheus metrics here (a textfile-collector .prom file).",
+)
+@click.option(
+    "--pushgateway",
+    envvar="OMNISYNC_PUSHGATEWAY",
+    metavar="URL",
+    help="Push the run's Prometheus metrics to this Pushgateway (default $OMNISYNC_PUSHGATEWAY).",
+)
 @reveal_pii_option("Personal data in clear in the reject file and the logs.")
 @click.option(
     "--full-refresh",
@@ -82,6 +93,8 @@ def run(
     summary_file: Path | None,
     heartbeat: float,
     notify_webhook: str | None,
+    metrics_file: Path | None,
+    pushgateway: str | None,
     reveal_pii: bool,
     full_refresh: bool,
     fail_fast: bool,
@@ -95,6 +108,8 @@ def run(
 
     if notify_webhook:  # a webhook URL carries its own token
         omnilog.register_secrets([notify_webhook])
+    if pushgateway and "@" in pushgateway:  # user:password@host
+        omnilog.register_secrets([pushgateway])
     specs = [load_spec_hiding_secrets(file) for file in files]  # every spec valid before any runs
     _check_selection(specs, select)
     run_id = uuid.uuid4().hex[:12]
@@ -124,10 +139,28 @@ def run(
     if notify_webhook and (exit_code is not ExitCode.OK or breaches):
         text = notify.failure_text(outcomes, int(exit_code), error, run_id, breaches)
         notify.send(notify_webhook, text)
+    if metrics_file is not None or pushgateway:
+        _metrics(outcomes, int(exit_code), breaches, metrics_file, pushgateway)
     if failure is not None:  # a spec stopped before its syncs ran: its message, its exit code
         raise failure
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
+
+
+def _metrics(
+    outcomes: list[SyncOutcome],
+    exit_code: int,
+    breaches: list[str],
+    path: Path | None,
+    gateway: str | None,
+) -> None:
+    from engine.outcomes import metrics  # prometheus-client: only when metrics are asked for
+
+    registry = metrics.collect(outcomes, exit_code, breaches)
+    if path is not None:
+        metrics.write_file(path, registry)
+    if gateway:
+        metrics.push(gateway, registry)
 
 
 def _tell_breaches(breaches: list[str]) -> None:

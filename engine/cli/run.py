@@ -55,6 +55,13 @@ log = omnilog.get_logger("omnisync")
     help="On failure, POST a Slack-compatible message here (default $OMNISYNC_NOTIFY_WEBHOOK).",
 )
 @click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the run as one self-contained HTML page (requests per second against the limit, "
+    "records per sync, rejects by reason).",
+)
+@click.option(
     "--metrics-file",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the run's Prometheus metrics here (a textfile-collector .prom file).",
@@ -93,6 +100,7 @@ def run(
     summary_file: Path | None,
     heartbeat: float,
     notify_webhook: str | None,
+    html_file: Path | None,
     metrics_file: Path | None,
     pushgateway: str | None,
     reveal_pii: bool,
@@ -131,8 +139,11 @@ def run(
     finally:
         omnilog.unbind("run_id")
     _tell_breaches(breaches)
+    meta = _run_meta(run_id, started, files, dry_run)
     if report is not None:
-        _write_report(report, outcomes, exit_code, _run_meta(run_id, started, files, dry_run))
+        _write_report(report, outcomes, exit_code, meta)
+    if html_file is not None:
+        _write_html(html_file, outcomes, int(exit_code), meta)
     step_summary.write(
         step_summary.markdown(outcomes, int(exit_code), error, dry_run, breaches), summary_file
     )
@@ -145,6 +156,16 @@ def run(
         raise failure
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
+
+
+def _write_html(
+    path: Path, outcomes: list[SyncOutcome], exit_code: int, meta: dict[str, object]
+) -> None:
+    from engine.outcomes.html_report import render
+    from engine.outcomes.report import open_private
+
+    with open_private(path) as handle:  # rejects' reasons: owner-only like the report
+        handle.write(render(outcomes, meta, exit_code).encode("utf-8"))
 
 
 def _metrics(

@@ -216,6 +216,7 @@ class SyncRun:
             rejection, plan.source.locate(rejection.position), self._key(rejection), seq
         )
         self.stats.rejected += 1
+        self.stats.rejected_for(rejection.field, rejection.reason)
         self.checkpoint.finish(seq)
         self.reject_policy.check_early(self.stats.rejected, self.stats.read)
 

@@ -297,6 +297,7 @@ async def _announce(
     plan, stats = delivery.plan, delivery.stats
     stats.endpoint = plan.endpoint.name
     stats.route = endpoint_route(plan.endpoint)
+    stats.rate_limit = plan.limiter.rate
     # a database may be asked: not on the loop
     total = await asyncio.to_thread(estimated_total, plan.source)
     for warning in preflight.warnings_for(run.spec, sync, plan.endpoint.rate_limit, total):

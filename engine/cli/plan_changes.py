@@ -25,7 +25,8 @@ def _time(item: SyncChanges) -> str:
     if not item.rate:
         return "unknown (no change detection: rate not looked up)"
     return (
-        f"about {_duration(item.seconds)} ({item.requests} requests of up to {item.batch_size} "
+        f"about {_duration(item.seconds)} ({item.requests} "
+        f"request{'' if item.requests == 1 else 's'} of up to {item.batch_size} "
         f"records at {item.rate:g}/s, retries not counted)"
     )
 

@@ -152,8 +152,8 @@ def run(
         notify.send(notify_webhook, text)
     if metrics_file is not None or pushgateway:
         _metrics(outcomes, int(exit_code), breaches, metrics_file, pushgateway)
-    if failure is not None:  # a spec stopped before its syncs ran: its message, its exit code
-        raise failure
+    if failure is not None and failure.exit_code is not ExitCode.EXPECTATION_BREACHED:
+        raise failure  # a spec stopped before its syncs ran: its message, its exit code
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
 

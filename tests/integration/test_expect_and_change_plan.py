@@ -97,7 +97,7 @@ def test_plan_changes_as_markdown_and_text(
     assert markdown.returncode == 0, markdown.stderr
     assert "### omnisync change plan: `sync.yaml`" in markdown.stdout
     assert (
-        "| members | 5 | 0 | 5 | 0 | 0 | 0 | about 0s (1 requests of up to 10 records at 20/s"
+        "| members | 5 | 0 | 5 | 0 | 0 | 0 | about 0s (1 request of up to 10 records at 20/s"
         in (markdown.stdout)
     )
     assert "- fields: the store keeps digests of what was sent, not the values" in markdown.stdout
@@ -132,6 +132,7 @@ def test_a_mapping_change_that_touches_every_record_trips_expect_before_sending(
         "members: 30 of 30 records sent before changed (100.0%), expected at most 50.0%: "
         "nothing was sent"
     )
+    assert err.count(breach) == 1  # said once, not again as an error line
     assert f"expect: {breach}" in err
     escaped = breach.replace("%", "%25")  # a workflow command's message escapes %
     assert f"::warning title=omnisync expect::{escaped}" in out

@@ -165,3 +165,24 @@ def test_bounds_judged_after_the_run_exit_5_when_nothing_else_failed(
     assert "expect: members: read 4 rows, expected at least 100" in err
     assert "expect: members: rejected 1 of 4 rows (25.0%), expected at most 10.0%" in err
     assert "::warning" not in out  # not in GitHub Actions: no annotation
+
+
+def test_more_429s_than_expected_is_a_degraded_run(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    sandbox.configure(rate_limit=5)  # the spec paces at 20/s: the sandbox answers 429
+    write_rows(tmp_path / "members.csv", members(100))
+    spec = _spec(tmp_path, expect="    expect: {max_429: 0}\n")
+    spec.write_text(
+        spec.read_text("utf-8").replace(
+            "batch_size: 10}", "batch_size: 5, retry: {throttled: {attempts: 20}}}"
+        ),
+        encoding="utf-8",
+    )
+
+    code, sync, _, err = _run(spec, sandbox_env)
+
+    assert sync["delivered"] == 100
+    assert sync["throttled_429"] > 0
+    assert code == 5
+    assert f"expect: members: got {sync['throttled_429']} answers 429" in err

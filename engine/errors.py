@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     SPEC_INVALID = 2  # nothing was read or sent
     REJECTS_EXCEEDED = 3
     MAPPING_TESTS_FAILED = 4  # `omnisync test`: a test failed, or the spec has none
+    EXPECTATION_BREACHED = 5  # a degraded run: an `expect:` bound broken, nothing else failed
     INTERNAL_ERROR = 70  # an unexpected exception, i.e. a bug (EX_SOFTWARE of sysexits.h)
     INTERRUPTED = 130  # SIGINT (Ctrl-C), as shells report 128 + 2
     TERMINATED = 143  # SIGTERM, 128 + 15
@@ -76,3 +77,9 @@ class RejectBudgetExceeded(OmnisyncError):
     """Too many rows were rejected: the mapping or the data is broken."""
 
     exit_code = ExitCode.REJECTS_EXCEEDED
+
+
+class ExpectationBreached(OmnisyncError):
+    """A sync's `expect:` refused the run before anything was sent (too many records changed)."""
+
+    exit_code = ExitCode.EXPECTATION_BREACHED

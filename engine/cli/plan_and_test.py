@@ -27,9 +27,32 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Unset ${VAR}s are notes; a sync whose source needs one is skipped and named.",
 )
+@click.option(
+    "--changes",
+    is_flag=True,
+    help="Read the whole source, compare with the store: new, changed, unchanged and rejected "
+    "records per sync, sample keys and the time the run will take.",
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="With --changes: markdown is ready to post as a pull-request comment.",
+)
 @reveal_pii_option("Show source rows, records and reasons in clear (masked by default).")
-def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool, reveal_pii: bool) -> None:
-    """Show what the first rows of each sync would become; send nothing."""
+def plan(
+    file: Path,
+    rows: int,
+    select: tuple[str, ...],
+    offline: bool,
+    changes: bool,
+    form: str,
+    reveal_pii: bool,
+) -> None:
+    """Show what the first rows of each sync would become; send nothing. With --changes: what
+    the next run would send, counted over the whole source."""
     from engine.run.plan_and_test import (  # the delivery stack: only when it runs
         preview,
         render_preview,
@@ -37,6 +60,9 @@ def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool, reveal_p
 
     spec = load_spec_hiding_secrets(file, allow_unset=offline)
     _notes(spec)
+    if changes:
+        _changes(spec, file, select, form)
+        return
     if offline:
         select = _readable(spec, select)
         if not select:
@@ -44,6 +70,19 @@ def plan(file: Path, rows: int, select: tuple[str, ...], offline: bool, reveal_p
             return
     previews = asyncio.run(preview(spec, select, rows))
     click.echo(omnilog.redact(render_preview(previews, reveal=reveal_pii)))
+
+
+def _changes(spec: Spec, file: Path, select: tuple[str, ...], form: str) -> None:
+    from engine.cli import plan_changes
+    from engine.run.change_plan import predict
+
+    found = asyncio.run(predict(spec, select))
+    shown = {
+        "text": lambda: plan_changes.text(found),
+        "markdown": lambda: plan_changes.markdown(found, file.name),
+        "json": lambda: plan_changes.as_json(found),
+    }[form]()
+    click.echo(omnilog.redact(shown))
 
 
 def _readable(spec: Spec, select: tuple[str, ...]) -> tuple[str, ...]:

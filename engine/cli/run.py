@@ -48,6 +48,24 @@ log = omnilog.get_logger("omnisync")
     metavar="URL",
     help="On failure, POST a Slack-compatible message here (default $OMNISYNC_NOTIFY_WEBHOOK).",
 )
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the run as one self-contained HTML page (requests per second against the limit, "
+    "records per sync, rejects by reason).",
+)
+@click.option(
+    "--metrics-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the run's Prometheus metrics here (a textfile-collector .prom file).",
+)
+@click.option(
+    "--pushgateway",
+    envvar="OMNISYNC_PUSHGATEWAY",
+    metavar="URL",
+    help="Push the run's Prometheus metrics to this Pushgateway (default $OMNISYNC_PUSHGATEWAY).",
+)
 @reveal_pii_option("Personal data in clear in the reject file and the logs.")
 @click.option(
     "--full-refresh",
@@ -83,6 +101,9 @@ def run(
     summary_file: Path | None,
     heartbeat: float,
     notify_webhook: str | None,
+    html_file: Path | None,
+    metrics_file: Path | None,
+    pushgateway: str | None,
     reveal_pii: bool,
     full_refresh: bool,
     fail_fast: bool,
@@ -90,8 +111,8 @@ def run(
     after_dbt: Path | None,
 ) -> None:
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
-    2 spec invalid, 3 too many rejects, 70 internal error, 130/143 stopped by SIGINT/SIGTERM
-    (the report is still written)."""
+    2 spec invalid, 3 too many rejects, 5 an `expect:` bound broken (a degraded run), 70 internal
+    error, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
     from engine.outcomes import notify, progress, step_summary
     from engine.outcomes.report import open_private
     from engine.run.command import load_specs, run_command
@@ -99,6 +120,8 @@ def run(
 
     if notify_webhook:  # a webhook URL carries its own token
         omnilog.register_secrets([notify_webhook])
+    if pushgateway and "@" in pushgateway:  # user:password@host
+        omnilog.register_secrets([pushgateway])
     specs = load_specs(files, select)  # every spec valid before any runs
     options = RunOptions(
         select=select,
@@ -112,18 +135,29 @@ def run(
     )
     found = run_command(specs, options, after_dbt, lambda result: _summarise(result, dry_run))
     _say_skipped(found.outcomes)
+    _tell_breaches(found.breaches)
     if report is not None:
         with open_private(report) as handle:
             handle.write(orjson.dumps(found.report(), option=orjson.OPT_INDENT_2) + b"\n")
-    outcomes, exit_code, error = found.outcomes, found.exit_code, found.error
-    step_summary.write(
-        step_summary.markdown(outcomes, int(exit_code), error, dry_run), summary_file
+    outcomes, exit_code, error, breaches = (
+        found.outcomes,
+        found.exit_code,
+        found.error,
+        found.breaches,
     )
-    if notify_webhook and exit_code is not ExitCode.OK:
+    if html_file is not None:
+        _write_html(html_file, outcomes, int(exit_code), found.meta)
+    step_summary.write(
+        step_summary.markdown(outcomes, int(exit_code), error, dry_run, breaches), summary_file
+    )
+    if notify_webhook and (exit_code is not ExitCode.OK or breaches):
         run_id = str(found.meta["run_id"])
-        notify.send(notify_webhook, notify.failure_text(outcomes, int(exit_code), error, run_id))
-    if found.failure is not None:  # a spec stopped before its syncs ran: its message, its exit
-        raise found.failure
+        text = notify.failure_text(outcomes, int(exit_code), error, run_id, breaches)
+        notify.send(notify_webhook, text)
+    if metrics_file is not None or pushgateway:
+        _metrics(outcomes, int(exit_code), breaches, metrics_file, pushgateway)
+    if found.failure is not None and found.failure.exit_code is not ExitCode.EXPECTATION_BREACHED:
+        raise found.failure  # a spec stopped before its syncs ran: its message, its exit code
     if exit_code is not ExitCode.OK:
         sys.exit(int(exit_code))
 
@@ -133,6 +167,42 @@ def _say_skipped(outcomes: list[SyncOutcome]) -> None:
     for outcome in outcomes:
         if (outcome.stats.stopped or "").startswith("skipped"):
             click.echo(f"{outcome.stats.sync}: {outcome.stats.stopped}")
+
+
+def _write_html(
+    path: Path, outcomes: list[SyncOutcome], exit_code: int, meta: dict[str, object]
+) -> None:
+    from engine.outcomes.html_report import render
+    from engine.outcomes.report import open_private
+
+    with open_private(path) as handle:  # rejects' reasons: owner-only like the report
+        handle.write(render(outcomes, meta, exit_code).encode("utf-8"))
+
+
+def _metrics(
+    outcomes: list[SyncOutcome],
+    exit_code: int,
+    breaches: list[str],
+    path: Path | None,
+    gateway: str | None,
+) -> None:
+    from engine.outcomes import metrics  # prometheus-client: only when metrics are asked for
+
+    registry = metrics.collect(outcomes, exit_code, breaches)
+    if path is not None:
+        metrics.write_file(path, registry)
+    if gateway:
+        metrics.push(gateway, registry)
+
+
+def _tell_breaches(breaches: list[str]) -> None:
+    """Each broken `expect:` bound on stderr, and as an annotation in GitHub Actions (stdout)."""
+    from engine.run.expect import github_annotations
+
+    for breach in breaches:
+        click.echo(f"expect: {omnilog.redact(breach)}", err=True)
+    for line in github_annotations([omnilog.redact(b) for b in breaches]):
+        click.echo(line)
 
 
 def _summarise(result: RunResult, dry_run: bool) -> None:

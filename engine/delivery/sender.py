@@ -119,6 +119,7 @@ class Sender:
             if on_wait is not None:
                 on_wait(wait)
             stats.waiting_s += wait
+            stats.waited()
             token = id(request)
             stats.waits[token] = Wait(time.monotonic() + wait, status, attempt, backoff.attempts)
             try:

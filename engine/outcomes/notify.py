@@ -1,7 +1,8 @@
 """An optional failure notification: a POST with a Slack-compatible JSON body (`{"text": ...}`),
 which Slack's incoming webhooks, Mattermost, Rocket.Chat, Teams workflows and most chat tools take.
 
-Sent only when a run fails; a notification that cannot be sent is a warning, never a new failure."""
+Sent only when a run fails or degrades (an `expect:` bound broken); a notification that cannot
+be sent is a warning, never a new failure."""
 
 from __future__ import annotations
 
@@ -19,11 +20,18 @@ log = omnilog.get_logger("omnisync.notify")
 
 
 def failure_text(
-    outcomes: Sequence[SyncOutcome], exit_code: int, error: str | None, run_id: str
+    outcomes: Sequence[SyncOutcome],
+    exit_code: int,
+    error: str | None,
+    run_id: str,
+    breaches: Sequence[str] = (),
 ) -> str:
-    lines = [f":rotating_light: omnisync run {run_id} failed (exit {exit_code})"]
-    if error:
+    """The message: the verdict, the error, each broken `expect:` bound, a line per sync."""
+    verdict = "degraded" if exit_code in (0, 5) and breaches else "failed"
+    lines = [f":rotating_light: omnisync run {run_id} {verdict} (exit {exit_code})"]
+    if error and list(breaches) != error.splitlines():
         lines.append(f"error: {error}")
+    lines += [f"expect not met: {breach}" for breach in breaches]
     for item in outcomes:
         data = item.stats.as_dict()
         lines.append(

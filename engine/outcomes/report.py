@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import IO, Any
 import orjson
 
 from engine.delivery.counts import RequestStats
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 @dataclass
@@ -35,6 +38,8 @@ class SyncStats:
     endpoint: str | None = None  # where the sync delivers (the destination's endpoint name)
     route: str | None = None  # the endpoint's URL path, when the destination says it
     stored_position: str | None = None  # where the next run starts; None: from the beginning
+    rate_limit: float | None = None  # the pace the sync started at (requests per second)
+    reject_reasons: dict[str, int] = field(default_factory=dict)  # by field and reason, no values
 
     @property
     def elapsed(self) -> float:
@@ -65,7 +70,16 @@ class SyncStats:
             "stored_position": self.stored_position,
             "notes": list(self.notes),
             "warnings": list(self.warnings),
+            "rate_limit": self.rate_limit,
+            "reject_reasons": dict(sorted(self.reject_reasons.items(), key=lambda kv: -kv[1])),
+            # [[Unix second, answers, 429s, retry waits begun], ...]: `run --html` draws it
+            "per_second": [[t, *c] for t, c in sorted(self.requests.timeline.items())],
         }
+
+    def rejected_for(self, field_name: str | None, reason: str) -> None:
+        """One more reject of this kind; quoted values are left out (they may be personal)."""
+        kind = f"{field_name or 'record'}: {_QUOTED.sub('…', reason)[:120]}"
+        self.reject_reasons[kind] = self.reject_reasons.get(kind, 0) + 1
 
 
 def write_report(

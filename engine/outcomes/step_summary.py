@@ -14,11 +14,18 @@ STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
 def markdown(
-    outcomes: Sequence[SyncOutcome], exit_code: int, error: str | None, dry_run: bool
+    outcomes: Sequence[SyncOutcome],
+    exit_code: int,
+    error: str | None,
+    dry_run: bool,
+    breaches: Sequence[str] = (),
 ) -> str:
-    """A heading, the table, the reject files worth a look, and the error if the run failed."""
+    """A heading, the table, the reject files worth a look, the broken `expect:` bounds, and
+    the error if the run failed."""
     title = "omnisync run" + (" (dry run: nothing sent)" if dry_run else "")
     verdict = "succeeded" if exit_code == 0 else f"failed, exit {exit_code}"
+    if exit_code == 5:
+        verdict = "degraded, exit 5"
     lines = [
         f"## {title}: {verdict}",
         "",
@@ -44,7 +51,10 @@ def markdown(
     if warned:
         lines += ["", "Warnings:", ""]
         lines += [f"- {sync}: {_cell(warning)}" for sync, warning in warned]
-    if error:
+    if breaches:
+        lines += ["", "Degraded (`expect:` not met):", ""]
+        lines += [f"- :warning: {_cell(breach)}" for breach in breaches]
+    if error and list(breaches) != error.splitlines():
         lines += ["", f"**Error:** {_cell(error)}"]
     link = ci_run_url()
     if link:

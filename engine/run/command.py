@@ -37,6 +37,7 @@ class CommandResult:
     error: str | None
     failure: OmnisyncError | None
     meta: dict[str, Any] = field(default_factory=dict)
+    breaches: list[str] = field(default_factory=list)  # `expect:` bounds broken: a degraded run
 
     def report(self) -> dict[str, Any]:
         """The run report, as `--report` writes it and `omnisync.run` returns it."""
@@ -91,10 +92,14 @@ def run_command(
 
 
 def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
-    """The exit of the whole run: a failure of any spec, the most serious kind first."""
-    if current is ExitCode.OK:
+    """The exit of the whole run: a failure of any spec, the most serious kind first (a degraded
+    run, exit 5, only when nothing failed)."""
+    mild = (ExitCode.OK, ExitCode.EXPECTATION_BREACHED)
+    if current in mild and new in mild:
+        return max(current, new)
+    if current in mild:
         return new
-    return current if new is ExitCode.OK else max(current, new)
+    return current if new in mild else max(current, new)
 
 
 def _outcomes(spec: Spec, result: RunResult) -> list[SyncOutcome]:
@@ -152,6 +157,7 @@ async def _run_all(
     import threading
 
     from engine.run import signals
+    from engine.run.change_plan import check_changed_share
 
     found = CommandResult([], ExitCode.OK, None, None)
     restore = (
@@ -166,11 +172,15 @@ async def _run_all(
             if mine is None:
                 continue
             try:
+                await check_changed_share(spec, dataclasses.replace(options, select=mine))
                 result = await run_spec(spec, dataclasses.replace(options, select=mine))
             except OmnisyncError as exc:
+                if exc.exit_code is ExitCode.EXPECTATION_BREACHED:
+                    found.breaches += str(exc).splitlines()
                 _not_run(found, spec, mine, exc)
                 return found
             found.outcomes += _outcomes(spec, result)
+            found.breaches += result.breaches
             if on_result is not None:
                 on_result(result)
             found.exit_code = _worse(found.exit_code, result.exit_code)

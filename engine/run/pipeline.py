@@ -56,6 +56,8 @@ class SyncPlan:
     stop: StopRequest = field(default_factory=StopRequest)
     on_checkpoint: Callable[[Position], None] | None = None  # the low-water mark moved
     changes: ChangeDetector | None = None  # skips the records the API already has
+    # told each screen's (changed, unchanged) records: `plan --changes` counts them
+    on_screen: Callable[[list[Record], list[Record]], None] | None = None
 
 
 class SyncRun:
@@ -169,6 +171,8 @@ class SyncRun:
             return []
         assert self.plan.changes is not None
         changed, unchanged = self.plan.changes.screen(records)
+        if self.plan.on_screen is not None:
+            self.plan.on_screen(changed, unchanged)
         if unchanged:
             self.stats.unchanged += len(unchanged)
             self.checkpoint.finish_all([record.seq for record in unchanged])
@@ -212,6 +216,7 @@ class SyncRun:
             rejection, plan.source.locate(rejection.position), self._key(rejection), seq
         )
         self.stats.rejected += 1
+        self.stats.rejected_for(rejection.field, rejection.reason)
         self.checkpoint.finish(seq)
         self.reject_policy.check_early(self.stats.rejected, self.stats.read)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
@@ -25,7 +25,8 @@ from engine.outcomes import progress
 from engine.outcomes.reject_file import RejectFile, new_run_id
 from engine.outcomes.report import SyncStats
 from engine.plugins import Registry, load_registry
-from engine.run import preflight
+from engine.rows import Record
+from engine.run import expect, preflight
 from engine.run.assemble import (
     compile_sync_mapping,
     http_session,
@@ -41,8 +42,12 @@ from engine.run.stop import StopRequest
 from engine.run.sync_order import Finished, run_syncs
 from engine.specfile import Spec, SyncSpec
 from engine.state.base import StateError
+from engine.state.change_detection import ChangeDetector
 
 log = omnilog.get_logger("omnisync.run")
+
+# sees each change screen of a sync: `plan --changes` counts new, changed and unchanged records
+Watch = Callable[[SyncPlan, ChangeDetector], Callable[[list[Record], list[Record]], None]]
 
 
 @dataclass
@@ -55,6 +60,8 @@ class RunOptions:
     heartbeat: float | None = None  # off a terminal: a JSON heartbeat event every N seconds
     full_refresh: bool = False  # ignore and clear the stored positions of the selected syncs
     fail_fast: bool = False  # one sync at a time, in the spec's order; stop at the first failure
+    # a dry run's observer of each sync's change screen (engine/run/change_plan.py)
+    watch: Watch | None = None
 
 
 @dataclass
@@ -62,6 +69,7 @@ class RunResult:
     syncs: list[SyncStats] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
     error: str | None = None
+    breaches: list[str] = field(default_factory=list)  # `expect:` bounds broken, by sync
 
 
 def selected(spec: Spec, names: Sequence[str]) -> list[SyncSpec]:
@@ -91,7 +99,11 @@ async def run_spec(
             finished = await run_syncs(syncs, lambda sync: _turn(run, sync), _not_run)
         finally:
             await _cancelled(display)
-    return _result(syncs, finished, run.failures, options.stop, run.state.closed_with)
+    result = _result(syncs, finished, run.failures, options.stop, run.state.closed_with)
+    result.breaches = expect.run_breaches(syncs, finished)
+    if result.breaches and result.exit_code is ExitCode.OK:  # a failure says more than a breach
+        result.exit_code = ExitCode.EXPECTATION_BREACHED
+    return result
 
 
 async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Registry) -> None:
@@ -213,7 +225,7 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         tracked = run.state.begin(
             sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
         )
-        plan = _resumed(plan, tracked)
+        plan = _resumed(plan, tracked, run.options.watch)
         delivery = SyncRun(plan, run.sender)
         stats = delivery.stats
         total = await _announce(run, sync, delivery, tracked)
@@ -269,8 +281,9 @@ def build_plan(
     )
 
 
-def _resumed(plan: SyncPlan, tracked: SyncState) -> SyncPlan:
-    """The plan resumed where the state says, its marks saved, its unchanged records skipped."""
+def _resumed(plan: SyncPlan, tracked: SyncState, watch: Watch | None = None) -> SyncPlan:
+    """The plan resumed where the state says, its marks saved, its unchanged records skipped
+    (and each screen of them shown to `watch`, when given)."""
     tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
     if tracked.resumed_saved_at is not None:  # rows the interrupted run already rejected
         plan.rejects.resuming(tracked.resumed_saved_at)
@@ -279,6 +292,7 @@ def _resumed(plan: SyncPlan, tracked: SyncState) -> SyncPlan:
         resume=tracked.resume,
         on_checkpoint=tracked.on_checkpoint,
         changes=tracked.changes,
+        on_screen=watch(plan, tracked.changes) if watch and tracked.changes else None,
     )
 
 
@@ -289,6 +303,7 @@ async def _announce(
     plan, stats = delivery.plan, delivery.stats
     stats.endpoint = plan.endpoint.name
     stats.route = endpoint_route(plan.endpoint)
+    stats.rate_limit = plan.limiter.rate
     # a database may be asked: not on the loop
     total = await asyncio.to_thread(estimated_total, plan.source)
     for warning in preflight.warnings_for(run.spec, sync, plan.endpoint.rate_limit, total):

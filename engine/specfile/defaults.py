@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.errors import SpecIssue
 from engine.plugins import Registry
+from engine.specfile.expect import merged
 
 # the keys a sync inherits as they are (a sync's own value wins)
 INHERITED = ("max_reject_ratio", "min_rows_for_reject_ratio", "reject_file")
@@ -28,6 +29,8 @@ def apply(data: dict[str, Any], registry: Registry) -> None:
         for key in INHERITED:
             if key in defaults and key not in sync:
                 sync[key] = defaults[key]
+        if "expect" in defaults:  # key by key: a sync may set one bound and inherit the rest
+            sync["expect"] = merged(defaults["expect"], sync.get("expect"))
         if "delivery" in defaults:
             sync["delivery"] = _delivery(defaults["delivery"], sync.get("delivery") or {})
         if "encoding" in defaults:

@@ -17,6 +17,7 @@ from engine.plugins import Registry, load_registry
 from engine.specfile import defaults
 from engine.specfile.batch_cap import batch_issues
 from engine.specfile.depends import depends_issues
+from engine.specfile.expect import Expect, parse_expect
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.paths import reject_path, state_path_issues
 from engine.specfile.schema import compose_schema, sync_rules_schema
@@ -69,6 +70,9 @@ class SyncSpec:
     depends_on: tuple[str, ...] = ()  # syncs that must finish first; the others run at once
     change_detection: bool = True  # skip records the API already has, by key and digest
     lookback: float | None = None  # seconds: an incremental sql read starts this much earlier
+    expect: Expect = field(
+        default_factory=Expect
+    )  # degraded-run conditions (engine/specfile/expect.py)
 
     @property
     def min_rows_for_reject_ratio(self) -> int:
@@ -367,6 +371,7 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 depends_on=tuple(raw.get("depends_on", ())),
                 change_detection=raw.get("change_detection", True),
                 lookback=_lookback(raw.get("incremental", {}).get("lookback")),
+                expect=parse_expect(raw.get("expect")),
             )
         )
     connections = {name: data[name] for name in registry.destinations if name in data}

@@ -113,8 +113,13 @@ def test_a_new_repository_passes_the_pull_request_job_and_runs_nightly(
     assert set(sandbox.records("audience")) == {"M1", "M2"}
     (artifact,) = first.artifacts
     assert artifact.name == "omnisync-1234"
-    assert artifact.files == ["out/report.json", "specs/.omnisync/rejects-members.jsonl"]
-    assert '"M3"' in (repo / artifact.files[1]).read_text(encoding="utf-8")
+    assert artifact.files == [
+        "out/report.json",
+        "out/run.html",
+        "specs/.omnisync/rejects-members.jsonl",
+    ]
+    assert '"M3"' in (repo / artifact.files[2]).read_text(encoding="utf-8")
+    assert "<figure id='records'>" in (repo / "out" / "run.html").read_text(encoding="utf-8")
 
     shutil.rmtree(repo / "out")  # a new runner: no file of the first night in the checkout ...
     shutil.rmtree(repo / "specs" / ".omnisync")
@@ -146,7 +151,11 @@ def test_a_failed_night_still_uploads_its_report(tmp_path: Path, sandbox: Runnin
     assert night.steps[-1].name == "Keep the report and the rejected rows"
     assert not night.steps[-1].skipped
     (artifact,) = night.artifacts
-    assert artifact.files == ["out/report.json", "specs/.omnisync/rejects-members.jsonl"]
+    assert artifact.files == [
+        "out/report.json",
+        "out/run.html",
+        "specs/.omnisync/rejects-members.jsonl",
+    ]
 
 
 def test_upload_artifact_leaves_hidden_folders_out_unless_told(tmp_path: Path) -> None:

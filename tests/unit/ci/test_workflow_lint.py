@@ -42,7 +42,7 @@ def test_actionlint_checks_the_workflow_against_the_action_in_this_repository(
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     shutil.copy(ACTION, tmp_path / "action.yml")
     local = re.sub(r"\S+/omnisync@v1", "./", WORKFLOW.read_text(encoding="utf-8"))
-    assert local.count("uses: ./") == 4
+    assert local.count("uses: ./") == 5
     (tmp_path / ".github" / "workflows" / "omnisync.yml").write_text(local, encoding="utf-8")
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
 

@@ -1,0 +1,84 @@
+"""`omnisync plan SPEC --changes`: the next run's counts per sync, as text or as Markdown ready
+to post on a pull request (the example workflow does), or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.run.change_plan import SyncChanges
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{rest:02d}s"
+
+
+def _time(item: SyncChanges) -> str:
+    if not item.to_send:
+        return "nothing to send"
+    if not item.rate:
+        return "unknown (no change detection: rate not looked up)"
+    return (
+        f"about {_duration(item.seconds)} ({item.requests} "
+        f"request{'' if item.requests == 1 else 's'} of up to {item.batch_size} "
+        f"records at {item.rate:g}/s, retries not counted)"
+    )
+
+
+def _samples(item: SyncChanges) -> list[str]:
+    return [f"sample {kind} keys: {', '.join(keys)}" for kind, keys in item.samples.items() if keys]
+
+
+def text(found: Sequence[SyncChanges]) -> str:
+    from engine.run.change_plan import FIELDS_NOTE
+
+    lines: list[str] = []
+    for item in found:
+        lines.append(
+            f"{item.sync}: read {item.read}: new {item.new}, changed {item.changed}, "
+            f"unchanged {item.unchanged}, rejected {item.rejected}, filtered {item.filtered}"
+        )
+        if not item.compared:
+            lines.append("  change detection is off: every record is sent")
+        lines += [f"  {line}" for line in _samples(item)]
+        lines.append(f"  time at the API's rate: {_time(item)}")
+        if item.changed:
+            lines.append(f"  fields: {FIELDS_NOTE}")
+    return "\n".join(lines)
+
+
+def markdown(found: Sequence[SyncChanges], spec: str) -> str:
+    from engine.run.change_plan import FIELDS_NOTE
+
+    lines = [
+        f"### omnisync change plan: `{spec}`",
+        "",
+        "| sync | read | new | changed | unchanged | rejected | filtered | time at the API's rate |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for item in found:
+        lines.append(
+            f"| {item.sync} | {item.read} | {item.new} | {item.changed} | {item.unchanged} | "
+            f"{item.rejected} | {item.filtered} | {_time(item)} |"
+        )
+    notes = [f"- {item.sync}: {line}" for item in found for line in _samples(item)]
+    notes += [
+        f"- {item.sync}: change detection is off: every record is sent"
+        for item in found
+        if not item.compared
+    ]
+    if any(item.changed for item in found):
+        notes.append(f"- fields: {FIELDS_NOTE}")
+    return "\n".join([*lines, *(["", *notes] if notes else [])]) + "\n"
+
+
+def as_json(found: Sequence[SyncChanges]) -> str:
+    from engine.run.change_plan import as_dict
+
+    return json.dumps([as_dict(item) for item in found], indent=2, ensure_ascii=False)

@@ -42,6 +42,7 @@ __all__ = [
     "ForgetsRecords",
     "HasCommands",
     "HttpRequest",
+    "NamesAccount",
     "OmnisyncError",
     "Position",
     "Row",
@@ -57,6 +58,7 @@ __all__ = [
     "TransformDef",
     "TransformError",
     "Verdict",
+    "account_of",
     "estimated_total",
     "keeps_records",
     "plugin_commands",
@@ -192,6 +194,20 @@ class ForgetsRecords(Protocol):
     sandbox). Change detection is then off: a digest would claim records it no longer has."""
 
     def forgets_records(self) -> bool: ...
+
+
+@runtime_checkable
+class NamesAccount(Protocol):
+    """Optional for a destination: which account receives the records (an id such as a tenant
+    id, never a secret). It is part of the state's identity, so one spec run for two accounts keeps
+    two incremental marks instead of sharing one."""
+
+    def account(self) -> str | None: ...
+
+
+def account_of(destination: Destination) -> str | None:
+    """The destination's account, or None when it names none."""
+    return destination.account() if isinstance(destination, NamesAccount) else None
 
 
 def keeps_records(destination: Destination) -> bool:

@@ -8,6 +8,9 @@
 - end: a failure or a stop saves the last mark; a clean finish clears the position of a sync
   without `incremental` (its next run reads everything again) and keeps it for an incremental one.
 - a dry run may resume from a stored position but never writes one.
+
+Keys are qualified by the spec's state identity (engine/state/identity.py); state a former omnisync
+stored under the spec's file name is moved under the new key the first time a run needs it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine import logging as omnilog
-from engine.contracts import Source
+from engine.contracts import Source, account_of
 from engine.errors import OmnisyncError
 from engine.outcomes.report import SyncStats
 from engine.plugins import Registry
@@ -36,6 +39,8 @@ from engine.state.base import (
 from engine.state.change_detection import ChangeDetector
 from engine.state.codec import PositionCodecError, render_position
 from engine.state.fingerprint import destination_fingerprint, fingerprint
+from engine.state.identity import StateIdentity, state_identity
+from engine.state.moving import holds_state, move_former
 
 log = omnilog.get_logger("omnisync.state")
 
@@ -59,17 +64,31 @@ def open_store(spec: Spec, registry: Registry) -> StateStore:
     return store
 
 
+def spec_identity(spec: Spec, registry: Registry) -> StateIdentity:
+    """Whose state the spec's is: its `state.scope`, or its place plus the accounts it delivers to
+    (every sync's destination, selected or not, so `--select` never changes it)."""
+    accounts = []
+    for kind in sorted({sync.destination_type for sync in spec.syncs}):
+        factory = registry.destinations.get(kind)
+        if factory is not None and kind in spec.connections:
+            account = account_of(factory(spec.connections[kind]))
+            if account:
+                accounts.append(account)
+    return state_identity(spec.file, spec.state_scope, accounts)
+
+
 @contextmanager
 def run_state(
     spec: Spec, registry: Registry, dry_run: bool = False, full_refresh: bool = False
 ) -> Iterator[RunState]:
     store = open_store(spec, registry)
+    identity = spec_identity(spec, registry)
     lease: Lease | None = None
     try:
         # two runs of one spec never interleave; a dry run writes nothing and needs no lock
         if not dry_run:
-            lease = store.lock(spec.file.name, lock_timeout(spec.state or {}))
-        yield RunState(store, spec, dry_run, full_refresh)
+            lease = store.lock(identity.scope, lock_timeout(spec.state or {}))
+        yield RunState(store, spec, dry_run, full_refresh, identity)
     finally:
         try:
             store.close()
@@ -78,9 +97,11 @@ def run_state(
                 lease.release()
 
 
-def sync_key(spec: Spec, name: str) -> str:
-    """Keys are qualified by the spec's file name, so specs may share one store."""
-    return f"{spec.file.name}:{name}"
+def sync_key(spec: Spec, name: str, registry: Registry | None = None) -> str:
+    """The key the sync's state is stored under (its spec's identity, then the sync name)."""
+    from engine.plugins import load_registry
+
+    return spec_identity(spec, registry or load_registry()).key(name)
 
 
 def sync_fingerprint(spec: Spec, sync: SyncSpec) -> str:
@@ -97,11 +118,19 @@ def locate(source: Source | None, position: Position) -> str:
 
 
 class RunState:
-    def __init__(self, store: StateStore, spec: Spec, dry_run: bool, full_refresh: bool) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        spec: Spec,
+        dry_run: bool,
+        full_refresh: bool,
+        identity: StateIdentity,
+    ) -> None:
         self.store = store
         self.spec = spec
         self.dry_run = dry_run
         self.full_refresh = full_refresh
+        self.identity = identity
 
     def begin(
         self,
@@ -113,19 +142,36 @@ class RunState:
         """The sync's tracked state: its `resume` is where the sync starts (None: the beginning),
         its `changes` what skips unchanged records (`key`: the endpoint's record key; none when
         the destination does not keep what it receives, `remembered` False)."""
+        where, note = self._key(sync.name)
         tracked = SyncState(
             self.store,
-            sync_key(self.spec, sync.name),
+            where,
             sync_fingerprint(self.spec, sync),
             source,
             incremental=sync.cursor is not None,
             dry_run=self.dry_run,
         )
+        tracked.notes.extend([note] if note else [])
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
         tracked.changes = self._changes(sync, key, tracked.key) if remembered else None
         if tracked.resume is None:
             tracked.mark_start()
         return tracked
+
+    def _key(self, name: str) -> tuple[str, str | None]:
+        """(the sync's key, a note): what a former omnisync stored under the old key is moved
+        first; a dry run moves nothing and reads the old key while the new one is empty."""
+        key, former = self.identity.key(name), self.identity.former_key(name)
+        if key == former:
+            return key, None
+        if self.dry_run:
+            if holds_state(self.store, former) and not holds_state(self.store, key):
+                return former, f"state read from its former key {former} (a run moves it)"
+            return key, None
+        note = move_former(self.store, former, key)
+        if note is not None:
+            log.info("state_moved", former=former, key=key, message=note)
+        return key, note
 
     def _changes(
         self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str
@@ -147,6 +193,7 @@ class RunState:
             key,
             save=not self.dry_run,
             skip=not self.full_refresh,
+            label=self.identity.former_key(sync.name),  # digests hashed before a move still match
         )
 
 

@@ -30,6 +30,13 @@ COMMON_OPTIONS: dict[str, Any] = {
         "description": "how long a run waits while another run of the same spec holds the state "
         "lock, then stops (default 60s)",
     },
+    "scope": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200,
+        "description": "whose state this is (default: the spec's path in its git repository "
+        "plus the destination account); specs with one scope share positions, digests and lock",
+    },
 }
 
 
@@ -105,6 +112,17 @@ class StateStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class MovesState(Protocol):
+    """Optional for a backend: move a sync's position and digests to another key in one step
+    (a store written before state scopes existed keeps them under `<spec file name>:<sync>`)."""
+
+    def move(self, old_key: str, new_key: str) -> tuple[bool, int]:
+        """Move what old_key holds unless new_key holds anything: (position moved, digests
+        moved)."""
+        ...
 
 
 def lock_timeout(config: Mapping[str, Any]) -> float:

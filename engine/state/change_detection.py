@@ -63,10 +63,12 @@ class ChangeDetector:
         save: bool = True,
         skip: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        label: str | None = None,
     ) -> None:
         self.store = store
         self.sync_key = sync_key
-        self.namespace = namespace(sync_key, meaning)
+        # the hashing key's name for the sync: its former key, stable when the state moves
+        self.namespace = namespace(label or sync_key, meaning)
         self.key = key
         self.save = save  # False in a dry run: look up, never write
         self.skip = skip  # False for --full-refresh: send everything, still save the digests

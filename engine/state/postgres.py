@@ -203,6 +203,44 @@ class PostgresStateStore:
         rows = self._query("SELECT count(*) FROM {digests} WHERE sync_key = %s", (sync_key,))
         return int(rows[0][0])
 
+    def move(self, old_key: str, new_key: str) -> tuple[bool, int]:
+        from psycopg import sql
+
+        names = {
+            "positions": sql.Identifier(self.table),
+            "digests": sql.Identifier(self.table + "_digests"),
+        }
+
+        def run(db: psycopg.Connection[Any]) -> tuple[bool, int]:
+            with db.transaction():  # all of it moves, or nothing
+                # a concurrent move of the same keys waits here, then finds new_key taken
+                db.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_id(self.table, new_key),))
+                taken = db.execute(
+                    sql.SQL(
+                        "SELECT 1 FROM {positions} WHERE sync_key = %s"
+                        " UNION ALL SELECT 1 FROM {digests} WHERE sync_key = %s LIMIT 1"
+                    ).format(**names),
+                    (new_key, new_key),
+                ).fetchall()
+                if taken:
+                    return False, 0
+                moved = db.execute(
+                    sql.SQL("UPDATE {positions} SET sync_key = %s WHERE sync_key = %s").format(
+                        **names
+                    ),
+                    (new_key, old_key),
+                ).rowcount
+                digests = db.execute(
+                    sql.SQL("UPDATE {digests} SET sync_key = %s WHERE sync_key = %s").format(
+                        **names
+                    ),
+                    (new_key, old_key),
+                ).rowcount
+            return moved > 0, digests
+
+        result: tuple[bool, int] = self._run(self._connection(), run)
+        return result
+
     def describe(self) -> str:
         url = _PASSWORD.sub(r"\g<head>:" + MASK + "@", self.url)
         return f"{url} (table {self.table})"

@@ -89,6 +89,7 @@ class S3StateStore:
         self._etags: dict[str, str] = {}  # position object -> the version this run last saw
         self._digests: dict[str, S3Digests] = {}
         self._scratch: Path | None = None
+        self._opened = 0  # local digest copies made: each in a folder of its own
 
     @property
     def objects(self) -> Objects:
@@ -153,7 +154,8 @@ class S3StateStore:
         if sync_key not in self._digests:
             if self._scratch is None:
                 self._scratch = scratch_dir()
-            scratch = self._scratch / str(len(self._digests))
+            self._opened += 1
+            scratch = self._scratch / str(self._opened)
             scratch.mkdir()
             self._digests[sync_key] = S3Digests(self.objects, sync_key, scratch)
         return self._digests[sync_key]
@@ -170,6 +172,31 @@ class S3StateStore:
 
     def count_digests(self, sync_key: str) -> int:
         return self._sync_digests(sync_key).count()
+
+    def move(self, old_key: str, new_key: str) -> tuple[bool, int]:
+        """Copy each object under the new key (If-None-Match), then delete the old one."""
+        objects = self.objects
+        old_folder, new_folder = (objects.key("digests", k) + "/" for k in (old_key, new_key))
+        new_position = self._position_key(new_key)
+        if objects.get(new_position) is not None or next(objects.listing(new_folder), None):
+            return False, 0
+        old_position = self._position_key(old_key)
+        found = objects.get(old_position)
+        if found is not None:
+            self._etags[new_position] = objects.put(new_position, _renamed(found[0], new_key))
+            objects.delete(old_position, found[1])
+            self._etags.pop(old_position, None)
+        names = sorted(objects.listing(old_folder))
+        for name in names:
+            copied = objects.get(name)
+            if copied is not None:
+                objects.put(new_folder + name[len(old_folder) :], copied[0])
+        for name in names:
+            objects.delete(name)
+        for key in (old_key, new_key):  # read again on next use
+            if (cached := self._digests.pop(key, None)) is not None:
+                cached.close()
+        return found is not None, self.count_digests(new_key) if names else 0
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
@@ -190,6 +217,17 @@ class S3StateStore:
             if self._objects is not None:
                 self._objects.close()
                 self._objects = None
+
+
+def _renamed(body: bytes, sync_key: str) -> bytes:
+    """A position document under its new key (a corrupt one moves as it is: still reported)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(document, dict):
+        return body
+    return json.dumps({**document, "sync_key": sync_key}, ensure_ascii=False).encode("utf-8")
 
 
 def _parse(sync_key: str, body: bytes) -> StoredPosition:

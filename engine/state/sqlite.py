@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -159,8 +160,7 @@ class SqliteStateStore:
 
     def lock(self, scope: str, timeout: float) -> FileLease:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", scope)
-        lock_path = self.path.with_name(f"{self.path.name}.{safe}.lock")
+        lock_path = self.path.with_name(f"{self.path.name}.{_file_label(scope)}.lock")
         return wait_for(
             lambda: FileLease.attempt(lock_path), timeout, scope, str(self.path), lambda: "a run"
         )
@@ -205,6 +205,30 @@ class SqliteStateStore:
         row = self._execute("SELECT count(*) FROM digests WHERE sync_key = ?", (sync_key,))
         return int(row.fetchone()[0])
 
+    def move(self, old_key: str, new_key: str) -> tuple[bool, int]:
+        if self._absent():
+            return False, 0
+        db = self._connection()
+        try:
+            with db:  # one transaction: all of it moves, or nothing
+                db.execute("BEGIN IMMEDIATE")
+                taken = db.execute(
+                    "SELECT 1 FROM positions WHERE sync_key = ?"
+                    " UNION ALL SELECT 1 FROM digests WHERE sync_key = ? LIMIT 1",
+                    (new_key, new_key),
+                ).fetchall()
+                if taken:
+                    return False, 0
+                moved = db.execute(
+                    "UPDATE positions SET sync_key = ? WHERE sync_key = ?", (new_key, old_key)
+                ).rowcount
+                digests = db.execute(
+                    "UPDATE digests SET sync_key = ? WHERE sync_key = ?", (new_key, old_key)
+                ).rowcount
+        except sqlite3.Error as exc:
+            raise StateError(f"state store {self.path}: {exc}") from None
+        return moved > 0, digests
+
     def describe(self) -> str:
         return str(self.path)
 
@@ -212,6 +236,13 @@ class SqliteStateStore:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _file_label(scope: str) -> str:
+    """A file-name-safe label for a scope: readable, short (a path may be long) and, through a
+    hash of the whole scope, one per scope."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]", "_", scope)[-60:]
+    return f"{readable}-{hashlib.sha256(scope.encode()).hexdigest()[:12]}"
 
 
 class FileLease:

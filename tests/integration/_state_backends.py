@@ -121,6 +121,8 @@ class Runner:
         local = self.backend.name == "sqlite"
         path = self.tmp / ("job" if local else f"job{self.runs}")
         path.mkdir(exist_ok=True)
+        # a CI checkout: the spec's path in its repository names its state, whatever the folder
+        (path / ".git").mkdir(exist_ok=True)
         write_rows(path / "members.csv", self.rows)
         text = SPEC.format(state=self.backend.yaml(), delivery=self.delivery, extra=self.extra)
         (path / "sync.yaml").write_text(text, encoding="utf-8")

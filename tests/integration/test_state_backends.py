@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from engine.state.base import SCHEMA_VERSION, StateContext, StateError, StateLocked, StateStore
+from engine.state.base import (
+    SCHEMA_VERSION,
+    MovesState,
+    StateContext,
+    StateError,
+    StateLocked,
+    StateStore,
+)
 from engine.state.postgres import PostgresStateStore
 from engine.state.s3 import S3StateStore
 from engine.state.sqlite import SqliteStateStore
@@ -119,6 +126,43 @@ def test_digests_are_looked_up_saved_counted_and_cleared(backend: Backend, tmp_p
         assert fresh.clear_digests("s.yaml:a") == 1001
         assert fresh.count_digests("s.yaml:a") == 0
         assert fresh.count_digests("s.yaml:b") == 1
+    finally:
+        fresh.close()
+
+
+def test_state_moves_to_a_new_key_whole_and_only_into_an_empty_one(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """`move` (an upgrade's former key -> the scoped key): position and digests arrive together,
+    the former key is left empty, and a key that holds state already is never overwritten."""
+    keys = [i.to_bytes(16, "big") for i in range(700)]
+    store = open_store(backend, tmp_path)
+    assert isinstance(store, MovesState)
+    try:
+        store.save("s.yaml:a", ("x.csv", 10), "f1", "x.csv:10")
+        store.save_digests("s.yaml:a", [(k, b"d" * 16) for k in keys[:600]])
+        store.save_digests("s.yaml:a", [(k, b"e" * 16) for k in keys[500:]])
+        store.save("s.yaml:b", ("y.csv", 1), "f2", "y.csv:1")
+        assert store.move("s.yaml:a", "repo/s.yaml[T]:a") == (True, 700)
+        assert store.move("s.yaml:a", "repo/s.yaml[T]:a") == (False, 0)  # moved already
+        assert store.move("s.yaml:b", "repo/s.yaml[T]:a") == (False, 0)  # never overwritten
+    finally:
+        store.close()
+    fresh = open_store(backend, tmp_path)
+    try:
+        stored = fresh.load("repo/s.yaml[T]:a")
+        assert stored is not None
+        assert (stored.sync_key, stored.position, stored.where) == (
+            "repo/s.yaml[T]:a",
+            ("x.csv", 10),
+            "x.csv:10",
+        )
+        assert fresh.load("s.yaml:a") is None
+        assert fresh.count_digests("s.yaml:a") == 0
+        assert fresh.count_digests("repo/s.yaml[T]:a") == 700
+        found = fresh.lookup_digests("repo/s.yaml[T]:a", [keys[0], keys[650]])
+        assert found == {keys[0]: b"d" * 16, keys[650]: b"e" * 16}
+        assert fresh.load("s.yaml:b") is not None  # the refused move left it where it was
     finally:
         fresh.close()
 

@@ -186,9 +186,13 @@ class SyncRun:
         self.stats.delivered += len(records)
 
     def refused(self, record: Record, message: str) -> None:
+        if self.plan.changes is not None:
+            self.plan.changes.settled([record])
         self._reject(record.seq, Rejection(record.position, message, None, record.payload))
 
     def failed(self, records: list[Record]) -> None:
+        if self.plan.changes is not None:
+            self.plan.changes.settled(records)
         self.stats.failed += len(records)
 
     def _advanced(self, position: Position) -> None:

@@ -176,10 +176,13 @@ class RunState:
     def _changes(
         self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str
     ) -> ChangeDetector | None:
-        if not sync.change_detection:
-            if not self.dry_run:  # digests not kept up to date must not be trusted later
+        if not sync.change_detection or self.full_refresh:
+            # digests not kept up to date must not be trusted later; a full refresh sends
+            # everything, and saves each digest anew once the API acknowledged it
+            if not self.dry_run:
                 self.store.clear_digests(sync_key)
-            return None
+            if not sync.change_detection:
+                return None
         meaning = destination_fingerprint(
             sync.destination_type,
             self.spec.connections.get(sync.destination_type, {}),

@@ -24,6 +24,7 @@ from engine.state.base import (
     StateError,
     StoredPosition,
 )
+from engine.state.change_detection import PENDING
 from engine.state.codec import encode_position
 from engine.state.fingerprint import MASK
 from engine.state.lock import wait_for
@@ -200,7 +201,10 @@ class PostgresStateStore:
         return int(self._query("DELETE FROM {digests} WHERE sync_key = %s", (sync_key,))[0][0])
 
     def count_digests(self, sync_key: str) -> int:
-        rows = self._query("SELECT count(*) FROM {digests} WHERE sync_key = %s", (sync_key,))
+        rows = self._query(
+            "SELECT count(*) FROM {digests} WHERE sync_key = %s AND digest != %s",
+            (sync_key, PENDING),
+        )
         return int(rows[0][0])
 
     def move(self, old_key: str, new_key: str) -> tuple[bool, int]:

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING
 from engine.crashpoints import crash_point
 from engine.lazy import lazy_module
 from engine.state.base import StateError
-from engine.state.change_detection import DIGEST_BYTES
+from engine.state.change_detection import DIGEST_BYTES, PENDING
 from engine.state.s3_objects import Objects
 
 if TYPE_CHECKING:
@@ -106,7 +106,8 @@ class S3Digests:
         self._put(items)
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM d").fetchone()[0])
+        row = self.db.execute("SELECT count(*) FROM d WHERE digest != ?", (PENDING,)).fetchone()
+        return int(row[0])
 
     def clear(self) -> int:
         count = self.count()

@@ -29,6 +29,7 @@ from engine.state.base import (
     StateError,
     StoredPosition,
 )
+from engine.state.change_detection import PENDING
 from engine.state.codec import encode_position
 from engine.state.lock import wait_for
 from engine.state.stored import stored_position
@@ -202,7 +203,9 @@ class SqliteStateStore:
     def count_digests(self, sync_key: str) -> int:
         if self._absent():
             return 0
-        row = self._execute("SELECT count(*) FROM digests WHERE sync_key = ?", (sync_key,))
+        row = self._execute(
+            "SELECT count(*) FROM digests WHERE sync_key = ? AND digest != ?", (sync_key, PENDING)
+        )
         return int(row.fetchone()[0])
 
     def move(self, old_key: str, new_key: str) -> tuple[bool, int]:

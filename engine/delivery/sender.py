@@ -61,11 +61,14 @@ class Sender:
         on_wait: Callable[[float], None] | None = None,
         stopped: Callable[[], bool] | None = None,
         stopping: Callable[[], Awaitable[None]] | None = None,
+        fence: Callable[[], Awaitable[None]] | None = None,
     ) -> Answer:
         """The final answer for this request: accepted, rejected, auth, or failed after retries.
 
         `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED;
-        `stopping()` returns when a stop is requested, so a back-off is abandoned at once."""
+        `stopping()` returns when a stop is requested, so a back-off is abandoned at once;
+        `fence()` raises when the run can no longer prove it holds its state lease: checked last
+        before each attempt leaves, after every wait."""
         request = build_request(endpoint, payloads)  # raises Unencodable: the caller splits
         attempt = 0
         while True:
@@ -73,6 +76,8 @@ class Sender:
             ticket = await limiter.acquire()
             if stopped is not None and stopped():
                 return Answer(Verdict.FAILED, STOPPED)
+            if fence is not None:
+                await fence()
             started = time.perf_counter()
             answer, status = await self._post(endpoint, request, ticket)
             stats.count(status)

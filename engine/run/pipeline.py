@@ -9,7 +9,7 @@ unsent when the sync stops, so the report adds up and the checkpoint's low-water
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
@@ -56,6 +56,7 @@ class SyncPlan:
     stop: StopRequest = field(default_factory=StopRequest)
     on_checkpoint: Callable[[Position], None] | None = None  # the low-water mark moved
     changes: ChangeDetector | None = None  # skips the records the API already has
+    fence: Callable[[], Awaitable[None]] | None = None  # raises once the state lease is lost
 
 
 class SyncRun:
@@ -74,6 +75,7 @@ class SyncRun:
             receipts=self,
             stopped=lambda: plan.stop.requested,
             stopping=plan.stop.wait,
+            fence=plan.fence,
         )
 
     async def run(self) -> SyncStats:

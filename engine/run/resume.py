@@ -15,9 +15,10 @@ stored under the spec's file name is moved under the new key the first time a ru
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,6 +30,7 @@ from engine.plugins import Registry
 from engine.rows import Position
 from engine.specfile import Spec, SyncSpec
 from engine.state.base import (
+    Fenced,
     Lease,
     StateContext,
     StateError,
@@ -88,13 +90,28 @@ def run_state(
         # two runs of one spec never interleave; a dry run writes nothing and needs no lock
         if not dry_run:
             lease = store.lock(identity.scope, lock_timeout(spec.state or {}))
-        yield RunState(store, spec, dry_run, full_refresh, identity)
+        yield RunState(store, spec, dry_run, full_refresh, identity, fence_of(lease))
     finally:
         try:
             store.close()
         finally:
             if lease is not None:
                 lease.release()
+
+
+def fence_of(lease: Lease | None) -> Callable[[], Awaitable[None]] | None:
+    """What the sender awaits before each request: nothing while the lease is surely held (a
+    local deadline); past it, the proof (a renewal) in a thread, or LeaseLost: the run stops
+    before sending. None for a lease that offers no proof (a third-party backend)."""
+    if not isinstance(lease, Fenced):
+        return None
+    proven: Fenced = lease
+
+    async def fence() -> None:
+        if time.monotonic() >= proven.deadline:
+            await asyncio.to_thread(proven.prove)
+
+    return fence
 
 
 def sync_key(spec: Spec, name: str, registry: Registry | None = None) -> str:
@@ -125,12 +142,14 @@ class RunState:
         dry_run: bool,
         full_refresh: bool,
         identity: StateIdentity,
+        fence: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.spec = spec
         self.dry_run = dry_run
         self.full_refresh = full_refresh
         self.identity = identity
+        self.fence = fence  # awaited before each request (see fence_of)
 
     def begin(
         self,

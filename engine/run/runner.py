@@ -210,6 +210,7 @@ async def _run_one(
             resume=tracked.resume,
             on_checkpoint=tracked.on_checkpoint,
             changes=tracked.changes,
+            fence=state.fence,
         )
         run = SyncRun(plan, sender)
         stats = run.stats

@@ -67,8 +67,7 @@ class Sender:
 
         `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED;
         `stopping()` returns when a stop is requested, so a back-off is abandoned at once;
-        `fence()` raises when the run can no longer prove it holds its state lease: checked last
-        before each attempt leaves, after every wait."""
+        `fence()` raises, last before each attempt leaves, once the state lease is lost."""
         request = build_request(endpoint, payloads)  # raises Unencodable: the caller splits
         attempt = 0
         while True:
@@ -98,14 +97,7 @@ class Sender:
                 return Answer(Verdict.FAILED, f"gave up after {attempt} attempts: {answer.message}")
             wait = backoff.delay(attempt, self.rng, answer.retry_after)
             stats.retries += 1
-            log.info(
-                "retrying",
-                endpoint=endpoint.name,
-                status=status,
-                attempt=attempt,
-                wait_s=round(wait, 2),
-                reason=answer.message[:200],
-            )
+            _retrying(endpoint, status, attempt, wait, answer)
             if on_wait is not None:
                 on_wait(wait)
             stats.waiting_s += wait
@@ -149,6 +141,17 @@ class Sender:
             return Answer(Verdict.FAILED, "request timed out"), "timeout"
         except aiohttp.ClientError as exc:
             return Answer(Verdict.FAILED, f"connection error: {type(exc).__name__}"), "connection"
+
+
+def _retrying(endpoint: Endpoint, status: str, attempt: int, wait: float, answer: Answer) -> None:
+    log.info(
+        "retrying",
+        endpoint=endpoint.name,
+        status=status,
+        attempt=attempt,
+        wait_s=round(wait, 2),
+        reason=answer.message[:200],
+    )
 
 
 LARGE_BODY = 1 << 20  # aiohttp warns (and blocks the loop writing) bytes bodies above 1 MiB

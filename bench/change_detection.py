@@ -1,11 +1,13 @@
-"""Change detection benchmark: a first run, then an unchanged rerun, for 100,000 and 1,000,000 rows.
+"""Change detection benchmark: a first run, an unchanged rerun and a rerun with 1% changed, for
+100,000 and 1,000,000 rows.
 
     python bench/change_detection.py                 # 100k and 1M rows
     python bench/change_detection.py -n 50000        # one size
 
 Each size: a first run that sends every row and stores its digests (SQLite state beside the
-spec), an unchanged rerun that should send nothing, and a `--dry-run` with change detection off:
-reading, mapping and checking alone, the floor the unchanged rerun is compared with. `omnisync
+spec), an unchanged rerun that should send nothing, a rerun after every hundredth row changed
+that should send exactly those, and a `--dry-run` with change detection off: reading, mapping and
+checking alone, the floor the unchanged rerun is compared with. `omnisync
 run` is a subprocess against `omnisync sandbox` in another; CPU and peak RSS come from os.wait4
 on the client alone. Printed: rows/s and peak RSS for each run, the rerun's cost over the floor,
 and the ratio of peak RSS between the sizes (flat memory: close to 1).
@@ -88,19 +90,37 @@ def one(label: str, work: Path, url: str, rows: int, detect: bool, *args: str) -
     return Run(label, rows, seconds, cpu, rss, sync["delivered"], sync.get("unchanged", 0))
 
 
+def change_rows(path: Path, every: int) -> int:
+    """Give every `every`-th row a new name; how many rows changed."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = 0
+    for index in range(1, len(lines), every):
+        key, name, rest = lines[index].split(",", 2)
+        lines[index] = f"{key},{name} (moved),{rest}"
+        changed += 1
+    path.write_text("".join(lines), encoding="utf-8")
+    return changed
+
+
 def size(work: Path, rows: int) -> list[Run]:
-    write_rows(work / f"members-{rows}.csv", rows)
+    data = work / f"members-{rows}.csv"
+    write_rows(data, rows)
     sandbox = Sandbox()
     try:
         print(f"{rows:,} rows ...", flush=True)
         first = one(f"first-{rows}", work, sandbox.url, rows, True)
         rerun = one(f"rerun-{rows}", work, sandbox.url, rows, True)
         floor = one(f"floor-{rows}", work, sandbox.url, rows, False, "--dry-run")
+        changed = change_rows(data, 100)
+        moved = one(f"changed-{rows}", work, sandbox.url, rows, True)
     finally:
         sandbox.close()
     if rerun.delivered:
         print(f"  !! the unchanged rerun sent {rerun.delivered} records")
-    return [first, rerun, floor]
+    print(f"  {rows:,} rows with {changed:,} changed: sent {moved.delivered:,}", flush=True)
+    if moved.delivered != changed:
+        print(f"  !! expected exactly {changed:,}")
+    return [first, rerun, floor, moved]
 
 
 def main() -> None:
@@ -124,7 +144,7 @@ def main() -> None:
                 f"{r.rss_mb:>13.1f}{r.delivered:>10,}{r.unchanged:>11,}"
             )
     print()
-    for first, rerun, floor in results:
+    for first, rerun, floor, _ in results:
         print(
             f"{first.rows:>11,} rows: unchanged rerun {rerun.cpu / floor.cpu:.2f}x the CPU of "
             f"reading+mapping alone (dry run), {first.seconds / rerun.seconds:.1f}x faster than "

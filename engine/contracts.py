@@ -47,6 +47,7 @@ __all__ = [
     "HttpRequest",
     "LeavesNotes",
     "LooksBack",
+    "NamesAccount",
     "NamesCursors",
     "NamesRoute",
     "OmnisyncError",
@@ -64,6 +65,7 @@ __all__ = [
     "TransformDef",
     "TransformError",
     "Verdict",
+    "account_of",
     "endpoint_route",
     "estimated_total",
     "keeps_records",
@@ -324,6 +326,20 @@ class CapsBatches(Protocol):
 def batch_cap(destination: Destination, block: Mapping[str, Any]) -> tuple[int, str] | None:
     """The destination's cap for this block, or None when it declares none."""
     return destination.batch_cap(block) if isinstance(destination, CapsBatches) else None
+
+
+@runtime_checkable
+class NamesAccount(Protocol):
+    """Optional for a destination: which account receives the records (an id such as a tenant
+    id, never a secret). It is part of the state's identity, so one spec run for two accounts keeps
+    two incremental marks instead of sharing one."""
+
+    def account(self) -> str | None: ...
+
+
+def account_of(destination: Destination) -> str | None:
+    """The destination's account, or None when it names none."""
+    return destination.account() if isinstance(destination, NamesAccount) else None
 
 
 def keeps_records(destination: Destination) -> bool:

@@ -117,18 +117,27 @@ def moto_client(url: str, key_id: str, secret: str) -> Any:
     )
 
 
-@pytest.fixture(scope="session")
-def _sandbox_thread() -> Iterator[RunningSandbox]:
+@contextlib.contextmanager
+def running_sandbox(tid: str, api_key: str) -> Iterator[RunningSandbox]:
+    """A sandbox (one account: `tid`) on 127.0.0.1 in a thread of its own, for the block."""
     loop = asyncio.new_event_loop()
-    server = SandboxServer(TEST_TID, TEST_API_KEY)
+    server = SandboxServer(tid, api_key)
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     url = asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
-    yield RunningSandbox(url, server.sandbox, loop)
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=5)
-    loop.close()
+    try:
+        yield RunningSandbox(url, server.sandbox, loop)
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
+
+
+@pytest.fixture(scope="session")
+def _sandbox_thread() -> Iterator[RunningSandbox]:
+    with running_sandbox(TEST_TID, TEST_API_KEY) as running:
+        yield running
 
 
 @pytest.fixture

@@ -152,6 +152,14 @@ class OmniSegmentDestination:
         (named, or the one whose host base_url names)."""
         return utc_offset(self.connection)
 
+    def account(self) -> str | None:
+        """The tid: part of the state's identity (docs/state.md), so two accounts never share a
+        position. Not a secret."""
+        tid = self.connection.get("tid")
+        if tid is None and self.environment == "sandbox" and not self.connection.get("base_url"):
+            return SANDBOX_TID
+        return str(tid) if tid else None
+
     def forgets_records(self) -> bool:
         """The embedded sandbox starts empty each run: change detection must not skip records."""
         return self._sandbox is not None

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from engine.plugins import Registry
     from engine.rows import Position
     from engine.specfile import Spec, SyncSpec
+    from engine.state.base import StateStore
+    from engine.state.identity import StateIdentity
 
 
 @click.group(name="state")
@@ -28,46 +30,53 @@ def state_group() -> None:
 @click.argument("file", type=SPEC_FILE)
 def show(file: Path) -> None:
     """Each sync's stored position, when it was saved, and whether it still fits the source."""
-    from engine.run.resume import open_store, sync_fingerprint, sync_key
+    from engine.run.resume import open_store, spec_identity
 
     spec = load_spec_hiding_secrets(file)
     registry = load_registry()
     store = open_store(spec, registry)
+    identity = spec_identity(spec, registry)
     try:
         click.echo(f"state: {store.describe()}")
-        known = set()
+        click.echo(f"identity: {identity.scope} ({identity.origin})")
         for sync in spec.syncs:
-            key = sync_key(spec, sync.name)
-            known.add(key)
-            stored = store.load(key)
-            digests = store.count_digests(key)
-            if digests:
-                click.echo(f"{sync.name}: {digests} record digests (unchanged records are skipped)")
-            if stored is None:
-                click.echo(f"{sync.name}: no stored position (the next run reads from the start)")
-                continue
-            if stored.position is None:
-                verdict = (
-                    f"{stored.problem}: the next run refuses to start; `state reset` clears it"
-                )
-            elif stored.fingerprint == sync_fingerprint(spec, sync):
-                verdict = _still_fits(spec, sync, registry, stored.position)
-            else:
-                verdict = "stale: the source changed (the next run reads from the start)"
-            kind = "incremental" if sync.cursor else "resume"
-            saved = stored.saved_at.isoformat(timespec="seconds")
-            click.echo(
-                omnilog.redact(
-                    f"{sync.name}: after {stored.where} ({kind}), saved {saved}, {verdict}"
-                )
-            )
-        prefix = sync_key(spec, "")
-        for orphan in store.entries(prefix):
-            if orphan.sync_key not in known:
-                name = orphan.sync_key[len(prefix) :]
+            _show_sync(spec, sync, store, identity, registry)
+        for orphan in store.entries(identity.key("")):
+            name = identity.sync_of(orphan.sync_key)
+            if name is not None and name not in {sync.name for sync in spec.syncs}:
                 click.echo(f"{name}: after {orphan.where}, no such sync in the spec any more")
     finally:
         store.close()
+
+
+def _show_sync(
+    spec: Spec, sync: SyncSpec, store: StateStore, identity: StateIdentity, registry: Registry
+) -> None:
+    from engine.run.resume import sync_fingerprint
+    from engine.state.moving import holds_state
+
+    key, former = identity.key(sync.name), identity.former_key(sync.name)
+    if key != former and not holds_state(store, key) and holds_state(store, former):
+        click.echo(f"{sync.name}: stored under its former key {former} (the next run moves it)")
+        key = former
+    stored = store.load(key)
+    digests = store.count_digests(key)
+    if digests:
+        click.echo(f"{sync.name}: {digests} record digests (unchanged records are skipped)")
+    if stored is None:
+        click.echo(f"{sync.name}: no stored position (the next run reads from the start)")
+        return
+    if stored.position is None:
+        verdict = f"{stored.problem}: the next run refuses to start; `state reset` clears it"
+    elif stored.fingerprint == sync_fingerprint(spec, sync):
+        verdict = _still_fits(spec, sync, registry, stored.position)
+    else:
+        verdict = "stale: the source changed (the next run reads from the start)"
+    kind = "incremental" if sync.cursor else "resume"
+    saved = stored.saved_at.isoformat(timespec="seconds")
+    click.echo(
+        omnilog.redact(f"{sync.name}: after {stored.where} ({kind}), saved {saved}, {verdict}")
+    )
 
 
 def _still_fits(spec: Spec, sync: SyncSpec, registry: Registry, position: Position) -> str:
@@ -90,22 +99,25 @@ def _still_fits(spec: Spec, sync: SyncSpec, registry: Registry, position: Positi
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 def reset(file: Path, select: tuple[str, ...]) -> None:
     """Forget stored positions (all syncs of the spec by default): the next run reads everything."""
-    from engine.run.resume import open_store, sync_key
+    from engine.run.resume import open_store, spec_identity
     from engine.run.runner import selected  # the delivery stack: imported only by this command
 
     spec = load_spec_hiding_secrets(file)
-    store = open_store(spec, load_registry())
+    registry = load_registry()
+    store = open_store(spec, registry)
+    identity = spec_identity(spec, registry)
     try:
         names = [s.name for s in selected(spec, select)] if select else None
         if names is None:  # every key of this spec, including syncs since removed from it
-            prefix = sync_key(spec, "")
-            stored = [e.sync_key[len(prefix) :] for e in store.entries(prefix)]
-            names = sorted({*stored, *(s.name for s in spec.syncs)})
+            stored = [identity.sync_of(e.sync_key) for e in store.entries(identity.key(""))]
+            names = sorted({*(n for n in stored if n), *(s.name for s in spec.syncs)})
         for name in names:
-            cleared = store.clear(sync_key(spec, name))
-            digests = store.clear_digests(sync_key(spec, name))
+            # and what a former omnisync stored under the spec's file name, which a run would move
+            keys = dict.fromkeys([identity.key(name), identity.former_key(name)])
+            cleared = [store.clear(key) for key in keys]
+            digests = sum(store.clear_digests(key) for key in keys)
             what = [
-                *(["position"] if cleared else []),
+                *(["position"] if any(cleared) else []),
                 *([f"{digests} record digests"] if digests else []),
             ]
             click.echo(

@@ -49,8 +49,10 @@ class Bisector:
         receipts: Receipts,
         stopped: Callable[[], bool],
         stopping: Callable[[], Awaitable[None]] | None = None,
+        fence: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.name = name
+        self.fence = fence  # the run still holds its state lease (before each request)
         self.sender = sender
         self.endpoint = endpoint
         self.limiter = limiter
@@ -91,6 +93,7 @@ class Bisector:
                 self.requests,
                 stopped=self.stopped,
                 stopping=self.stopping,
+                fence=self.fence,
             )
         except Unencodable as exc:  # a value JSON cannot carry: split until it stands alone
             await self._split(batch, exc.reason)

@@ -77,11 +77,13 @@ class Sender:
         on_wait: Callable[[float], None] | None = None,
         stopped: Callable[[], bool] | None = None,
         stopping: Callable[[], Awaitable[None]] | None = None,
+        fence: Callable[[], Awaitable[None]] | None = None,
     ) -> Answer:
         """The final answer for this request: accepted, rejected, auth, or failed after retries.
 
         `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED;
-        `stopping()` returns when a stop is requested, so a back-off is abandoned at once."""
+        `stopping()` returns when a stop is requested, so a back-off is abandoned at once;
+        `fence()` raises, last before each attempt leaves, once the state lease is lost."""
         request = build_request(endpoint, payloads)  # raises Unencodable: the caller splits
         attempt = 0
         while True:
@@ -89,6 +91,8 @@ class Sender:
             ticket = await limiter.acquire()
             if stopped is not None and stopped():
                 return Answer(Verdict.FAILED, STOPPED)
+            if fence is not None:
+                await fence()
             started = time.perf_counter()
             answer, status = await self._counted(endpoint, request, ticket, stats)
             log.debug(
@@ -108,14 +112,7 @@ class Sender:
                 return Answer(Verdict.FAILED, f"gave up after {attempt} attempts: {answer.message}")
             wait = backoff.delay(attempt, self.rng, answer.retry_after)
             stats.retries += 1
-            log.info(
-                "retrying",
-                endpoint=endpoint.name,
-                status=status,
-                attempt=attempt,
-                wait_s=round(wait, 2),
-                reason=answer.message[:200],
-            )
+            _retrying(endpoint, status, attempt, wait, answer)
             if on_wait is not None:
                 on_wait(wait)
             stats.waiting_s += wait
@@ -173,6 +170,17 @@ class Sender:
             return Answer(Verdict.FAILED, "request timed out"), "timeout"
         except aiohttp.ClientError as exc:
             return Answer(Verdict.FAILED, f"connection error: {type(exc).__name__}"), "connection"
+
+
+def _retrying(endpoint: Endpoint, status: str, attempt: int, wait: float, answer: Answer) -> None:
+    log.info(
+        "retrying",
+        endpoint=endpoint.name,
+        status=status,
+        attempt=attempt,
+        wait_s=round(wait, 2),
+        reason=answer.message[:200],
+    )
 
 
 LARGE_BODY = 1 << 20  # aiohttp warns (and blocks the loop writing) bytes bodies above 1 MiB

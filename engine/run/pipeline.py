@@ -9,7 +9,7 @@ unsent when the sync stops, so the report adds up and the checkpoint's low-water
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
@@ -58,6 +58,7 @@ class SyncPlan:
     changes: ChangeDetector | None = None  # skips the records the API already has
     # told each screen's (changed, unchanged) records: `plan --changes` counts them
     on_screen: Callable[[list[Record], list[Record]], None] | None = None
+    fence: Callable[[], Awaitable[None]] | None = None  # raises once the state lease is lost
 
 
 class SyncRun:
@@ -76,6 +77,7 @@ class SyncRun:
             receipts=self,
             stopped=lambda: plan.stop.requested,
             stopping=plan.stop.wait,
+            fence=plan.fence,
         )
 
     async def run(self) -> SyncStats:
@@ -199,9 +201,13 @@ class SyncRun:
         self.checkpoint.finish_all([record.seq for record in records])
 
     def refused(self, record: Record, message: str) -> None:
+        if self.plan.changes is not None:
+            self.plan.changes.settled([record])
         self._reject(record.seq, Rejection(record.position, message, None, record.payload))
 
     def failed(self, records: list[Record]) -> None:
+        if self.plan.changes is not None:
+            self.plan.changes.settled(records)
         self.stats.failed += len(records)
 
     def _advanced(self, position: Position) -> None:

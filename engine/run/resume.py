@@ -8,24 +8,29 @@
 - end: a failure or a stop saves the last mark; a clean finish clears the position of a sync
   without `incremental` (its next run reads everything again) and keeps it for an incremental one.
 - a dry run may resume from a stored position but never writes one.
+
+Keys are qualified by the spec's state identity (engine/state/identity.py); state a former omnisync
+stored under the spec's file name is moved under the new key the first time a run needs it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from engine import logging as omnilog
-from engine.contracts import Source, resume_problem
+from engine.contracts import Source, account_of, resume_problem
 from engine.errors import OmnisyncError
 from engine.outcomes.report import SyncStats
 from engine.plugins import Registry
 from engine.rows import Position
 from engine.specfile import Spec, SyncSpec
 from engine.state.base import (
+    Fenced,
     Lease,
     StateContext,
     StateError,
@@ -36,6 +41,8 @@ from engine.state.base import (
 from engine.state.change_detection import ChangeDetector
 from engine.state.codec import PositionCodecError, render_position
 from engine.state.fingerprint import destination_fingerprint, fingerprint
+from engine.state.identity import StateIdentity, state_identity
+from engine.state.moving import holds_state, move_former
 
 log = omnilog.get_logger("omnisync.state")
 
@@ -59,6 +66,19 @@ def open_store(spec: Spec, registry: Registry) -> StateStore:
     return store
 
 
+def spec_identity(spec: Spec, registry: Registry) -> StateIdentity:
+    """Whose state the spec's is: its `state.scope`, or its place plus the accounts it delivers to
+    (every sync's destination, selected or not, so `--select` never changes it)."""
+    accounts = []
+    for kind in sorted({sync.destination_type for sync in spec.syncs}):
+        factory = registry.destinations.get(kind)
+        if factory is not None and kind in spec.connections:
+            account = account_of(factory(spec.connections[kind]))
+            if account:
+                accounts.append(account)
+    return state_identity(spec.file, spec.state_scope, accounts)
+
+
 @contextmanager
 def run_state(
     spec: Spec, registry: Registry, dry_run: bool = False, full_refresh: bool = False
@@ -66,6 +86,7 @@ def run_state(
     """The store, locked for the run. A store that fails as the run lets go of it (closing,
     releasing the lock) does not undo what the syncs did: the error is kept in `closed_with`."""
     store = open_store(spec, registry)
+    identity = spec_identity(spec, registry)
     lease: Lease | None = None
     state: RunState | None = None
     try:
@@ -73,10 +94,10 @@ def run_state(
         if not dry_run:
             timeout = lock_timeout(spec.state or {})
             try:
-                lease = store.lock(spec.file.name, timeout)
+                lease = store.lock(identity.scope, timeout)
             except Exception as exc:
                 raise _named(store, "taking the lock", exc) from None
-        state = RunState(store, spec, dry_run, full_refresh)
+        state = RunState(store, spec, dry_run, full_refresh, identity, fence_of(lease))
         yield state
     finally:
         problem = _let_go(store, lease)
@@ -108,9 +129,26 @@ def _named(store: StateStore, doing: str, exc: Exception) -> StateError:
     return StateError(f"state store {store.describe()}: {doing}: {type(exc).__name__}: {first}")
 
 
-def sync_key(spec: Spec, name: str) -> str:
-    """Keys are qualified by the spec's file name, so specs may share one store."""
-    return f"{spec.file.name}:{name}"
+def fence_of(lease: Lease | None) -> Callable[[], Awaitable[None]] | None:
+    """What the sender awaits before each request: nothing while the lease is surely held (a
+    local deadline); past it, the proof (a renewal) in a thread, or LeaseLost: the run stops
+    before sending. None for a lease that offers no proof (a third-party backend)."""
+    if not isinstance(lease, Fenced):
+        return None
+    proven: Fenced = lease
+
+    async def fence() -> None:
+        if time.monotonic() >= proven.deadline:
+            await asyncio.to_thread(proven.prove)
+
+    return fence
+
+
+def sync_key(spec: Spec, name: str, registry: Registry | None = None) -> str:
+    """The key the sync's state is stored under (its spec's identity, then the sync name)."""
+    from engine.plugins import load_registry
+
+    return spec_identity(spec, registry or load_registry()).key(name)
 
 
 def sync_fingerprint(spec: Spec, sync: SyncSpec) -> str:
@@ -127,12 +165,22 @@ def locate(source: Source | None, position: Position) -> str:
 
 
 class RunState:
-    def __init__(self, store: StateStore, spec: Spec, dry_run: bool, full_refresh: bool) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        spec: Spec,
+        dry_run: bool,
+        full_refresh: bool,
+        identity: StateIdentity,
+        fence: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.store = store
         self.spec = spec
         self.dry_run = dry_run
         self.full_refresh = full_refresh
         self.closed_with: StateError | None = None  # the store failed as the run let go of it
+        self.identity = identity
+        self.fence = fence  # awaited before each request (see fence_of)
 
     def begin(
         self,
@@ -144,14 +192,16 @@ class RunState:
         """The sync's tracked state: its `resume` is where the sync starts (None: the beginning),
         its `changes` what skips unchanged records (`key`: the endpoint's record key; none when
         the destination does not keep what it receives, `remembered` False)."""
+        where, note = self._key(sync.name)
         tracked = SyncState(
             self.store,
-            sync_key(self.spec, sync.name),
+            where,
             sync_fingerprint(self.spec, sync),
             source,
             incremental=sync.cursor is not None,
             dry_run=self.dry_run,
         )
+        tracked.notes.extend([note] if note else [])
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
         tracked.changes = self._changes(sync, key, tracked.key) if remembered else None
         if tracked.resume is None:
@@ -164,15 +214,33 @@ class RunState:
         """For `rejects replay`: the sync's change detection exactly as a run has it, so what the
         replay delivers is remembered and the next run skips it; the stored position is left alone
         (a replay reads only the listed rows)."""
-        return self._changes(sync, key, sync_key(self.spec, sync.name)) if remembered else None
+        return self._changes(sync, key, self._key(sync.name)[0]) if remembered else None
+
+    def _key(self, name: str) -> tuple[str, str | None]:
+        """(the sync's key, a note): what a former omnisync stored under the old key is moved
+        first; a dry run moves nothing and reads the old key while the new one is empty."""
+        key, former = self.identity.key(name), self.identity.former_key(name)
+        if key == former:
+            return key, None
+        if self.dry_run:
+            if holds_state(self.store, former) and not holds_state(self.store, key):
+                return former, f"state read from its former key {former} (a run moves it)"
+            return key, None
+        note = move_former(self.store, former, key)
+        if note is not None:
+            log.info("state_moved", former=former, key=key, message=note)
+        return key, note
 
     def _changes(
         self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str
     ) -> ChangeDetector | None:
-        if not sync.change_detection:
-            if not self.dry_run:  # digests not kept up to date must not be trusted later
+        if not sync.change_detection or self.full_refresh:
+            # digests not kept up to date must not be trusted later; a full refresh sends
+            # everything, and saves each digest anew once the API acknowledged it
+            if not self.dry_run:
                 self.store.clear_digests(sync_key)
-            return None
+            if not sync.change_detection:
+                return None
         meaning = destination_fingerprint(
             sync.destination_type,
             self.spec.connections.get(sync.destination_type, {}),
@@ -186,6 +254,7 @@ class RunState:
             key,
             save=not self.dry_run,
             skip=not self.full_refresh,
+            label=self.identity.former_key(sync.name),  # digests hashed before a move still match
         )
 
 

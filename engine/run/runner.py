@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
@@ -225,7 +225,7 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         tracked = run.state.begin(
             sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
         )
-        plan = _resumed(plan, tracked, run.options.watch)
+        plan = _resumed(plan, tracked, run.state.fence, run.options.watch)
         delivery = SyncRun(plan, run.sender)
         stats = delivery.stats
         total = await _announce(run, sync, delivery, tracked)
@@ -281,9 +281,14 @@ def build_plan(
     )
 
 
-def _resumed(plan: SyncPlan, tracked: SyncState, watch: Watch | None = None) -> SyncPlan:
+def _resumed(
+    plan: SyncPlan,
+    tracked: SyncState,
+    fence: Callable[[], Awaitable[None]] | None,
+    watch: Watch | None = None,
+) -> SyncPlan:
     """The plan resumed where the state says, its marks saved, its unchanged records skipped
-    (and each screen of them shown to `watch`, when given)."""
+    (and each screen of them shown to `watch`, when given), each request fenced by the lease."""
     tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
     if tracked.resumed_saved_at is not None:  # rows the interrupted run already rejected
         plan.rejects.resuming(tracked.resumed_saved_at)
@@ -293,6 +298,7 @@ def _resumed(plan: SyncPlan, tracked: SyncState, watch: Watch | None = None) -> 
         on_checkpoint=tracked.on_checkpoint,
         changes=tracked.changes,
         on_screen=watch(plan, tracked.changes) if watch and tracked.changes else None,
+        fence=fence,
     )
 
 

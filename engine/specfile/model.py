@@ -97,6 +97,12 @@ class Spec:
     def directory(self) -> Path:
         return self.file.parent
 
+    @property
+    def state_scope(self) -> str | None:
+        """`state: {scope: ...}`: whose state this is, when the spec says (engine/state/identity.py)."""
+        scope = (self.state or {}).get("scope")
+        return str(scope) if scope else None
+
 
 def load_spec(
     path: Path,

@@ -21,7 +21,7 @@ from engine import durations
 from engine.errors import OmnisyncError
 from engine.rows import Position
 
-SCHEMA_VERSION = 1  # of every record a backend writes; a higher one is refused
+SCHEMA_VERSION = 2  # of every record a backend writes; a higher one is refused (2: lease epochs)
 DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a run waits for another run of the same spec
 
 COMMON_OPTIONS: dict[str, Any] = {
@@ -36,6 +36,13 @@ COMMON_OPTIONS: dict[str, Any] = {
         "same time (default: true for postgres and s3, false for sqlite); false for an account "
         "known to have no other sender",
     },
+    "scope": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200,
+        "description": "whose state this is (default: the spec's path in its git repository "
+        "plus the destination account); specs with one scope share positions, digests and lock",
+    },
 }
 
 
@@ -45,6 +52,11 @@ class StateError(OmnisyncError):
 
 class StateLocked(StateError):
     """Another run of the same spec held the lock for longer than lock_timeout."""
+
+
+class LeaseLost(StateError):
+    """This run can no longer prove it holds its spec's lease: another run may have taken over.
+    Nothing more is sent or stored; the store refuses a write made with an older epoch."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,23 @@ class Lease(Protocol):
     """A held lock; release() is idempotent, and a crashed holder's lock frees itself."""
 
     def release(self) -> None: ...
+
+
+@runtime_checkable
+class Fenced(Protocol):
+    """Optional for a lease: proof that it is still held, so that a run paused or cut off past
+    its lease never sends or stores after another run took over (docs/state.md, Fencing).
+
+    Each acquisition takes a new `epoch` (a fencing token, kept in the store); every write of the
+    store is refused unless the store still holds this epoch."""
+
+    epoch: int
+    deadline: float  # time.monotonic() until which the lease is surely held, margin included
+
+    def prove(self) -> None:
+        """Return when the lease is held now (past `deadline`, renewing it first); raise
+        LeaseLost when it cannot be proven."""
+        ...
 
 
 @runtime_checkable
@@ -111,6 +140,17 @@ class StateStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class MovesState(Protocol):
+    """Optional for a backend: move a sync's position and digests to another key in one step
+    (a store written before state scopes existed keeps them under `<spec file name>:<sync>`)."""
+
+    def move(self, old_key: str, new_key: str) -> tuple[bool, int]:
+        """Move what old_key holds unless new_key holds anything: (position moved, digests
+        moved)."""
+        ...
 
 
 def lock_timeout(config: Mapping[str, Any]) -> float:

@@ -4,8 +4,14 @@ A record's key is the idempotency key its endpoint declares (member_sn, email, .
 knows no field names. Keys are stored only as keyed BLAKE2b hashes (an email never reaches the
 store in clear), and a digest covers the whole mapped payload plus the destination's meaning (the
 endpoint block and the connection without secrets), so a changed mapping or another account sends
-everything again. Digests are looked up a chunk at a time and saved only after the API acknowledged
-the record: memory stays flat in the number of keys, and a crash can only cause a resend.
+everything again. Digests are looked up a chunk at a time: memory stays flat in the number of keys.
+
+A stored digest never claims what the API may not hold. When a record whose key has a digest is
+screened as changed, that digest is replaced by PENDING (one write per chunk, before any of the
+chunk's records is sent), and the new digest is saved only after the API acknowledged the record.
+A crash in between leaves PENDING, so the rerun sends the record whatever the source says by then.
+The store also answers "was this key sent earlier in this run" exactly: such a key holds PENDING or
+its new digest, or is still in flight (known by its hash, as many as the read-ahead window holds).
 """
 
 from __future__ import annotations
@@ -22,9 +28,9 @@ from engine.rows import Record
 from engine.state.base import StateStore
 
 DIGEST_BYTES = 16
+PENDING = bytes(DIGEST_BYTES)  # "sent, not acknowledged yet": equal to no record's digest
 FLUSH_PAIRS = 500  # acknowledged digests kept in memory at most before they are saved
 FLUSH_INTERVAL = 1.0  # ... or seconds since the last save
-_SENT_BITS = 1 << 24  # 2 MiB: keys sent in this run, so a later row of the same key is not skipped
 
 
 def key_hash(namespace: bytes, key: str) -> bytes:
@@ -63,20 +69,53 @@ class ChangeDetector:
         save: bool = True,
         skip: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        label: str | None = None,
     ) -> None:
         self.store = store
         self.sync_key = sync_key
-        self.namespace = namespace(sync_key, meaning)
+        # the hashing key's name for the sync: its former key, stable when the state moves
+        self.namespace = namespace(label or sync_key, meaning)
         self.key = key
         self.save = save  # False in a dry run: look up, never write
         self.skip = skip  # False for --full-refresh: send everything, still save the digests
         self.clock = clock
-        self._pending: list[tuple[bytes, bytes]] = []
+        self._pending: list[tuple[bytes, bytes]] = []  # acknowledged, not saved yet
         self._saved_at = clock()
-        self._sent = bytearray(_SENT_BITS // 8)
+        # key hash -> digest of its newest version screened as changed and not acknowledged yet
+        # (in a dry run, which sends nothing: every key it would send)
+        self._in_flight: dict[bytes, bytes] = {}
 
     def screen(self, records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
-        """(changed, unchanged); a changed record carries its mark for acknowledged()."""
+        """(changed, unchanged); a changed record carries its mark for acknowledged(). The stored
+        digests of the changed records are PENDING in the store before this returns."""
+        hashes = self._mark(records)
+        stored = self.store.lookup_digests(self.sync_key, hashes) if hashes and self.skip else {}
+        changed: list[Record] = []
+        unchanged: list[Record] = []
+        in_flight = self._in_flight
+        here: set[bytes] = set()  # keys screened as changed earlier in this chunk
+        untrue: list[tuple[bytes, bytes]] = []  # stored digests the new values make untrue
+        for record in records:
+            mark = record.mark
+            if mark is None:
+                changed.append(record)
+                continue
+            hashed, digest = mark
+            held = stored.get(hashed)
+            if held == digest and hashed not in here and hashed not in in_flight:
+                unchanged.append(record)
+                continue
+            changed.append(record)
+            here.add(hashed)
+            in_flight[hashed] = digest
+            if held is not None and held != PENDING:
+                untrue.append((hashed, PENDING))
+        if untrue and self.save:
+            self.store.save_digests(self.sync_key, untrue)
+        return changed, unchanged
+
+    def _mark(self, records: Sequence[Record]) -> list[bytes]:
+        """Set each keyed record's (key hash, digest) mark; the key hashes."""
         # the hot loop of an unchanged rerun: hashing inlined, names bound locally
         key_of, blake2b, dumps, space = self.key, hashlib.blake2b, orjson.dumps, self.namespace
         options = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -92,34 +131,38 @@ class ChangeDetector:
                 body = _canonical(record.payload)
             record.mark = (hashed, blake2b(body, digest_size=DIGEST_BYTES, key=space).digest())
             hashes.append(hashed)
-        stored = self.store.lookup_digests(self.sync_key, hashes) if hashes and self.skip else {}
-        changed: list[Record] = []
-        unchanged: list[Record] = []
-        sent = self._sent
-        for record in records:
-            mark = record.mark
-            if mark is None:
-                changed.append(record)
-                continue
-            bit = int.from_bytes(mark[0][:3], "little")  # 24 bits: _SENT_BITS
-            if stored.get(mark[0]) == mark[1] and not sent[bit >> 3] & (1 << (bit & 7)):
-                unchanged.append(record)
-                continue
-            sent[bit >> 3] |= 1 << (bit & 7)
-            changed.append(record)
-        return changed, unchanged
+        return hashes
 
     def acknowledged(self, records: Sequence[Record]) -> None:
-        """The API accepted these: their digests are saved (throttled, see FLUSH_*)."""
+        """The API accepted these: their digests are saved (throttled, see FLUSH_*), unless a
+        newer version of the key was screened since (its digest waits for its own answer)."""
         if not self.save:
             return
-        self._pending.extend(r.mark for r in records if r.mark is not None)
-        if len(self._pending) >= FLUSH_PAIRS or self.clock() - self._saved_at >= FLUSH_INTERVAL:
+        in_flight, pending = self._in_flight, self._pending
+        for record in records:
+            if record.mark is None:
+                continue
+            hashed, digest = record.mark
+            if in_flight.get(hashed) == digest:
+                del in_flight[hashed]
+                pending.append(record.mark)
+        if len(pending) >= FLUSH_PAIRS or self.clock() - self._saved_at >= FLUSH_INTERVAL:
             self.flush()
+
+    def settled(self, records: Sequence[Record]) -> None:
+        """These get no acknowledgement (refused, failed): no longer in flight. Their stored mark
+        stays PENDING (or absent), so the next run sends them again."""
+        in_flight = self._in_flight
+        for record in records:
+            if record.mark is not None and in_flight.get(record.mark[0]) == record.mark[1]:
+                del in_flight[record.mark[0]]
 
     def flush(self) -> None:
         if self._pending:
-            latest = dict(self._pending)  # a key acknowledged twice: its last digest
+            in_flight = self._in_flight
+            # a key acknowledged twice: its last digest; one screened again since: not yet
+            latest = {k: d for k, d in self._pending if k not in in_flight}
             self._pending = []
-            self.store.save_digests(self.sync_key, list(latest.items()))
+            if latest:
+                self.store.save_digests(self.sync_key, list(latest.items()))
         self._saved_at = self.clock()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from engine import durations
+from engine import logging as omnilog
 from engine.crashpoints import crash_point
 from engine.logging import register_secrets
 from engine.rows import Position
@@ -29,12 +30,14 @@ from engine.state.base import (
 )
 from engine.state.budget_s3 import S3Budgets
 from engine.state.codec import encode_position
+from engine.state.fencing import check_lease
 from engine.state.lock import wait_for
 from engine.state.s3_digests import S3Digests, remove, scratch_dir
 from engine.state.s3_lease import S3Lease
-from engine.state.s3_objects import Objects
+from engine.state.s3_objects import Conflict, Objects
 from engine.state.stored import stored_position
 
+log = omnilog.get_logger("omnisync.state")
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 DEFAULT_LEASE = 60.0
 _SECRETS = ("access_key_id", "secret_access_key", "session_token")
@@ -77,7 +80,9 @@ class S3StateStore:
         if match is None:
             raise StateError(f"state url must look like s3://bucket/prefix: {config['url']!r}")
         self.bucket, self.prefix = match.group(1), match.group(2)
-        self.lease_ttl = durations.parse_duration(config.get("lease", DEFAULT_LEASE))
+        self.lease_ttl = check_lease(
+            durations.parse_duration(config.get("lease", DEFAULT_LEASE)), f"s3://{self.bucket}"
+        )
         register_secrets(str(config[k]) for k in _SECRETS if config.get(k))
         self.client_args = {
             "region_name": config.get("region"),
@@ -90,6 +95,8 @@ class S3StateStore:
         self._etags: dict[str, str] = {}  # position object -> the version this run last saw
         self._digests: dict[str, S3Digests] = {}
         self._scratch: Path | None = None
+        self._opened = 0  # local digest copies made: each in a folder of its own
+        self._lease: S3Lease | None = None  # held by this run: every write proves it first
 
     @property
     def objects(self) -> Objects:
@@ -109,6 +116,15 @@ class S3StateStore:
         body, self._etags[key] = found
         return _parse(sync_key, body)
 
+    @property
+    def epoch(self) -> int:
+        return self._lease.epoch if self._lease is not None else 0
+
+    def _fence(self) -> None:
+        """Before any write: this run still holds its lease (fencing.py), or LeaseLost."""
+        if self._lease is not None:
+            self._lease.prove()
+
     def save(self, sync_key: str, position: Position, fingerprint: str, where: str) -> None:
         key = self._position_key(sync_key)
         document = {
@@ -118,16 +134,31 @@ class S3StateStore:
             "fingerprint": fingerprint,
             "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             "where": where,
+            "epoch": self.epoch,
         }
         body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        self._fence()
         if key not in self._etags and self.objects.get(key) is not None:
             raise StateError(
                 f"state store {self.describe()}: {key} appeared while this run held the lock"
             )
         crash_point("state_write")  # a PUT is all or nothing: before it, nothing was written
-        self._etags[key] = self.objects.put(key, body, self._etags.get(key))
+        try:
+            self._etags[key] = self.objects.put(key, body, self._etags.get(key))
+        except Conflict:
+            self._etags[key] = self.objects.put(key, body, self._overwritable(key))
+
+    def _overwritable(self, key: str) -> str:
+        """The version of `key` a run that lost its lease wrote late (an older epoch): this run's
+        write replaces it. A write of this epoch or a newer one is a real conflict."""
+        found = self.objects.get(key)
+        written = _epoch_of(found[0]) if found is not None else None
+        if found is None or self._lease is None or written is None or written >= self.epoch:
+            raise Conflict(f"state store {self.describe()}: {key} was changed by another run")
+        return found[1]
 
     def clear(self, sync_key: str) -> bool:
+        self._fence()
         key = self._position_key(sync_key)
         existed = self.objects.get(key) is not None
         if existed:
@@ -147,14 +178,17 @@ class S3StateStore:
         return found
 
     def lock(self, scope: str, timeout: float) -> S3Lease:
-        lease = S3Lease(self.objects, self.objects.key("locks", scope) + ".lease", self.lease_ttl)
-        return wait_for(lease.attempt, timeout, scope, self.describe(), lambda: lease.holder)
+        key = self.objects.key("locks", scope) + ".lease"
+        lease = S3Lease(self.objects, key, self.lease_ttl, scope)
+        self._lease = wait_for(lease.attempt, timeout, scope, self.describe(), lambda: lease.holder)
+        return self._lease
 
     def _sync_digests(self, sync_key: str) -> S3Digests:
         if sync_key not in self._digests:
             if self._scratch is None:
                 self._scratch = scratch_dir()
-            scratch = self._scratch / str(len(self._digests))
+            self._opened += 1
+            scratch = self._scratch / str(self._opened)
             scratch.mkdir()
             self._digests[sync_key] = S3Digests(self.objects, sync_key, scratch)
         return self._digests[sync_key]
@@ -164,10 +198,14 @@ class S3StateStore:
 
     def save_digests(self, sync_key: str, items: Sequence[tuple[bytes, bytes]]) -> None:
         if items:
-            self._sync_digests(sync_key).save(items)
+            digests = self._sync_digests(sync_key)
+            self._fence()
+            digests.save(items, self.epoch)
 
     def clear_digests(self, sync_key: str) -> int:
-        return self._sync_digests(sync_key).clear()
+        digests = self._sync_digests(sync_key)
+        self._fence()
+        return digests.clear()
 
     def count_digests(self, sync_key: str) -> int:
         return self._sync_digests(sync_key).count()
@@ -176,15 +214,50 @@ class S3StateStore:
         """Where the rate budgets shared with other runs live (engine/state/budget.py)."""
         return S3Budgets(self.bucket, self.prefix, self.client_args)
 
+    def move(self, old_key: str, new_key: str) -> tuple[bool, int]:
+        """Copy each object under the new key (If-None-Match), then delete the old one."""
+        self._fence()
+        objects = self.objects
+        old_folder, new_folder = (objects.key("digests", k) + "/" for k in (old_key, new_key))
+        new_position = self._position_key(new_key)
+        if objects.get(new_position) is not None or next(objects.listing(new_folder), None):
+            return False, 0
+        old_position = self._position_key(old_key)
+        found = objects.get(old_position)
+        if found is not None:
+            self._etags[new_position] = objects.put(new_position, _renamed(found[0], new_key))
+            objects.delete(old_position, found[1])
+            self._etags.pop(old_position, None)
+        names = sorted(objects.listing(old_folder))
+        for name in names:
+            copied = objects.get(name)
+            if copied is not None:
+                objects.put(new_folder + name[len(old_folder) :], copied[0])
+        for name in names:
+            objects.delete(name)
+        for key in (old_key, new_key):  # read again on next use
+            if (cached := self._digests.pop(key, None)) is not None:
+                cached.close()
+        return found is not None, self.count_digests(new_key) if names else 0
+
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
-    def close(self) -> None:
-        """Fold the digest deltas this run wrote into their base, then drop the local copies."""
+    def _still_held(self) -> bool:
         try:
-            for digests in self._digests.values():
+            self._fence()
+        except StateError as exc:
+            log.warning("state_not_compacted", reason=str(exc))
+            return False
+        return True
+
+    def close(self) -> None:
+        """Fold the digest deltas this run wrote into their base, then drop the local copies
+        (a run that lost its lease leaves its deltas: the next holder's read weighs them)."""
+        try:
+            for digests in self._digests.values() if self._still_held() else ():
                 assert self._scratch is not None
-                digests.compact(self._scratch)
+                digests.compact(self._scratch, self.epoch)
         finally:
             for digests in self._digests.values():
                 digests.close()
@@ -195,6 +268,27 @@ class S3StateStore:
             if self._objects is not None:
                 self._objects.close()
                 self._objects = None
+
+
+def _epoch_of(body: bytes) -> int | None:
+    """The epoch a position document was written with (0 before epochs), None if unreadable."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    epoch = document.get("epoch", 0) if isinstance(document, dict) else None
+    return epoch if isinstance(epoch, int) else None
+
+
+def _renamed(body: bytes, sync_key: str) -> bytes:
+    """A position document under its new key (a corrupt one moves as it is: still reported)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(document, dict):
+        return body
+    return json.dumps({**document, "sync_key": sync_key}, ensure_ascii=False).encode("utf-8")
 
 
 def _parse(sync_key: str, body: bytes) -> StoredPosition:

@@ -6,6 +6,10 @@ save appends one delta object (created with If-None-Match, so two writers cannot
 N), and closing the store folds the deltas into a new base (written with If-Match on the old one),
 then deletes them. Replaying a delta the base already holds is harmless: the base records the last
 delta it contains and later deltas are applied in order.
+
+Each object carries the lease epoch of the run that wrote it (fencing.py). A delta of an older
+epoch than one already applied was written late by a run that had lost its lease while a newer
+holder wrote: it is ignored, so a stalled run's old values never override the newer digests.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from engine import logging as omnilog
 from engine.crashpoints import crash_point
 from engine.lazy import lazy_module
 from engine.state.base import StateError
-from engine.state.change_detection import DIGEST_BYTES
+from engine.state.change_detection import DIGEST_BYTES, PENDING
 from engine.state.s3_objects import Objects
 
 if TYPE_CHECKING:
@@ -28,7 +33,9 @@ if TYPE_CHECKING:
 else:
     sqlite3 = lazy_module("sqlite3")  # the S3 backend's local cache, when a run opens it
 
-_MAGIC = b"OSD1"
+log = omnilog.get_logger("omnisync.state")
+_MAGIC = b"OSD2"  # then the last delta folded in (8 bytes) and the writer's epoch (8 bytes)
+_FORMER = b"OSD1"  # no epoch: written before epochs (0)
 _PAIR = DIGEST_BYTES * 2
 _CHUNK = 8192  # pairs per insert while loading
 
@@ -47,6 +54,7 @@ class S3Digests:
         self.deltas: list[str] = []  # delta keys folded into the local copy, in order
         self.last = 0  # number of the last delta
         self.wrote = False  # only a writer (holding the lock) folds deltas into the base
+        self.epoch = 0  # the newest epoch applied: an older delta after it is a stale write
         self._load()
 
     def _load(self) -> None:
@@ -69,9 +77,19 @@ class S3Digests:
 
     def _apply(self, stream: IO[bytes], key: str) -> int:
         head = stream.read(len(_MAGIC) + 8)
-        if len(head) != len(_MAGIC) + 8 or not head.startswith(_MAGIC):
+        if len(head) != len(_MAGIC) + 8 or head[: len(_MAGIC)] not in (_MAGIC, _FORMER):
             raise StateError(f"state store {self.objects.describe()}: {key} is corrupt")
         (upto,) = struct.unpack(">Q", head[len(_MAGIC) :])
+        epoch = 0
+        if head.startswith(_MAGIC):
+            stamp = stream.read(8)
+            if len(stamp) != 8:
+                raise StateError(f"state store {self.objects.describe()}: {key} is corrupt")
+            (epoch,) = struct.unpack(">Q", stamp)
+        if epoch < self.epoch:
+            log.warning("state_stale_write_ignored", key=key, epoch=epoch, newer=self.epoch)
+            return int(upto)
+        self.epoch = epoch
         while chunk := stream.read(_PAIR * _CHUNK):
             if len(chunk) % _PAIR:
                 raise StateError(f"state store {self.objects.describe()}: {key} is truncated")
@@ -93,20 +111,22 @@ class S3Digests:
             )
         return found
 
-    def save(self, items: Sequence[tuple[bytes, bytes]]) -> None:
+    def save(self, items: Sequence[tuple[bytes, bytes]], epoch: int = 0) -> None:
         """One delta object (atomic: a PUT is all or nothing), then the local copy."""
         number = self.last + 1
         key = f"{self.folder}delta-{number:012d}"
-        body = _MAGIC + struct.pack(">Q", number) + b"".join(k + d for k, d in items)
+        head = _MAGIC + struct.pack(">QQ", number, epoch)
+        body = head + b"".join(k + d for k, d in items)
         crash_point("digest_save")
         self.objects.put(key, body)
-        self.last = number
+        self.last, self.epoch = number, max(self.epoch, epoch)
         self.deltas.append(key)
         self.wrote = True
         self._put(items)
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM d").fetchone()[0])
+        row = self.db.execute("SELECT count(*) FROM d WHERE digest != ?", (PENDING,)).fetchone()
+        return int(row[0])
 
     def clear(self) -> int:
         count = self.count()
@@ -116,13 +136,13 @@ class S3Digests:
         self.deltas, self.base_etag, self.last = [], None, 0
         return count
 
-    def compact(self, scratch: Path) -> None:
+    def compact(self, scratch: Path, epoch: int = 0) -> None:
         """Fold the deltas into a new base, then delete them (a crash between is harmless)."""
         if not self.deltas or not self.wrote:
             return
         path = scratch / "base"
         with path.open("wb") as out:
-            out.write(_MAGIC + struct.pack(">Q", self.last))
+            out.write(_MAGIC + struct.pack(">QQ", self.last, max(epoch, self.epoch)))
             for key, digest in self.db.execute("SELECT key, digest FROM d"):
                 out.write(key + digest)
         with path.open("rb") as body:

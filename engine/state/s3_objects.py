@@ -7,6 +7,7 @@ only when the S3 backend is used.
 
 from __future__ import annotations
 
+import email.utils
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
@@ -45,6 +46,21 @@ class Objects:
         except _Missing:
             return None
         return answer["Body"].read(), str(answer["ETag"])
+
+    def get_stamped(self, key: str) -> tuple[bytes, str, float, float | None] | None:
+        """(body, etag, when it was last written, the store's time now), both in the store's
+        clock (seconds since the epoch; `now` None when the answer has no Date), or None."""
+        try:
+            answer = self._call("get_object", Bucket=self.bucket, Key=key)
+        except _Missing:
+            return None
+        body, written = answer["Body"].read(), answer["LastModified"].timestamp()
+        date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        try:
+            now = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+        except (TypeError, ValueError):
+            now = None
+        return body, str(answer["ETag"]), written, now
 
     def stream(self, key: str) -> tuple[IO[bytes], str] | None:
         """(streaming body, etag), or None when there is no such object."""

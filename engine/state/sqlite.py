@@ -4,19 +4,20 @@ Saves are a single-row upsert in autocommit mode with synchronous=NORMAL: in WAL
 process crash (SIGKILL, OOM) and costs tens of microseconds, so the engine can save a few times a
 second without slowing delivery. A power loss may lose the last saves; the run then resumes a
 little earlier, which at-least-once delivery tolerates. The file's `user_version` is the schema
-version; a file written by a newer omnisync is refused. The lock is an flock on `state.db.<spec>.lock`,
-which the kernel releases when its holder dies.
+version; a file written by a newer omnisync is refused. The lock is an flock per scope beside the
+file (sqlite_lease.py), which the kernel releases when its holder dies; each acquisition takes a new
+epoch in the `leases` table, and every write is made in a transaction that first checks the store
+still holds this run's epoch (a write of a run that lost its lock is refused, LeaseLost).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
-import re
-from collections.abc import Mapping, Sequence
+import socket
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from engine.crashpoints import crash_point
 from engine.lazy import lazy_module
@@ -24,13 +25,16 @@ from engine.rows import Position
 from engine.state.base import (
     COMMON_OPTIONS,
     SCHEMA_VERSION,
+    LeaseLost,
     StateContext,
     StateError,
     StoredPosition,
 )
 from engine.state.budget_sqlite import SqliteBudgets
+from engine.state.change_detection import PENDING
 from engine.state.codec import encode_position
 from engine.state.lock import wait_for
+from engine.state.sqlite_lease import FileLease, lock_path
 from engine.state.stored import stored_position
 
 if TYPE_CHECKING:
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 else:  # when a run opens the store, not when a spec is checked
     sqlite3 = lazy_module("sqlite3")
 
+T = TypeVar("T")
 DEFAULT_PATH = ".omnisync/state.db"
 _CHUNK = 500  # keys per lookup query
 
@@ -47,15 +52,24 @@ _SCHEMA = (
     position    TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     saved_at    TEXT NOT NULL,
-    location    TEXT NOT NULL
+    location    TEXT NOT NULL,
+    epoch       INTEGER NOT NULL DEFAULT 0
 )""",
     """CREATE TABLE IF NOT EXISTS digests (
     sync_key TEXT NOT NULL,
     key      BLOB NOT NULL,
     digest   BLOB NOT NULL,
+    epoch    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (sync_key, key)
 ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS leases (
+    scope    TEXT PRIMARY KEY,
+    epoch    INTEGER NOT NULL,
+    owner    TEXT NOT NULL,
+    taken_at TEXT NOT NULL
+)""",
 )
+_EPOCH_COLUMNS = ("positions", "digests")  # added to a schema-1 file
 
 
 class SqliteStateStore:
@@ -82,6 +96,7 @@ class SqliteStateStore:
         self.timeout = float(config.get("timeout", 10.0))
         self._db: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
+        self._lease: FileLease | None = None  # held by this run: every write checks its epoch
 
     def _connection(self) -> sqlite3.Connection:
         """Opened on first use, so `state show` on a spec never run creates nothing."""
@@ -101,7 +116,7 @@ class SqliteStateStore:
                 for statement in _SCHEMA:
                     db.execute(statement)
                 if version < SCHEMA_VERSION:
-                    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                    _upgrade(db)
                 self._file = _identity(self.path)
             except (OSError, sqlite3.Error) as exc:
                 raise StateError(f"state store {self.path}: {exc}") from None
@@ -132,6 +147,28 @@ class SqliteStateStore:
     def _absent(self) -> bool:
         return self._db is None and not self.path.exists()
 
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """One transaction, begun as the writer, refused unless this run still holds its lease."""
+        db = self._connection()
+        try:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                lease = self._lease
+                if lease is not None:
+                    lease.prove()
+                    row = db.execute(
+                        "SELECT epoch FROM leases WHERE scope = ?", (lease.scope,)
+                    ).fetchone()
+                    if row is None or row[0] != lease.epoch:
+                        raise _stale(self.path, lease, row[0] if row else None)
+                return work(db)
+        except sqlite3.Error as exc:
+            raise StateError(f"state store {self.path}: {exc}") from None
+
+    @property
+    def epoch(self) -> int:
+        return self._lease.epoch if self._lease is not None else 0
+
     def load(self, sync_key: str) -> StoredPosition | None:
         if self._absent():
             return None
@@ -145,25 +182,28 @@ class SqliteStateStore:
     def save(self, sync_key: str, position: Position, fingerprint: str, where: str) -> None:
         text = encode_position(position)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-        db = self._connection()
-        try:
-            with db:
-                db.execute("BEGIN")
-                db.execute(
-                    "INSERT INTO positions (sync_key, position, fingerprint, saved_at, location)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(sync_key) DO UPDATE SET"
-                    " position = excluded.position, fingerprint = excluded.fingerprint,"
-                    " saved_at = excluded.saved_at, location = excluded.location",
-                    (sync_key, text, fingerprint, now, where),
-                )
-                crash_point("state_write")
-        except sqlite3.Error as exc:
-            raise StateError(f"state store {self.path}: {exc}") from None
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO positions (sync_key, position, fingerprint, saved_at, location, epoch)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(sync_key) DO UPDATE SET"
+                " position = excluded.position, fingerprint = excluded.fingerprint,"
+                " saved_at = excluded.saved_at, location = excluded.location,"
+                " epoch = excluded.epoch",
+                (sync_key, text, fingerprint, now, where, self.epoch),
+            )
+            crash_point("state_write")
+
+        self._write(work)
 
     def clear(self, sync_key: str) -> bool:
         if self._absent():
             return False
-        return self._execute("DELETE FROM positions WHERE sync_key = ?", (sync_key,)).rowcount > 0
+        return self._write(
+            lambda db: (
+                db.execute("DELETE FROM positions WHERE sync_key = ?", (sync_key,)).rowcount > 0
+            )
+        )
 
     def entries(self, prefix: str = "") -> list[StoredPosition]:
         if self._absent():
@@ -176,12 +216,24 @@ class SqliteStateStore:
         return [stored_position(*row) for row in rows]
 
     def lock(self, scope: str, timeout: float) -> FileLease:
+        self._lease = None  # a store holds one lease: the one it takes now
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", scope)
-        lock_path = self.path.with_name(f"{self.path.name}.{safe}.lock")
-        return wait_for(
-            lambda: FileLease.attempt(lock_path), timeout, scope, str(self.path), lambda: "a run"
+        path = lock_path(self.path, scope)
+        lease = wait_for(
+            lambda: FileLease.attempt(path, str(self.path)),
+            timeout,
+            scope,
+            str(self.path),
+            lambda: "a run",
         )
+        lease.scope = scope
+        try:
+            lease.epoch = self._write(lambda db: _take_epoch(db, scope))
+        except BaseException:
+            lease.release()
+            raise
+        self._lease = lease
+        return lease
 
     def lookup_digests(self, sync_key: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         if self._absent():
@@ -199,33 +251,59 @@ class SqliteStateStore:
         return found
 
     def save_digests(self, sync_key: str, items: Sequence[tuple[bytes, bytes]]) -> None:
-        db = self._connection()
-        try:
-            with db:  # one transaction: all of them or none
-                db.execute("BEGIN")
-                db.executemany(
-                    "INSERT INTO digests (sync_key, key, digest) VALUES (?, ?, ?)"
-                    " ON CONFLICT(sync_key, key) DO UPDATE SET digest = excluded.digest",
-                    [(sync_key, key, digest) for key, digest in items],
-                )
-                crash_point("digest_save")
-        except sqlite3.Error as exc:
-            raise StateError(f"state store {self.path}: {exc}") from None
+        epoch = self.epoch
+
+        def work(db: sqlite3.Connection) -> None:  # one transaction: all of them or none
+            db.executemany(
+                "INSERT INTO digests (sync_key, key, digest, epoch) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(sync_key, key) DO UPDATE SET digest = excluded.digest,"
+                " epoch = excluded.epoch",
+                [(sync_key, key, digest, epoch) for key, digest in items],
+            )
+            crash_point("digest_save")
+
+        self._write(work)
 
     def clear_digests(self, sync_key: str) -> int:
         if self._absent():
             return 0
-        return self._execute("DELETE FROM digests WHERE sync_key = ?", (sync_key,)).rowcount
+        return self._write(
+            lambda db: db.execute("DELETE FROM digests WHERE sync_key = ?", (sync_key,)).rowcount
+        )
 
     def count_digests(self, sync_key: str) -> int:
         if self._absent():
             return 0
-        row = self._execute("SELECT count(*) FROM digests WHERE sync_key = ?", (sync_key,))
+        row = self._execute(
+            "SELECT count(*) FROM digests WHERE sync_key = ? AND digest != ?", (sync_key, PENDING)
+        )
         return int(row.fetchone()[0])
 
     def budgets(self) -> SqliteBudgets:
         """Where the rate budgets shared with other runs live (engine/state/budget.py)."""
         return SqliteBudgets(self.path, self.timeout)
+
+    def move(self, old_key: str, new_key: str) -> tuple[bool, int]:
+        if self._absent():
+            return False, 0
+
+        def work(db: sqlite3.Connection) -> tuple[bool, int]:  # all of it moves, or nothing
+            taken = db.execute(
+                "SELECT 1 FROM positions WHERE sync_key = ?"
+                " UNION ALL SELECT 1 FROM digests WHERE sync_key = ? LIMIT 1",
+                (new_key, new_key),
+            ).fetchall()
+            if taken:
+                return False, 0
+            moved = db.execute(
+                "UPDATE positions SET sync_key = ? WHERE sync_key = ?", (new_key, old_key)
+            ).rowcount
+            digests = db.execute(
+                "UPDATE digests SET sync_key = ? WHERE sync_key = ?", (new_key, old_key)
+            ).rowcount
+            return moved > 0, digests
+
+        return self._write(work)
 
     def describe(self) -> str:
         return str(self.path)
@@ -241,24 +319,28 @@ def _identity(path: Path) -> tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
-class FileLease:
-    """An exclusive flock on a lock file: the kernel drops it when the holder exits or dies."""
+def _upgrade(db: sqlite3.Connection) -> None:
+    """A file of an older schema: the epoch columns added, then the version."""
+    for table in _EPOCH_COLUMNS:
+        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if "epoch" not in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0")
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
-    def __init__(self, fd: int) -> None:
-        self._fd: int | None = fd
 
-    @classmethod
-    def attempt(cls, path: Path) -> FileLease | None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        return cls(fd)
+def _take_epoch(db: sqlite3.Connection, scope: str) -> int:
+    """One more than the scope's last epoch: this acquisition's fencing token."""
+    row = db.execute(
+        "INSERT INTO leases (scope, epoch, owner, taken_at) VALUES (?, 1, ?, ?)"
+        " ON CONFLICT(scope) DO UPDATE SET epoch = epoch + 1, owner = excluded.owner,"
+        " taken_at = excluded.taken_at RETURNING epoch",
+        (scope, f"{socket.gethostname()}:{os.getpid()}", dt.datetime.now(dt.UTC).isoformat()),
+    ).fetchone()
+    return int(row[0])
 
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+
+def _stale(path: Path, lease: FileLease, stored: int | None) -> LeaseLost:
+    return LeaseLost(
+        f"state store {path}: another run took the lock of {lease.scope} (epoch {stored}, this "
+        f"run's {lease.epoch}); this run stopped before sending or storing anything more"
+    )

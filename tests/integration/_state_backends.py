@@ -59,7 +59,13 @@ def make_backend(name: str, tmp_path: Path, moto: str | None = None) -> Backend:
         require_service("PostgreSQL", "127.0.0.1", 5432)
         return Backend(
             name,
-            {"backend": "postgres", "url": "${STATE_DB}", "table": f"omnisync_t_{unique}"},
+            # a short lease: a rerun after a kill waits for it (as on S3)
+            {
+                "backend": "postgres",
+                "url": "${STATE_DB}",
+                "table": f"omnisync_t_{unique}",
+                "lease": "3s",
+            },
             {"STATE_DB": PG_URL},
         )
     assert moto is not None
@@ -74,7 +80,7 @@ def make_backend(name: str, tmp_path: Path, moto: str | None = None) -> Backend:
             "url": f"s3://{bucket}/nightly",
             "endpoint_url": moto,
             "region": "us-east-1",
-            "lease": "2s",
+            "lease": "3s",
         },
         {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET},
     )
@@ -84,7 +90,7 @@ def drop_postgres_tables(table: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_URL, autocommit=True) as db:
-        db.execute(f'DROP TABLE IF EXISTS "{table}", "{table}_digests"')
+        db.execute(f'DROP TABLE IF EXISTS "{table}", "{table}_digests", "{table}_leases"')
 
 
 SYNC = """\
@@ -112,6 +118,8 @@ class Runner:
         local = self.backend.name == "sqlite"
         path = self.tmp / ("job" if local else f"job{self.runs}")
         path.mkdir(exist_ok=True)
+        # a CI checkout: the spec's path in its repository names its state, whatever the folder
+        (path / ".git").mkdir(exist_ok=True)
         write_rows(path / "members.csv", self.rows)
         sync = SYNC.format(delivery=self.delivery, extra=self.extra)
         text = members_spec(sync, top=f"state: {self.backend.yaml()}\n")

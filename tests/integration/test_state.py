@@ -264,7 +264,8 @@ def test_a_corrupt_stored_position_stops_the_run_before_anything_is_sent(
 
     done = run_cli("run", str(spec), env=sandbox_env)
     assert done.returncode == 1
-    assert "the stored state of sync.yaml:members" in done.stderr
+    assert "the stored state of " in done.stderr
+    assert "sync.yaml[OA-test]:members in " in done.stderr
     assert "is corrupt" in done.stderr
     assert "omnisync state reset" in done.stderr
     assert "Traceback" not in done.stderr

@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 
-from engine.state.base import SCHEMA_VERSION, StateContext, StateError, StateLocked, StateStore
+from engine.state.base import (
+    SCHEMA_VERSION,
+    Fenced,
+    LeaseLost,
+    MovesState,
+    StateContext,
+    StateError,
+    StateLocked,
+    StateStore,
+)
 from engine.state.postgres import PostgresStateStore
 from engine.state.s3 import S3StateStore
 from engine.state.sqlite import SqliteStateStore
@@ -119,6 +128,43 @@ def test_digests_are_looked_up_saved_counted_and_cleared(backend: Backend, tmp_p
         assert fresh.clear_digests("s.yaml:a") == 1001
         assert fresh.count_digests("s.yaml:a") == 0
         assert fresh.count_digests("s.yaml:b") == 1
+    finally:
+        fresh.close()
+
+
+def test_state_moves_to_a_new_key_whole_and_only_into_an_empty_one(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """`move` (an upgrade's former key -> the scoped key): position and digests arrive together,
+    the former key is left empty, and a key that holds state already is never overwritten."""
+    keys = [i.to_bytes(16, "big") for i in range(700)]
+    store = open_store(backend, tmp_path)
+    assert isinstance(store, MovesState)
+    try:
+        store.save("s.yaml:a", ("x.csv", 10), "f1", "x.csv:10")
+        store.save_digests("s.yaml:a", [(k, b"d" * 16) for k in keys[:600]])
+        store.save_digests("s.yaml:a", [(k, b"e" * 16) for k in keys[500:]])
+        store.save("s.yaml:b", ("y.csv", 1), "f2", "y.csv:1")
+        assert store.move("s.yaml:a", "repo/s.yaml[T]:a") == (True, 700)
+        assert store.move("s.yaml:a", "repo/s.yaml[T]:a") == (False, 0)  # moved already
+        assert store.move("s.yaml:b", "repo/s.yaml[T]:a") == (False, 0)  # never overwritten
+    finally:
+        store.close()
+    fresh = open_store(backend, tmp_path)
+    try:
+        stored = fresh.load("repo/s.yaml[T]:a")
+        assert stored is not None
+        assert (stored.sync_key, stored.position, stored.where) == (
+            "repo/s.yaml[T]:a",
+            ("x.csv", 10),
+            "x.csv:10",
+        )
+        assert fresh.load("s.yaml:a") is None
+        assert fresh.count_digests("s.yaml:a") == 0
+        assert fresh.count_digests("repo/s.yaml[T]:a") == 700
+        found = fresh.lookup_digests("repo/s.yaml[T]:a", [keys[0], keys[650]])
+        assert found == {keys[0]: b"d" * 16, keys[650]: b"e" * 16}
+        assert fresh.load("s.yaml:b") is not None  # the refused move left it where it was
     finally:
         fresh.close()
 
@@ -315,3 +361,104 @@ def test_s3_digest_deltas_are_folded_into_the_base_at_close(
     assert last.lookup_digests("s.yaml:a", [keys[0]]) == {keys[0]: b"3" * 16}
     assert last.count_digests("s.yaml:a") == 30
     last.close()
+
+
+def lose_the_lease(backend: Backend, first: StateStore, lease: Any) -> None:
+    """What makes a live holder lose its lease on each backend: its lock file replaced (SQLite),
+    its lock connection cut (PostgreSQL), its renewals stalled past the lease (S3)."""
+    if backend.name == "sqlite":
+        os.unlink(lease.path)
+    elif backend.name == "postgres":
+        import psycopg
+
+        with psycopg.connect(backend.env["STATE_DB"], autocommit=True) as db:
+            db.execute("SELECT pg_terminate_backend(%s)", (lease.db.info.backend_pid,))
+    else:
+
+        def stalled() -> bool:
+            raise OSError("stalled")
+
+        lease._renew = stalled  # a paused process renews nothing
+
+
+def test_a_run_that_lost_its_lease_can_neither_prove_it_nor_write(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """The next run takes over with a newer epoch; every write of the old holder is refused
+    (LeaseLost), and the store keeps what the new holder wrote."""
+    first, second = open_store(backend, tmp_path), open_store(backend, tmp_path)
+    keys = [i.to_bytes(16, "big") for i in range(3)]
+    try:
+        lease = first.lock("sync.yaml", timeout=5)
+        assert isinstance(lease, Fenced)
+        first.save("s.yaml:a", ("x.csv", 1), "f", "x.csv:1")
+        first.save_digests("s.yaml:a", [(k, b"1" * 16) for k in keys])
+        lose_the_lease(backend, first, lease)
+        taken = second.lock("sync.yaml", timeout=20)  # PostgreSQL, S3: once the lease expired
+        assert isinstance(taken, Fenced)
+        assert taken.epoch == lease.epoch + 1
+        if backend.name == "s3":
+            del lease._renew  # the paused process runs again
+        assert second.load("s.yaml:a") is not None  # a run reads before it writes
+        second.save("s.yaml:a", ("x.csv", 5), "f", "x.csv:5")
+        second.save_digests("s.yaml:a", [(keys[0], b"5" * 16)])
+        with pytest.raises(LeaseLost, match=r"stopped before sending or storing anything more"):
+            lease.prove()
+        for write in (
+            lambda: first.save("s.yaml:a", ("x.csv", 2), "f", "x.csv:2"),
+            lambda: first.save_digests("s.yaml:a", [(keys[0], b"2" * 16)]),
+            lambda: first.clear("s.yaml:a"),
+            lambda: first.clear_digests("s.yaml:a"),
+        ):
+            with pytest.raises(LeaseLost, match=r"sync.yaml"):
+                write()
+        taken.release()
+    finally:
+        first.close()
+        second.close()
+        if "lease" in locals():
+            lease.release()
+    fresh = open_store(backend, tmp_path)
+    try:
+        stored = fresh.load("s.yaml:a")
+        assert stored is not None
+        assert stored.position == ("x.csv", 5)
+        assert fresh.lookup_digests("s.yaml:a", keys[:1]) == {keys[0]: b"5" * 16}
+    finally:
+        fresh.close()
+
+
+class Skewed:
+    """The time module of a machine whose wall clock runs an hour ahead."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.real = time
+
+    def time(self) -> float:
+        return self.real.time() + 3600
+
+    def monotonic(self) -> float:
+        return self.real.monotonic()
+
+
+def test_a_machine_whose_clock_runs_ahead_never_takes_a_live_s3_lease(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Expiry is judged by the store's clock (LastModified and Date), not the reader's."""
+    if backend.name != "s3":
+        pytest.skip("S3 only: the other backends judge by the database's clock or the kernel")
+    from engine.state import s3_lease
+
+    store = open_store(backend, tmp_path)
+    assert isinstance(store, S3StateStore)
+    key = store.objects.key("locks", "sync.yaml") + ".lease"
+    holder = s3_lease.S3Lease(store.objects, key, 30)
+    assert holder.attempt() is holder
+    try:
+        monkeypatch.setattr(s3_lease, "time", Skewed())
+        assert s3_lease.S3Lease(store.objects, key, 30).attempt() is None
+    finally:
+        holder.release()
+        store.close()

@@ -62,6 +62,69 @@ def test_a_key_sent_earlier_in_the_run_is_never_skipped_later(store: SqliteState
     assert (len(changed), unchanged) == (1, [])
 
 
+def colliding_keys(meaning: str = "dest-1") -> tuple[str, str]:
+    """Two member numbers whose key hashes share their first 24 bits (where the former
+    "sent in this run" bit map took one for the other)."""
+    space = namespace("s.yaml:members", meaning)
+    seen: dict[bytes, str] = {}
+    for i in range(1_000_000):
+        key = f"M{i}"
+        prefix = key_hash(space, key)[:3]
+        if prefix in seen:
+            return seen[prefix], key
+        seen[prefix] = key
+    raise AssertionError("no collision")
+
+
+def test_a_key_sent_in_this_run_never_makes_another_key_look_sent(store: SqliteStateStore) -> None:
+    """Exact: an unchanged record is skipped even when its hash shares bits with a sent one."""
+    first, second = colliding_keys()
+    seed = detector(store)
+    seed.acknowledged(seed.screen(records({first: "a", second: "b"}))[0])
+    seed.flush()
+    run = detector(store)
+    changed, unchanged = run.screen(records({first: "A"}))  # sent in this run
+    assert len(changed) == 1
+    changed, unchanged = run.screen(records({second: "b"}, start=1))
+    assert (changed, [r.payload["member_sn"] for r in unchanged]) == ([], [second])
+
+
+def test_a_changed_record_loses_its_digest_before_it_is_sent(store: SqliteStateStore) -> None:
+    """The digest of the old value is marked pending when the new value is screened (before its
+    request leaves): a crash before the confirmation cannot leave the old digest to skip a revert."""
+    seed = detector(store)
+    seed.acknowledged(seed.screen(records({"M1": "old", "M2": "same"}))[0])
+    seed.flush()
+    run = detector(store)
+    changed, _ = run.screen(records({"M1": "new", "M2": "same"}))
+    assert [r.payload["member_sn"] for r in changed] == ["M1"]
+    # the process dies here: sent, never acknowledged; the source goes back to the old value
+    rerun = detector(store)
+    changed, unchanged = rerun.screen(records({"M1": "old", "M2": "same"}))
+    assert [r.payload["member_sn"] for r in changed] == ["M1"]
+    assert [r.payload["member_sn"] for r in unchanged] == ["M2"]
+    assert store.count_digests("s.yaml:members") == 1  # a pending mark is no digest
+
+
+def test_an_older_acknowledgement_never_confirms_over_a_newer_send(
+    store: SqliteStateStore,
+) -> None:
+    """M1 sent as 'b', then as 'c' later in the run: the answer for 'b' arriving after 'c' was
+    screened must not store 'b' (the API may hold 'c' by the time a crash comes)."""
+    run = detector(store)
+    (first,), _ = run.screen(records({"M1": "b"}))
+    (second,), _ = run.screen(records({"M1": "c"}, start=1))
+    run.acknowledged([first])
+    run.flush()
+    rerun = detector(store)
+    changed, unchanged = rerun.screen(records({"M1": "b"}))
+    assert (len(changed), unchanged) == (1, [])
+    run.acknowledged([second])
+    run.flush()
+    changed, unchanged = detector(store).screen(records({"M1": "c"}))
+    assert (changed, len(unchanged)) == ([], 1)
+
+
 def test_another_destination_meaning_sends_everything_again(store: SqliteStateStore) -> None:
     seed = detector(store, "account-1")
     seed.acknowledged(seed.screen(records({"M1": "a"}))[0])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 
 import aiohttp
+import pytest
 from structlog.testing import capture_logs
 
 from engine.contracts import Verdict
 from engine.delivery.limiter import RateLimiter
 from engine.delivery.retry import Backoff, RetryPolicy
 from engine.delivery.sender import STOPPED, RequestStats, Sender
+from engine.state.base import LeaseLost
 from tests.conftest import FakeClock
 from tests.unit.delivery.fakes import FakeEndpoint, FakeSession, Reply, scripted
 
@@ -128,3 +130,27 @@ def test_syncs_on_one_endpoint_share_one_limiter() -> None:
     other = FakeEndpoint()
     other.limiter_key = "other"
     assert sender.limiter(other, None).rate == FakeEndpoint.rate_limit
+
+
+async def test_a_lost_state_lease_stops_a_retry_before_it_leaves() -> None:
+    """The fence is awaited after every wait, right before each attempt: the first attempt goes,
+    the lease is lost during the back-off, the retry never leaves."""
+    clock = FakeClock()
+    session = FakeSession(scripted(Reply(503, b"busy"), Reply(200)))
+    proofs: list[int] = []
+
+    async def fence() -> None:
+        proofs.append(len(session.sent))
+        if session.sent:
+            raise LeaseLost("state store x: this run can no longer prove it holds the lease")
+
+    with pytest.raises(LeaseLost):
+        await sender_for(session, clock).send(
+            FakeEndpoint(),
+            [{"id": "a"}],
+            RateLimiter(1000.0, clock),
+            QUICK,
+            RequestStats(),
+            fence=fence,
+        )
+    assert (proofs, len(session.sent)) == ([0, 1], 1)

@@ -226,11 +226,6 @@ def test_the_state_machine_keeps_the_api_and_the_digests_true(
     play(sandbox, sandbox_env, tmp_path, examples=3, steps=8)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21 item 5: `rejects replay` sends without touching the digests, so the digest "
-    "of an older value survives the replayed one; remove this mark once replay keeps them",
-)
 def test_a_replayed_record_is_sent_again_when_the_source_reverts(
     sandbox: RunningSandbox, sandbox_env: dict[str, str], tmp_path: Path
 ) -> None:

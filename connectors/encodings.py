@@ -9,6 +9,7 @@ them, so such a file keeps the per-row rejects it had.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 SAMPLE_BYTES = 256 * 1024  # how much of a file `validate` decodes beyond its header
@@ -17,32 +18,48 @@ CANDIDATES = ("utf-8", "big5", "cp950", "shift_jis", "euc-jp", "gb18030")
 
 
 def guess(sample: bytes, declared: str) -> str | None:
-    """The first candidate (other than the declared encoding) that decodes the whole sample."""
+    """The first candidate (other than the declared encoding) that decodes the whole sample into
+    text a person wrote. GB18030 decodes almost any bytes, a stray one into a private-use or
+    unassigned character: such a reading is no evidence of the file's encoding."""
     for candidate in CANDIDATES:
         if candidate.replace("_", "-") == declared.lower().replace("_", "-"):
             continue
         try:
-            sample.decode(candidate)
+            text = sample.decode(candidate)
         except UnicodeDecodeError:
             continue
-        return candidate
+        if _written(text):
+            return candidate
     return None
+
+
+def _written(text: str) -> bool:
+    """No control (but tab and line ends), private-use, surrogate or unassigned character."""
+    return not any(
+        unicodedata.category(char) in _NOT_WRITTEN and char not in "\t\r\n" for char in text
+    )
+
+
+_NOT_WRITTEN = frozenset({"Cc", "Co", "Cs", "Cn"})
 
 
 def first_undecodable(
     lines: Iterable[bytes], codec: str, first: int, budget: int = SAMPLE_BYTES
 ) -> tuple[int, int, bytes] | None:
     """(line number, 1-based column, the sample read) of the first line of `lines` (numbered from
-    `first`) that does not decode, reading at most `budget` bytes; None when they all decode."""
+    `first`) that does not decode, reading at most `budget` bytes; None when they all decode, or
+    when a line beyond ASCII does (the declared encoding is then the file's)."""
     sample = bytearray()
     found: tuple[int, int] | None = None
     for number, raw in enumerate(lines, start=first):
         sample += raw
-        if found is None:
-            try:
-                raw.decode(codec)
-            except UnicodeDecodeError as exc:
-                found = (number, exc.start + 1)
+        try:
+            raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            found = found or (number, exc.start + 1)
+        else:
+            if not raw.isascii():  # the declared encoding reads this file's own text: a line
+                return None  # that fails is a stray bad byte, one rejected row
         if len(sample) >= budget:
             break
     return None if found is None else (*found, bytes(sample))

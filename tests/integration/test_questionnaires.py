@@ -13,36 +13,8 @@ import pytest
 from connectors.omnisegment.destination import OmniSegmentDestination
 from tests.conftest import TEST_TID, RunningSandbox
 from tests.integration.delivery import deliver
+from tests.integration.endpoint_cases import ANSWERS, QUESTIONNAIRE
 
-QUESTIONNAIRE = {
-    "svid": "12345678",
-    "title": "服務滿意度問卷",
-    "questions": [
-        {"sn": 0, "text": "單行文字", "type": "TXTSHORT"},
-        {"sn": 1, "text": "單選題", "type": "CHOICEONE", "options": [{"text": "A"}, {"text": "B"}]},
-        {"sn": 2, "text": "矩陣圖", "type": "NEST", "extras": {"child_sn": [3]}},
-        {"sn": 3, "text": "服務態度", "type": "NESTCHILD"},
-        {"sn": 4, "text": "重複核選題", "type": "PICKFROM", "optfrom": [1]},
-    ],
-}
-ANSWERS = {
-    "svid": "12345678",
-    "title": "服務滿意度問卷",
-    "status": "FINISH",
-    "submitTime": "2022-02-16 08:30:20",
-    "member_sn": "123321",
-    "answers": [
-        {"subject": "單行文字", "type": "TXTSHORT", "sn": 0, "answer": ["安安安"]},
-        {
-            "subject": "單選題",
-            "type": "CHOICEONE",
-            "sn": 1,
-            "answer": ["A", "其他"],
-            "otherAnswer": ["J"],
-        },
-        {"subject": "矩陣圖", "type": "NEST", "sn": 2},
-    ],
-}
 ANSWERS_PATH = "/api/v1/questionnaire/import-audience-answers/"
 EXAMPLE_PATH = "/api/v1/questionnaire/import-audience-questionnaire-data/"
 

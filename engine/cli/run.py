@@ -249,6 +249,7 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             + (f"unchanged {data['unchanged']}, " if data["unchanged"] else "")
             + f"rejected {data['rejected']}, filtered {data['filtered']}, "
             + (f"failed {data['failed']}, " if data["failed"] else "")
+            + (f"left the source {n}, " if (n := data["left_the_source"]) else "")
             + (f"would send {data['unsent']}, " if dry_run else "")
             + (f"unsent {data['unsent']}, " if data["unsent"] and not dry_run else "")
             + f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "

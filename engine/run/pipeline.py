@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine import logging as omnilog
 from engine.contracts import Endpoint, Source, source_notes
@@ -28,6 +29,7 @@ from engine.run.checkpoint import Checkpointer
 from engine.run.row_outcome import Filtered, compile_decide
 from engine.run.stop import StopRequest
 from engine.state.change_detection import ChangeDetector
+from engine.state.ledger import SyncLedger
 from engine.transforms.mapping import CompiledMapping
 
 log = omnilog.get_logger("omnisync.pipeline")
@@ -56,6 +58,7 @@ class SyncPlan:
     stop: StopRequest = field(default_factory=StopRequest)
     on_checkpoint: Callable[[Position], None] | None = None  # the low-water mark moved
     changes: ChangeDetector | None = None  # skips the records the API already has
+    ledger: SyncLedger | None = None  # what became of each record, for `omnisync why`
 
 
 class SyncRun:
@@ -142,6 +145,8 @@ class SyncRun:
             elif isinstance(decision, Filtered):
                 stats.filtered += 1
                 checkpoint.finish(seq)
+                if plan.ledger is not None:
+                    plan.ledger.single("filtered", self._row_key(row.values), decision.reason)
             else:
                 self._reject(seq, decision)
             if checkpoint.in_flight >= window:
@@ -169,6 +174,9 @@ class SyncRun:
             return []
         assert self.plan.changes is not None
         changed, unchanged = self.plan.changes.screen(records)
+        if self.plan.ledger is not None:
+            self.plan.ledger.screened(changed, self.plan.changes.last_stored)
+            self.plan.ledger.records("unchanged", unchanged)
         if unchanged:
             self.stats.unchanged += len(unchanged)
             self.checkpoint.finish_all([record.seq for record in unchanged])
@@ -192,6 +200,8 @@ class SyncRun:
         self.stats.delivered += len(records)  # first: the API has them, whatever the store says
         if self.plan.changes is not None:
             self.plan.changes.acknowledged(records)
+        if self.plan.ledger is not None:
+            self.plan.ledger.records("delivered", records)
         self.checkpoint.finish_all([record.seq for record in records])
 
     def refused(self, record: Record, message: str) -> None:
@@ -199,6 +209,8 @@ class SyncRun:
 
     def failed(self, records: list[Record]) -> None:
         self.stats.failed += len(records)
+        if self.plan.ledger is not None:
+            self.plan.ledger.records("failed", records)
 
     def _advanced(self, position: Position) -> None:
         """The low-water mark moved: the rejects below it may be written, then the state saves."""
@@ -208,12 +220,24 @@ class SyncRun:
 
     def _reject(self, seq: int, rejection: Rejection) -> None:
         plan = self.plan
-        plan.rejects.write(
-            rejection, plan.source.locate(rejection.position), self._key(rejection), seq
-        )
+        key = self._key(rejection)
+        plan.rejects.write(rejection, plan.source.locate(rejection.position), key, seq)
         self.stats.rejected += 1
+        if plan.ledger is not None:
+            plan.ledger.single("rejected", key, rejection.reason, rejection.field)
         self.checkpoint.finish(seq)
         self.reject_policy.check_early(self.stats.rejected, self.stats.read)
+
+    def _row_key(self, values: dict[str, Any] | None) -> str | None:
+        """A filtered row's key, from the fields that map (None when it cannot be told)."""
+        try:
+            return (
+                None
+                if values is None
+                else self.plan.endpoint.key(self.plan.mapping.partial(values))
+            )
+        except Exception:
+            return None
 
     def _key(self, rejection: Rejection) -> str | None:
         """The record's key, also for a row the mapping rejected (from the fields that did map)."""

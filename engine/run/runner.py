@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
@@ -34,6 +34,7 @@ from engine.run.assemble import (
     reject_policy,
 )
 from engine.run.columns import column_errors
+from engine.run.history import RunHistory
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
 from engine.run.resume import RunState, SyncState, run_state
 from engine.run.stop import StopRequest
@@ -85,12 +86,26 @@ async def run_spec(
     await _check_columns(spec, syncs, registry)  # a spec error: nothing opened, nothing sent
     async with contextlib.AsyncExitStack() as stack:
         run = await _open_run(stack, spec, syncs, registry, options, clock or SystemClock())
+        run.history.begin(syncs)
         display = asyncio.create_task(progress.show(run.board)) if options.progress else None
         try:
             finished = await run_syncs(syncs, lambda sync: _turn(run, sync), _not_run)
         finally:
             await _cancelled(display)
-    return _result(syncs, finished, run.failures, options.stop, run.state.closed_with)
+        recorded = _recorded(
+            run, finished, _result(syncs, finished, run.failures, options.stop, None)
+        )
+    return _result(syncs, finished, run.failures, options.stop, run.state.closed_with or recorded)
+
+
+def _recorded(run: RunContext, finished: list[SyncStats], result: RunResult) -> StateError | None:
+    """The run's end in its history; the store's failure to take it fails the run."""
+    try:
+        run.history.end(finished, int(result.exit_code))
+    except StateError as exc:
+        log.error("history_not_saved", error=str(exc))
+        return exc
+    return None
 
 
 async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Registry) -> None:
@@ -121,6 +136,7 @@ class RunContext:
     board: progress.Board
     run_id: str  # on every reject line of this run
     one_at_a_time: asyncio.Lock | None  # --fail-fast: syncs take turns (FIFO: the spec's order)
+    history: RunHistory  # the run's row in the store's history, each sync's record ledger
     failures: dict[str, OmnisyncError] = field(default_factory=dict)  # filled as syncs fail
 
 
@@ -136,6 +152,7 @@ async def _open_run(
     destinations = await open_destinations(stack, spec, syncs, registry)
     session = await stack.enter_async_context(http_session(syncs, clock))
     state = stack.enter_context(run_state(spec, registry, options.dry_run, options.full_refresh))
+    run_id = omnilog.bound().get("run_id") or new_run_id()  # the CLI's (in every log line)
     return RunContext(
         spec,
         registry,
@@ -144,9 +161,9 @@ async def _open_run(
         Sender(session, clock),
         state,
         progress.Board(),
-        # the CLI's run id (in every log line) when it bound one
-        run_id=omnilog.bound().get("run_id") or new_run_id(),
+        run_id=run_id,
         one_at_a_time=asyncio.Lock() if options.fail_fast else None,
+        history=RunHistory.open(state.store, spec, run_id, options.dry_run, options.reveal_pii),
     )
 
 
@@ -208,6 +225,9 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
             sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
         )
         plan = _resumed(plan, tracked)
+        full = tracked.resume is None and sync.cursor is None  # removals can be told
+        ledger = run.history.sync(sync, plan.endpoint, plan.endpoint.key, full)
+        plan = dataclasses.replace(plan, ledger=ledger)
         delivery = SyncRun(plan, run.sender)
         stats = delivery.stats
         total = await _announce(run, sync, delivery, tracked)
@@ -216,7 +236,9 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
     except OmnisyncError as exc:
         failure = exc
     finally:
-        ended = _finish(tracked, plan, clean, stats)
+        ended = _finish(
+            tracked, plan, clean, stats, lambda: _ledger_end(run, sync, plan, stats, clean)
+        )
     failure = failure or ended
     if failure is not None:  # the counts stand, also when the state store failed at the end
         stats.stopped = stats.stopped or str(failure)
@@ -307,12 +329,24 @@ async def _deliver(run: RunContext, delivery: SyncRun, total: int | None) -> Syn
         await _cancelled(beat)
 
 
+def _ledger_end(
+    run: RunContext, sync: SyncSpec, plan: SyncPlan | None, stats: SyncStats, clean: bool
+) -> None:
+    if plan is not None and plan.ledger is not None:
+        run.history.end_sync(sync, plan.ledger, stats, clean)
+
+
 def _finish(
-    tracked: SyncState | None, plan: SyncPlan | None, clean: bool, stats: SyncStats
+    tracked: SyncState | None,
+    plan: SyncPlan | None,
+    clean: bool,
+    stats: SyncStats,
+    ledger_end: Callable[[], None] = lambda: None,
 ) -> StateError | None:
-    """The sync's last save, then its reject file closed whatever the save did; the store's
-    failure, if it failed (a sync that ran cleanly has then not finished cleanly)."""
+    """The sync's ledger and last save, then its reject file closed whatever the save did; the
+    store's failure, if it failed (a sync that ran cleanly has then not finished cleanly)."""
     try:
+        ledger_end()
         if tracked is not None:
             tracked.end(clean)
             stats.stored_position = tracked.stored_after(clean)

@@ -74,6 +74,7 @@ class ChangeDetector:
         self._pending: list[tuple[bytes, bytes]] = []
         self._saved_at = clock()
         self._sent = bytearray(_SENT_BITS // 8)
+        self.last_stored: dict[bytes, bytes] = {}  # the last screen's lookup (the run ledger's)
 
     def screen(self, records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
         """(changed, unchanged); a changed record carries its mark for acknowledged()."""
@@ -93,6 +94,7 @@ class ChangeDetector:
             record.mark = (hashed, blake2b(body, digest_size=DIGEST_BYTES, key=space).digest())
             hashes.append(hashed)
         stored = self.store.lookup_digests(self.sync_key, hashes) if hashes and self.skip else {}
+        self.last_stored = stored
         changed: list[Record] = []
         unchanged: list[Record] = []
         sent = self._sent

@@ -32,6 +32,8 @@ from engine.state.stored import stored_position
 if TYPE_CHECKING:
     import psycopg
 
+    from engine.state.ledger_sql import PostgresLedger
+
 DEFAULT_TABLE = "omnisync_state"
 _DRIVER = re.compile(r"^postgres(?:ql)?(?:\+[a-z0-9]+)?://", re.IGNORECASE)
 _PASSWORD = re.compile(r"(?P<head>://[^:/@\s]*):[^@/\s]*@")
@@ -202,6 +204,12 @@ class PostgresStateStore:
     def count_digests(self, sync_key: str) -> int:
         rows = self._query("SELECT count(*) FROM {digests} WHERE sync_key = %s", (sync_key,))
         return int(rows[0][0])
+
+    def ledger(self) -> PostgresLedger:
+        """Run history and the record ledger, in tables beside this one (ledger_sql.py)."""
+        from engine.state.ledger_sql import PostgresLedger
+
+        return PostgresLedger(self._connection, self.table + "_", self.describe())
 
     def describe(self) -> str:
         url = _PASSWORD.sub(r"\g<head>:" + MASK + "@", self.url)

@@ -14,7 +14,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine import durations
 from engine.crashpoints import crash_point
@@ -33,6 +33,9 @@ from engine.state.s3_digests import S3Digests, remove, scratch_dir
 from engine.state.s3_lease import S3Lease
 from engine.state.s3_objects import Objects
 from engine.state.stored import stored_position
+
+if TYPE_CHECKING:
+    from engine.state.ledger_s3 import S3Ledger
 
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 DEFAULT_LEASE = 60.0
@@ -173,6 +176,12 @@ class S3StateStore:
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
+
+    def ledger(self) -> S3Ledger:
+        """Run history and the record ledger, under history/ (engine/state/ledger_s3.py)."""
+        from engine.state.ledger_s3 import S3Ledger
+
+        return S3Ledger(self.objects)
 
     def close(self) -> None:
         """Fold the digest deltas this run wrote into their base, then drop the local copies."""

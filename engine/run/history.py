@@ -120,8 +120,12 @@ class RunHistory:
             track_seen=full,
         )
 
-    def end_sync(self, sync: SyncSpec, ledger: SyncLedger, stats: SyncStats, clean: bool) -> None:
+    def end_sync(
+        self, sync: SyncSpec, ledger: SyncLedger | None, stats: SyncStats, clean: bool
+    ) -> None:
         """The last entries; after a clean full read, the keys that left the source."""
+        if ledger is None:
+            return
         entry = self.run.syncs.setdefault(sync.name, {})
         full_clean = bool(entry.get("full")) and clean
         entry["full_clean"] = full_clean

@@ -236,8 +236,9 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
     except OmnisyncError as exc:
         failure = exc
     finally:
+        ledger = plan.ledger if plan is not None else None
         ended = _finish(
-            tracked, plan, clean, stats, lambda: _ledger_end(run, sync, plan, stats, clean)
+            tracked, plan, clean, stats, lambda: run.history.end_sync(sync, ledger, stats, clean)
         )
     failure = failure or ended
     if failure is not None:  # the counts stand, also when the state store failed at the end
@@ -327,13 +328,6 @@ async def _deliver(run: RunContext, delivery: SyncRun, total: int | None) -> Syn
     finally:
         run.board.remove(stats)
         await _cancelled(beat)
-
-
-def _ledger_end(
-    run: RunContext, sync: SyncSpec, plan: SyncPlan | None, stats: SyncStats, clean: bool
-) -> None:
-    if plan is not None and plan.ledger is not None:
-        run.history.end_sync(sync, plan.ledger, stats, clean)
 
 
 def _finish(

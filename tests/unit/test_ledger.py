@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from engine.state.ledger import (
 )
 from engine.state.ledger_sql import SqlLedger
 from engine.state.sqlite import SqliteStateStore
+from tests.conftest import invoke_cli
 
 SPACE = b"n" * 32
 SYNC = "sync.yaml:members"
@@ -107,3 +109,39 @@ def test_retention_and_the_ci_url_are_read_from_the_spec_and_the_environment() -
     assert ci_url(github) == "https://github.com/acme/etl/actions/runs/42"
     assert ci_url({"CI_JOB_URL": "https://gitlab.example/acme/etl/-/jobs/7"}) is not None
     assert ci_url({}) is None
+
+
+SPEC = """\
+version: 1
+omnisegment: {{base_url: "http://127.0.0.1:9", tid: OA-sandbox, api_key: "${{K}}"}}
+state: {{history: {{keep: {keep}}}}}
+syncs:
+  - name: members
+    source: {{csv: {{path: m.csv}}}}
+    on_removed: {removed}
+    destination: {{endpoint: audience, options: {{merge_key: member_sn}}}}
+    mapping: {{member_sn: id}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("keep", "removed", "error"),
+    [
+        ("30d", "report", None),
+        ("0", "report", None),
+        ("soon", "report", "3:25 state.history.keep: 'soon' does not match"),
+        ("30d", "delete", "syncs[0].on_removed: 'delete' is not one of 'report'"),
+    ],
+)
+def test_history_keep_and_on_removed_are_checked_by_validate(
+    tmp_path: Path, keep: str, removed: str, error: str | None
+) -> None:
+    spec = tmp_path / "sync.yaml"
+    spec.write_text(SPEC.format(keep=keep, removed=removed), encoding="utf-8")
+    (tmp_path / "m.csv").write_text("id\nM1\n", encoding="utf-8")
+    done = invoke_cli("validate", str(spec), env={**os.environ, "K": "x"})
+    if error is None:
+        assert done.returncode == 0, done.stderr
+    else:
+        assert done.returncode == 2
+        assert error in done.stdout + done.stderr

@@ -34,8 +34,15 @@ class SqlLedger:
     mark = "?"  # the driver's placeholder
     search = "instr(body, ?) > 0"
 
-    def __init__(self, connect: Callable[[], Any], prefix: str, describe: str) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        prefix: str,
+        describe: str,
+        absent: Callable[[], bool] = lambda: False,
+    ) -> None:
         self._connect = connect
+        self._absent = absent  # a store never written: reading it creates nothing
         parts = ("runs", "entries", "bulk", "entries_key", "bulk_run")
         self.names = {k: '"' + f"{prefix}{k}".replace('"', "") + '"' for k in parts}
         self.describe = describe
@@ -82,6 +89,8 @@ class SqlLedger:
         self._run(run)
 
     def _fetch(self, text: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self._absent():
+            return []
         db = self._db()
         rows: list[tuple[Any, ...]] = self._run(
             lambda: db.execute(self._sql(text), args).fetchall()

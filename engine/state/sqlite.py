@@ -231,7 +231,7 @@ class SqliteStateStore:
         """Run history and the record ledger, in this same file (engine/state/ledger_sql.py)."""
         from engine.state.ledger_sql import SqlLedger
 
-        return SqlLedger(self._connection, "history_", self.describe())
+        return SqlLedger(self._connection, "history_", self.describe(), self._absent)
 
     def close(self) -> None:
         if self._db is not None:

@@ -145,3 +145,12 @@ def test_history_keep_and_on_removed_are_checked_by_validate(
     else:
         assert done.returncode == 2
         assert error in done.stdout + done.stderr
+
+
+def test_reading_the_history_of_a_spec_never_run_creates_nothing(tmp_path: Path) -> None:
+    store = SqliteStateStore({"path": str(tmp_path / "state.db")}, StateContext(tmp_path))
+    ledger = ledger_of(store)
+    assert ledger is not None
+    assert ledger.runs("sync.yaml") == []
+    assert ledger.find(SYNC, b"k" * 16) == []
+    assert not (tmp_path / "state.db").exists()

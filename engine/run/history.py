@@ -118,6 +118,10 @@ class RunHistory:
             personal=endpoint.personal_fields,
             reveal=self.reveal,
             track_seen=full,
+            rules={
+                "filter": f"filter: {sync.filter}",
+                "duplicate": f"dedupe_key: {sync.dedupe_key}",
+            },
         )
 
     def end_sync(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine import durations
-from engine.pii import mask, mask_reason
+from engine.pii import mask, mask_reason, mask_text
 from engine.rows import Record
 from engine.state.change_detection import DIGEST_BYTES, key_hash
 
@@ -163,6 +163,7 @@ class SyncLedger:
         personal: frozenset[str] = frozenset(),
         reveal: bool = False,
         track_seen: bool = False,
+        rules: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -170,6 +171,7 @@ class SyncLedger:
         self.namespace = namespace
         self.key = key
         self.personal = personal
+        self.rules = dict(rules or {})  # a filter's reason -> the spec's rule ("filter: ...")
         self.reveal = reveal
         self.seen: array[int] | None = array("Q") if track_seen else None
         self._bulk: dict[str, bytearray] = {action: bytearray() for action in BULK}
@@ -205,7 +207,10 @@ class SyncLedger:
     def single(self, action: str, key: str | None, reason: str, field: str | None = None) -> None:
         """A filtered or rejected row (its key when it could be told), with its reason (masked
         as in the reject file unless --reveal-pii)."""
-        if not self.reveal:
+        if action == "filtered":  # the spec's rule, not a value: only addresses are masked
+            reason = self.rules.get(reason, reason)
+            reason = reason if self.reveal else mask_text(reason)
+        elif not self.reveal:
             reason = mask_reason(reason, field, self.personal)
         hashed = key_hash(self.namespace, key) if key is not None else None
         if hashed is not None and self.seen is not None:

@@ -105,7 +105,7 @@ def test_an_operators_week(runner: Runner, sandbox: RunningSandbox) -> None:
 
     text, events = why(runner, "M000005")
     assert [action for _, action in events] == ["filtered"] * 4
-    assert "by the rule: " in text
+    assert "by the rule: filter: name != 'hidden'" in text
 
     text, events = why(runner, "M000002")
     assert events == [(mon, "new"), (tue, "unchanged"), (wed, "removed")]

@@ -93,6 +93,7 @@ def test_an_operators_week(runner: Runner, sandbox: RunningSandbox) -> None:
     assert f"sent in run {mon} at" in text
     assert "(changed) with digest" in text
     assert "M000001" not in text  # masked, as everywhere
+    assert "members: M000001\n" in cli(runner, "why", "M000001", "--reveal-pii")
 
     text, events = why(runner, "M000008")  # never changed
     assert events == [(mon, "new"), (tue, "unchanged"), (wed, "unchanged"), (fri, "unchanged")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from engine.state.base import StateError
@@ -163,12 +164,17 @@ class SqlLedger:
         return found
 
     def bulk(self, sync_key: str, run_ids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
-        for run_id in run_ids:  # one run's blobs at a time: memory stays at one run's rowset
-            for action, body in self._fetch(
-                "SELECT action, body FROM {bulk} WHERE sync_key = ? AND run_id = ?",
-                (sync_key, run_id),
-            ):
-                yield str(action), bytes(body)
+        """Row by row from the cursor: SQLite holds one blob in memory at a time (psycopg's
+        client-side cursor holds one run's blobs)."""
+        if self._absent():
+            return
+        db = self._db()
+        text = self._sql("SELECT action, body FROM {bulk} WHERE sync_key = ? AND run_id = ?")
+        for run_id in run_ids:
+            args = (sync_key, run_id)
+            cursor = self._run(partial(db.execute, text, args))
+            while (row := self._run(cursor.fetchone)) is not None:
+                yield str(row[0]), bytes(row[1])
 
     def prune(self, spec: str, before: str) -> int:
         old = [

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -256,14 +255,15 @@ class SyncLedger:
         if self.seen is None or not since:  # nothing to compare with (a first full read)
             self.seen = None
             return 0
-        # 8-byte prefixes (a collision at 1M keys is ~1e-8 likely), sorted: 8 bytes a key
-        seen = array("Q", sorted(self.seen))
+        # 8-byte prefixes (a collision at 1M keys is ~1e-8 likely); a set: fast, about 70 MB
+        # for a moment at 1M keys (a sorted array would hold 8 bytes a key but cost twice the CPU)
+        seen = frozenset(self.seen)
         self.seen = None
         gone: dict[bytes, None] = {}
         for action, blob in self.store.bulk(self.sync_key, since):
             if action == "failed":
                 continue  # never acknowledged: not a key the API holds from omnisync
-            missing = {p for p in _prefixes(blob) if not _holds(seen, p)}
+            missing = set(_prefixes(blob)).difference(seen)
             for start in range(0, len(blob), PAIR) if missing else ():
                 key = blob[start : start + DIGEST_BYTES]
                 if int.from_bytes(key[:8], sys.byteorder) in missing:
@@ -272,11 +272,6 @@ class SyncLedger:
         for start in range(0, len(gone_rows), FLUSH_ROWS):
             self.store.write(self.run_id, self.sync_key, {}, gone_rows[start : start + FLUSH_ROWS])
         return len(gone_rows)
-
-
-def _holds(ordered: array[int], value: int) -> bool:
-    at = bisect_left(ordered, value)
-    return at < len(ordered) and ordered[at] == value
 
 
 def _prefixes(blob: bytes) -> list[int]:

@@ -27,6 +27,8 @@ COMMANDS = {  # name -> module:attribute
     "plugins": "engine.cli.info:plugins",
     "state": "engine.cli.state:state_group",
     "rejects": "engine.cli.rejects:rejects_group",
+    "history": "engine.cli.history:history",
+    "why": "engine.cli.why:why",
 }
 
 

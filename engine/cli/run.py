@@ -17,6 +17,7 @@ from engine.run.stop import StopRequest
 
 if TYPE_CHECKING:  # the delivery stack (aiohttp) is imported when a run starts, not at start-up
     from engine.outcomes.report import SyncOutcome
+    from engine.run.command import CommandResult
     from engine.run.runner import RunResult
 
 log = omnilog.get_logger("omnisync")
@@ -113,7 +114,7 @@ def run(
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
     2 spec invalid, 3 too many rejects, 5 an `expect:` bound broken (a degraded run), 70 internal
     error, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
-    from engine.outcomes import notify, progress, step_summary
+    from engine.outcomes import progress, step_summary
     from engine.outcomes.report import open_private
     from engine.run.command import load_specs, run_command
     from engine.run.runner import RunOptions
@@ -139,27 +140,33 @@ def run(
     if report is not None:
         with open_private(report) as handle:
             handle.write(orjson.dumps(found.report(), option=orjson.OPT_INDENT_2) + b"\n")
-    outcomes, exit_code, error, breaches = (
-        found.outcomes,
-        found.exit_code,
-        found.error,
-        found.breaches,
-    )
     if html_file is not None:
-        _write_html(html_file, outcomes, int(exit_code), found.meta)
+        _write_html(html_file, found.outcomes, int(found.exit_code), found.meta)
     step_summary.write(
-        step_summary.markdown(outcomes, int(exit_code), error, dry_run, breaches), summary_file
+        step_summary.markdown(
+            found.outcomes, int(found.exit_code), found.error, dry_run, found.breaches
+        ),
+        summary_file,
     )
-    if notify_webhook and (exit_code is not ExitCode.OK or breaches):
-        run_id = str(found.meta["run_id"])
-        text = notify.failure_text(outcomes, int(exit_code), error, run_id, breaches)
-        notify.send(notify_webhook, text)
+    _notify(found, notify_webhook)
     if metrics_file is not None or pushgateway:
-        _metrics(outcomes, int(exit_code), breaches, metrics_file, pushgateway)
+        _metrics(found.outcomes, int(found.exit_code), found.breaches, metrics_file, pushgateway)
     if found.failure is not None and found.failure.exit_code is not ExitCode.EXPECTATION_BREACHED:
         raise found.failure  # a spec stopped before its syncs ran: its message, its exit code
-    if exit_code is not ExitCode.OK:
-        sys.exit(int(exit_code))
+    if found.exit_code is not ExitCode.OK:
+        sys.exit(int(found.exit_code))
+
+
+def _notify(found: CommandResult, webhook: str | None) -> None:
+    """The webhook message of a run that failed or degraded; nothing for a healthy one."""
+    from engine.outcomes import notify
+
+    if webhook and (found.exit_code is not ExitCode.OK or found.breaches):
+        run_id = str(found.meta["run_id"])
+        code, error = int(found.exit_code), found.error
+        notify.send(
+            webhook, notify.failure_text(found.outcomes, code, error, run_id, found.breaches)
+        )
 
 
 def _say_skipped(outcomes: list[SyncOutcome]) -> None:
@@ -225,6 +232,7 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             + (f"unchanged {data['unchanged']}, " if data["unchanged"] else "")
             + f"rejected {data['rejected']}, filtered {data['filtered']}, "
             + (f"failed {data['failed']}, " if data["failed"] else "")
+            + (f"left the source {n}, " if (n := data["left_the_source"]) else "")
             + (f"would send {data['unsent']}, " if dry_run else "")
             + (f"unsent {data['unsent']}, " if data["unsent"] and not dry_run else "")
             + f"{data['requests']} requests, {data['elapsed_s']:.2f}s, "

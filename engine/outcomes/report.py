@@ -26,6 +26,7 @@ class SyncStats:
     unchanged: int = 0  # skipped: the API already acknowledged this content for this key
     failed: int = 0  # sent, and the API kept failing past the retry policy
     unsent: int = 0  # read, never sent: the sync stopped first (or a dry run)
+    left_source: int = 0  # keys omnisync sent before that a full read no longer found
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     requests: RequestStats = field(default_factory=RequestStats)
@@ -58,6 +59,7 @@ class SyncStats:
             "unchanged": self.unchanged,
             "failed": self.failed,
             "unsent": self.unsent,
+            "left_the_source": self.left_source,
             "requests": self.requests.requests,
             "requests_by_status": dict(sorted(self.requests.by_status.items())),
             "retries": self.requests.retries,

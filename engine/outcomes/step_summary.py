@@ -47,6 +47,10 @@ def markdown(
     if rejected:
         lines += ["", "Rejected rows, with the reason for each:", ""]
         lines += [f"- {o.stats.sync}: `{o.reject_file}`" for o in rejected]
+    gone = [o for o in outcomes if o.stats.left_source]
+    if gone:
+        lines += ["", "Records that left the source (sent by omnisync before; see `omnisync why`):"]
+        lines += [""] + [f"- {o.stats.sync}: {o.stats.left_source}" for o in gone]
     warned = [(o.stats.sync, w) for o in outcomes for w in o.stats.warnings]
     if warned:
         lines += ["", "Warnings:", ""]

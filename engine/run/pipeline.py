@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine import logging as omnilog
 from engine.contracts import Endpoint, Source, source_notes
@@ -28,6 +29,7 @@ from engine.run.checkpoint import Checkpointer
 from engine.run.row_outcome import Filtered, compile_decide
 from engine.run.stop import StopRequest
 from engine.state.change_detection import ChangeDetector
+from engine.state.ledger import SyncLedger
 from engine.transforms.mapping import CompiledMapping
 
 log = omnilog.get_logger("omnisync.pipeline")
@@ -59,6 +61,7 @@ class SyncPlan:
     # told each screen's (changed, unchanged) records: `plan --changes` counts them
     on_screen: Callable[[list[Record], list[Record]], None] | None = None
     fence: Callable[[], Awaitable[None]] | None = None  # raises once the state lease is lost
+    ledger: SyncLedger | None = None  # what became of each record, for `omnisync why`
 
 
 class SyncRun:
@@ -146,6 +149,8 @@ class SyncRun:
             elif isinstance(decision, Filtered):
                 stats.filtered += 1
                 checkpoint.finish(seq)
+                if plan.ledger is not None:
+                    plan.ledger.single("filtered", self._row_key(row.values), decision.reason)
             else:
                 self._reject(seq, decision)
             if checkpoint.in_flight >= window:
@@ -175,6 +180,9 @@ class SyncRun:
         changed, unchanged = self.plan.changes.screen(records)
         if self.plan.on_screen is not None:
             self.plan.on_screen(changed, unchanged)
+        if self.plan.ledger is not None:
+            self.plan.ledger.screened(changed, self.plan.changes.last_stored)
+            self.plan.ledger.records("unchanged", unchanged)
         if unchanged:
             self.stats.unchanged += len(unchanged)
             self.checkpoint.finish_all([record.seq for record in unchanged])
@@ -198,6 +206,8 @@ class SyncRun:
         self.stats.delivered += len(records)  # first: the API has them, whatever the store says
         if self.plan.changes is not None:
             self.plan.changes.acknowledged(records)
+        if self.plan.ledger is not None:
+            self.plan.ledger.records("delivered", records)
         self.checkpoint.finish_all([record.seq for record in records])
 
     def refused(self, record: Record, message: str) -> None:
@@ -209,6 +219,8 @@ class SyncRun:
         if self.plan.changes is not None:
             self.plan.changes.settled(records)
         self.stats.failed += len(records)
+        if self.plan.ledger is not None:
+            self.plan.ledger.records("failed", records)
 
     def _advanced(self, position: Position) -> None:
         """The low-water mark moved: the rejects below it may be written, then the state saves."""
@@ -218,13 +230,25 @@ class SyncRun:
 
     def _reject(self, seq: int, rejection: Rejection) -> None:
         plan = self.plan
-        plan.rejects.write(
-            rejection, plan.source.locate(rejection.position), self._key(rejection), seq
-        )
+        key = self._key(rejection)
+        plan.rejects.write(rejection, plan.source.locate(rejection.position), key, seq)
         self.stats.rejected += 1
         self.stats.rejected_for(rejection.field, rejection.reason)
+        if plan.ledger is not None:
+            plan.ledger.single("rejected", key, rejection.reason, rejection.field)
         self.checkpoint.finish(seq)
         self.reject_policy.check_early(self.stats.rejected, self.stats.read)
+
+    def _row_key(self, values: dict[str, Any] | None) -> str | None:
+        """A filtered row's key, from the fields that map (None when it cannot be told)."""
+        try:
+            return (
+                None
+                if values is None
+                else self.plan.endpoint.key(self.plan.mapping.partial(values))
+            )
+        except Exception:
+            return None
 
     def _key(self, rejection: Rejection) -> str | None:
         """The record's key, also for a row the mapping rejected (from the fields that did map)."""

@@ -36,6 +36,8 @@ from engine.run.assemble import (
     shared_budgets,
 )
 from engine.run.columns import column_errors, config_errors
+from engine.run.exit_code import judge
+from engine.run.history import RunHistory
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
 from engine.run.resume import RunState, SyncState, run_state
 from engine.run.stop import StopRequest
@@ -94,16 +96,31 @@ async def run_spec(
     await _check_columns(spec, syncs, registry)  # a spec error: nothing opened, nothing sent
     async with contextlib.AsyncExitStack() as stack:
         run = await _open_run(stack, spec, syncs, registry, options, clock or SystemClock())
+        run.history.begin(syncs)
         display = asyncio.create_task(progress.show(run.board)) if options.progress else None
         try:
             finished = await run_syncs(syncs, lambda sync: _turn(run, sync), _not_run)
         finally:
             await _cancelled(display)
-    result = _result(syncs, finished, run.failures, options.stop, run.state.closed_with)
+        code = judge(syncs, finished, run.failures, options.stop, None)[1]
+        recorded = _recorded(run, finished, code)
+    result = RunResult(finished)
+    closed_with = run.state.closed_with or recorded
+    result.error, result.exit_code = judge(syncs, finished, run.failures, options.stop, closed_with)
     result.breaches = expect.run_breaches(syncs, finished)
     if result.breaches and result.exit_code is ExitCode.OK:  # a failure says more than a breach
         result.exit_code = ExitCode.EXPECTATION_BREACHED
     return result
+
+
+def _recorded(run: RunContext, finished: list[SyncStats], code: ExitCode) -> StateError | None:
+    """The run's end in its history; the store's failure to take it fails the run."""
+    try:
+        run.history.end(finished, int(code))
+    except StateError as exc:
+        log.error("history_not_saved", error=str(exc))
+        return exc
+    return None
 
 
 async def _check_columns(spec: Spec, syncs: Sequence[SyncSpec], registry: Registry) -> None:
@@ -137,6 +154,7 @@ class RunContext:
     board: progress.Board
     run_id: str  # on every reject line of this run
     one_at_a_time: asyncio.Lock | None  # --fail-fast: syncs take turns (FIFO: the spec's order)
+    history: RunHistory  # the run's row in the store's history, each sync's record ledger
     failures: dict[str, OmnisyncError] = field(default_factory=dict)  # filled as syncs fail
 
 
@@ -154,6 +172,7 @@ async def _open_run(
     state = stack.enter_context(run_state(spec, registry, options.dry_run, options.full_refresh))
     sender = Sender(session, clock, budgets=shared_budgets(stack, state, options.dry_run))
     stack.push_async_callback(sender.close)  # leave the shared budgets before the store closes
+    run_id = omnilog.bound().get("run_id") or new_run_id()  # the CLI's (in every log line)
     return RunContext(
         spec,
         registry,
@@ -162,9 +181,9 @@ async def _open_run(
         sender,
         state,
         progress.Board(),
-        # the CLI's run id (in every log line) when it bound one
-        run_id=omnilog.bound().get("run_id") or new_run_id(),
+        run_id=run_id,
         one_at_a_time=asyncio.Lock() if options.fail_fast else None,
+        history=RunHistory.open(state.store, spec, run_id, options.dry_run, options.reveal_pii),
     )
 
 
@@ -226,6 +245,9 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
             sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
         )
         plan = _resumed(plan, tracked, run.state.fence, run.options.watch)
+        full = tracked.resume is None and sync.cursor is None  # removals can be told
+        ledger = run.history.sync(sync, plan.endpoint, plan.endpoint.key, full)
+        plan = dataclasses.replace(plan, ledger=ledger)
         delivery = SyncRun(plan, run.sender)
         stats = delivery.stats
         total = await _announce(run, sync, delivery, tracked)
@@ -234,7 +256,10 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
     except OmnisyncError as exc:
         failure = exc
     finally:
-        ended = _finish(tracked, plan, clean, stats)
+        ledger = plan.ledger if plan is not None else None
+        ended = _finish(
+            tracked, plan, clean, stats, lambda: run.history.end_sync(sync, ledger, stats, clean)
+        )
     failure = failure or ended
     if failure is not None:  # the counts stand, also when the state store failed at the end
         stats.stopped = stats.stopped or str(failure)
@@ -335,11 +360,16 @@ async def _deliver(run: RunContext, delivery: SyncRun, total: int | None) -> Syn
 
 
 def _finish(
-    tracked: SyncState | None, plan: SyncPlan | None, clean: bool, stats: SyncStats
+    tracked: SyncState | None,
+    plan: SyncPlan | None,
+    clean: bool,
+    stats: SyncStats,
+    ledger_end: Callable[[], None] = lambda: None,
 ) -> StateError | None:
-    """The sync's last save, then its reject file closed whatever the save did; the store's
-    failure, if it failed (a sync that ran cleanly has then not finished cleanly)."""
+    """The sync's ledger and last save, then its reject file closed whatever the save did; the
+    store's failure, if it failed (a sync that ran cleanly has then not finished cleanly)."""
     try:
+        ledger_end()
         if tracked is not None:
             tracked.end(clean)
             stats.stored_position = tracked.stored_after(clean)
@@ -357,39 +387,3 @@ async def _cancelled(task: asyncio.Task[None] | None) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-def _result(
-    syncs: Sequence[SyncSpec],
-    finished: list[SyncStats],
-    failures: Mapping[str, OmnisyncError],
-    stop: StopRequest,
-    closed_with: StateError | None,
-) -> RunResult:
-    """Each failure and exceeded reject ratio named; the first failure sets the exit, else rejects."""
-    result = RunResult(finished)
-    failed = [failures[sync.name] for sync in syncs if sync.name in failures]
-    exceeded = [
-        message
-        for sync, stats in zip(syncs, finished, strict=True)
-        if sync.name not in failures  # stopped early: its own message says so
-        and (message := reject_policy(sync).exceeded(stats.rejected, stats.read)) is not None
-    ]
-    messages = [_named(sync.name, failures[sync.name]) for sync in syncs if sync.name in failures]
-    if closed_with is not None:  # the store failed as the run let go of it
-        failed.append(closed_with)
-        messages.append(str(closed_with))
-    result.error = "\n".join([*messages, *exceeded]) or None
-    if failed:  # a failure outranks rejects; the first in the spec's order gives the code
-        result.exit_code = failed[0].exit_code
-    elif exceeded:
-        result.exit_code = ExitCode.REJECTS_EXCEEDED
-    if stop.requested:
-        result.exit_code = stop.exit_code
-        result.error = f"{stop.reason}: stopped after the requests in flight"
-    return result
-
-
-def _named(name: str, error: OmnisyncError) -> str:
-    text = str(error)
-    return text if text.startswith(f"{name}:") else f"{name}: {text}"

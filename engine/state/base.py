@@ -25,6 +25,13 @@ SCHEMA_VERSION = 2  # of every record a backend writes; a higher one is refused 
 DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a run waits for another run of the same spec
 
 COMMON_OPTIONS: dict[str, Any] = {
+    "history": {
+        "type": "object",
+        "properties": {"keep": {**durations.SCHEMA}},
+        "additionalProperties": False,
+        "description": "run history and the record ledger: `keep` is how long (default 90d; 0 "
+        "keeps none)",
+    },
     "lock_timeout": {
         **durations.SCHEMA,
         "description": "how long a run waits while another run of the same spec holds the state "

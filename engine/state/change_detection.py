@@ -84,12 +84,14 @@ class ChangeDetector:
         # key hash -> digest of its newest version screened as changed and not acknowledged yet
         # (in a dry run, which sends nothing: every key it would send)
         self._in_flight: dict[bytes, bytes] = {}
+        self.last_stored: dict[bytes, bytes] = {}  # the last screen's lookup (the run ledger's)
 
     def screen(self, records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
         """(changed, unchanged); a changed record carries its mark for acknowledged(). The stored
         digests of the changed records are PENDING in the store before this returns."""
         hashes = self._mark(records)
         stored = self.store.lookup_digests(self.sync_key, hashes) if hashes and self.skip else {}
+        self.last_stored = stored
         changed: list[Record] = []
         unchanged: list[Record] = []
         in_flight = self._in_flight

@@ -40,6 +40,8 @@ from engine.state.stored import stored_position
 if TYPE_CHECKING:
     import psycopg
 
+    from engine.state.ledger_sql import PostgresLedger
+
 DEFAULT_TABLE = "omnisync_state"
 DEFAULT_LEASE = 30.0  # seconds a holder whose connection ended keeps others waiting
 _DRIVER = re.compile(r"^postgres(?:ql)?(?:\+[a-z0-9]+)?://", re.IGNORECASE)
@@ -314,6 +316,12 @@ class PostgresStateStore:
 
         result: tuple[bool, int] = self._run(self._connection(), run)
         return result
+
+    def ledger(self) -> PostgresLedger:
+        """Run history and the record ledger, in tables beside this one (ledger_sql.py)."""
+        from engine.state.ledger_sql import PostgresLedger
+
+        return PostgresLedger(self._connection, self.table + "_", self.describe())
 
     def describe(self) -> str:
         url = _PASSWORD.sub(r"\g<head>:" + MASK + "@", self.url)

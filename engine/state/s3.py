@@ -14,7 +14,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine import durations
 from engine import logging as omnilog
@@ -38,6 +38,9 @@ from engine.state.s3_objects import Conflict, Objects
 from engine.state.stored import stored_position
 
 log = omnilog.get_logger("omnisync.state")
+if TYPE_CHECKING:
+    from engine.state.ledger_s3 import S3Ledger
+
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 DEFAULT_LEASE = 60.0
 _SECRETS = ("access_key_id", "secret_access_key", "session_token")
@@ -242,6 +245,12 @@ class S3StateStore:
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
+
+    def ledger(self) -> S3Ledger:
+        """Run history and the record ledger, under history/ (engine/state/ledger_s3.py)."""
+        from engine.state.ledger_s3 import S3Ledger
+
+        return S3Ledger(self.objects)
 
     def _still_held(self) -> bool:
         try:

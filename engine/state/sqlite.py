@@ -39,6 +39,8 @@ from engine.state.stored import stored_position
 
 if TYPE_CHECKING:
     import sqlite3
+
+    from engine.state.ledger_sql import SqlLedger
 else:  # when a run opens the store, not when a spec is checked
     sqlite3 = lazy_module("sqlite3")
 
@@ -307,6 +309,12 @@ class SqliteStateStore:
 
     def describe(self) -> str:
         return str(self.path)
+
+    def ledger(self) -> SqlLedger:
+        """Run history and the record ledger, in this same file (engine/state/ledger_sql.py)."""
+        from engine.state.ledger_sql import SqlLedger
+
+        return SqlLedger(self._connection, "history_", self.describe(), self._absent)
 
     def close(self) -> None:
         if self._db is not None:

@@ -15,6 +15,7 @@ from engine.specfile import load_spec_hiding_secrets
 if TYPE_CHECKING:
     from engine.specfile import Spec
     from engine.state.base import StateStore
+    from engine.state.identity import StateIdentity
     from engine.state.ledger import LedgerStore, RunRecord
 
 COUNTS = (
@@ -28,18 +29,20 @@ COUNTS = (
 )
 
 
-def open_history(spec: Spec) -> tuple[StateStore, LedgerStore]:
-    """The spec's state store and its ledger; an error when the backend keeps none."""
+def open_history(spec: Spec) -> tuple[StateStore, LedgerStore, StateIdentity]:
+    """The spec's state store, its ledger and whose state it is; an error when the backend keeps
+    no history."""
     from engine.plugins import load_registry
-    from engine.run.resume import open_store
+    from engine.run.resume import open_store, spec_identity
     from engine.state.ledger import ledger_of
 
-    store = open_store(spec, load_registry())
+    registry = load_registry()
+    store = open_store(spec, registry)
     ledger = ledger_of(store)
     if ledger is None:
         store.close()
         raise OmnisyncError(f"the state store {store.describe()} keeps no run history")
-    return store, ledger
+    return store, ledger, spec_identity(spec, registry)
 
 
 def selected_names(spec: Spec, select: tuple[str, ...]) -> list[str]:
@@ -61,9 +64,9 @@ def history(file: Path, select: tuple[str, ...], limit: int, fmt: str) -> None:
     """The spec's runs, newest first: when, exit code, commit, CI run and each sync's counts."""
     spec = load_spec_hiding_secrets(file)
     names = selected_names(spec, select)
-    store, ledger = open_history(spec)
+    store, ledger, identity = open_history(spec)
     try:
-        runs = [r for r in ledger.runs(spec.file.name) if set(r.syncs) & set(names)][:limit]
+        runs = [r for r in ledger.runs(identity.scope) if set(r.syncs) & set(names)][:limit]
         if fmt == "json":
             click.echo(json.dumps([_as_json(run, names) for run in runs], indent=2))
             return

@@ -34,15 +34,13 @@ def why(file: Path, key: str, select: tuple[str, ...], fmt: str, reveal_pii: boo
     spec = load_spec_hiding_secrets(file)
     names = selected_names(spec, select)
     shown = key if reveal_pii else str(mask(key))
-    store, ledger = open_history(spec)
+    store, ledger, identity = open_history(spec)
     try:
-        runs = {run.run_id: run for run in ledger.runs(spec.file.name)}
+        runs = {run.run_id: run for run in ledger.runs(identity.scope)}
         answers = []
         for sync in (s for s in spec.syncs if s.name in names):
             hashed = key_hash(key_namespace(spec, sync), key)
-            seen = [
-                s for s in ledger.find(f"{spec.file.name}:{sync.name}", hashed) if s.run_id in runs
-            ]
+            seen = [s for s in ledger.find(identity.key(sync.name), hashed) if s.run_id in runs]
             seen.sort(key=lambda s: (runs[s.run_id].started, s.run_id, ORDER.index(s.action)))
             answers.append((sync.name, [_event(s, runs[s.run_id]) for s in seen]))
     finally:

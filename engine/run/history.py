@@ -22,6 +22,7 @@ from engine.specfile import Spec, SyncSpec
 from engine.state.base import StateStore
 from engine.state.change_detection import namespace
 from engine.state.fingerprint import destination_fingerprint
+from engine.state.identity import StateIdentity
 from engine.state.ledger import (
     LedgerStore,
     RunRecord,
@@ -73,22 +74,36 @@ def ci_url(environ: dict[str, str] | None = None) -> str | None:
 
 
 class RunHistory:
-    def __init__(self, ledger: LedgerStore | None, spec: Spec, run_id: str, reveal: bool) -> None:
+    def __init__(
+        self,
+        ledger: LedgerStore | None,
+        spec: Spec,
+        identity: StateIdentity,
+        run_id: str,
+        reveal: bool,
+    ) -> None:
         self.ledger = ledger
         self.spec = spec
+        self.identity = identity  # the state's scope: two specs named alike keep two histories
         self.reveal = reveal
-        self.run = RunRecord(run_id, spec.file.name, utc_now())
+        self.run = RunRecord(run_id, identity.scope, utc_now())
         self._earlier: list[RunRecord] = []  # the spec's runs before this one, newest first
 
     @classmethod
     def open(
-        cls, store: StateStore, spec: Spec, run_id: str, dry_run: bool, reveal: bool
+        cls,
+        store: StateStore,
+        spec: Spec,
+        identity: StateIdentity,
+        run_id: str,
+        dry_run: bool,
+        reveal: bool,
     ) -> RunHistory:
         keep = keep_seconds(spec.state or {})
         ledger = None if dry_run or keep <= 0 else ledger_of(store)
-        history = cls(ledger, spec, run_id, reveal)
+        history = cls(ledger, spec, identity, run_id, reveal)
         if ledger is not None:
-            pruned = ledger.prune(spec.file.name, cutoff(keep))
+            pruned = ledger.prune(identity.scope, cutoff(keep))
             if pruned:
                 log.info("history_pruned", runs=pruned)
         return history
@@ -99,7 +114,7 @@ class RunHistory:
         self.run.commit = git_commit(self.spec.directory)
         self.run.ci_url = ci_url()
         self.run.syncs = {sync.name: {} for sync in syncs}  # filled at the end
-        self._earlier = self.ledger.runs(self.spec.file.name)
+        self._earlier = self.ledger.runs(self.identity.scope)
         self.ledger.begin_run(self.run)
 
     def sync(
@@ -112,7 +127,7 @@ class RunHistory:
         return SyncLedger(
             self.ledger,
             self.run.run_id,
-            f"{self.spec.file.name}:{sync.name}",
+            self.identity.key(sync.name),
             key_namespace(self.spec, sync),
             key,
             personal=endpoint.personal_fields,

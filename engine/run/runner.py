@@ -183,7 +183,9 @@ async def _open_run(
         progress.Board(),
         run_id=run_id,
         one_at_a_time=asyncio.Lock() if options.fail_fast else None,
-        history=RunHistory.open(state.store, spec, run_id, options.dry_run, options.reveal_pii),
+        history=RunHistory.open(
+            state.store, spec, state.identity, run_id, options.dry_run, options.reveal_pii
+        ),
     )
 
 

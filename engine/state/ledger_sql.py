@@ -17,8 +17,9 @@ from engine.state.base import StateError
 from engine.state.ledger import RunRecord, Seen, Single, find_in_blob
 
 _TABLES = (
-    "CREATE TABLE IF NOT EXISTS {runs} (run_id TEXT PRIMARY KEY, spec TEXT NOT NULL,"
-    " started TEXT NOT NULL, ended TEXT, exit_code INTEGER, info TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {runs} (run_id TEXT NOT NULL, spec TEXT NOT NULL,"
+    " started TEXT NOT NULL, ended TEXT, exit_code INTEGER, info TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, spec))",  # one `omnisync run` of several specs: one row each
     "CREATE TABLE IF NOT EXISTS {entries} (run_id TEXT NOT NULL, sync_key TEXT NOT NULL,"
     " action TEXT NOT NULL, key {blob}, shown TEXT, reason TEXT)",
     "CREATE INDEX IF NOT EXISTS {entries_key} ON {entries} (sync_key, key)",
@@ -112,8 +113,9 @@ class SqlLedger:
         self._batch(
             [
                 (
-                    "UPDATE {runs} SET ended = ?, exit_code = ?, info = ? WHERE run_id = ?",
-                    [(run.ended, run.exit_code, json.dumps(run.info()), run.run_id)],
+                    "UPDATE {runs} SET ended = ?, exit_code = ?, info = ?"
+                    " WHERE run_id = ? AND spec = ?",
+                    [(run.ended, run.exit_code, json.dumps(run.info()), run.run_id, run.spec)],
                 )
             ]
         )
@@ -188,7 +190,10 @@ class SqlLedger:
                 [
                     ("DELETE FROM {bulk} WHERE run_id = ?", old),
                     ("DELETE FROM {entries} WHERE run_id = ?", old),
-                    ("DELETE FROM {runs} WHERE run_id = ?", old),
+                    (
+                        "DELETE FROM {runs} WHERE run_id = ? AND spec = ?",
+                        [(r, spec) for (r,) in old],
+                    ),
                 ]
             )
         return len(old)

@@ -8,9 +8,9 @@ exactly these, through the same entry points; docs/plugins.md explains the contr
 
 A protocol lists only what every plugin of its kind has. What some plugins offer besides is a
 protocol of its own (`EstimatesTotal`, `NamesCursors`, `LooksBack`, `LeavesNotes`, `NamesRoute`,
-`ForgetsRecords`, `HasCommands`), checked with isinstance by the function beside it: a plugin
-offers it by having the member, and mypy still matches the plugins that do not against their
-kind's protocol.
+`ForgetsRecords`, `HasCommands`, `FiresEvents`, `DeclaresEvents`), checked with isinstance by the
+function beside it: a plugin offers it by having the member, and mypy still matches the plugins
+that do not against their kind's protocol.
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ __all__ = [
     "OMIT",
     "Answer",
     "ChecksResume",
+    "DeclaresEvents",
     "Destination",
     "Endpoint",
     "EstimatesTotal",
+    "FiresEvents",
     "ForgetsRecords",
     "HasCommands",
     "HttpRequest",
@@ -68,6 +70,8 @@ __all__ = [
     "account_of",
     "endpoint_route",
     "estimated_total",
+    "event_scope",
+    "fires_events",
     "keeps_records",
     "plugin_commands",
     "resume_problem",
@@ -270,6 +274,35 @@ class ForgetsRecords(Protocol):
     sandbox). Change detection is then off: a digest would claim records it no longer has."""
 
     def forgets_records(self) -> bool: ...
+
+
+@runtime_checkable
+class FiresEvents(Protocol):
+    """Optional for an endpoint: what it receives are events (start a workflow for a member), not
+    records upserted by key. A resend is then not harmless: the engine sends each key at most once
+    per the sync's `once_per` window for the `event_scope` (say, one workflow node), remembers
+    each send in the state store before it leaves, and never resends one whose outcome is
+    unknown unless told to (docs/triggers.md). Change detection does not apply."""
+
+    @property
+    def event_scope(self) -> str: ...
+
+
+@runtime_checkable
+class DeclaresEvents(Protocol):
+    """Optional for a destination: whether a sync block's endpoint fires events (FiresEvents),
+    so `validate` asks for `once_per` there and refuses it elsewhere."""
+
+    def fires_events(self, block: Mapping[str, Any]) -> bool: ...
+
+
+def event_scope(endpoint: Endpoint) -> str | None:
+    """The endpoint's event scope when it fires events; None for an endpoint of records."""
+    return endpoint.event_scope if isinstance(endpoint, FiresEvents) else None
+
+
+def fires_events(destination: Destination, block: Mapping[str, Any]) -> bool:
+    return isinstance(destination, DeclaresEvents) and destination.fires_events(block)
 
 
 def estimated_total(source: Source) -> int | None:

@@ -5,7 +5,8 @@ each dangerous moment loses nothing. Unset (always, outside tests) it costs one 
 Points: before_send, after_send (request sent, answer not read), after_answer (answer read,
 checkpoint not moved), state_write (between a state write and its commit), reject_append (half a
 reject line written), bisection (between the halves of a split batch), digest_save (digests
-acknowledged, not yet saved).
+acknowledged, not yet saved), trigger_mark (pending trigger marks written, not committed),
+trigger_confirm (confirmed trigger marks written, not committed).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ POINTS = frozenset(
         "reject_append",
         "bisection",
         "digest_save",
+        "trigger_mark",
+        "trigger_confirm",
     }
 )
 _VARIABLE = "OMNISYNC_CRASH_AT"

@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     REJECTS_EXCEEDED = 3
     MAPPING_TESTS_FAILED = 4  # `omnisync test`: a test failed, or the spec has none
     EXPECTATION_BREACHED = 5  # a degraded run: an `expect:` bound broken, nothing else failed
+    OUTCOME_UNKNOWN = 6  # triggers an earlier run sent without a known outcome: not sent again
     INTERNAL_ERROR = 70  # an unexpected exception, i.e. a bug (EX_SOFTWARE of sysexits.h)
     INTERRUPTED = 130  # SIGINT (Ctrl-C), as shells report 128 + 2
     TERMINATED = 143  # SIGTERM, 128 + 15

@@ -58,6 +58,10 @@ class EndpointDef:
     identity: Callable[[Mapping[str, Any]], Identity] | None = None  # by envelope options
     personal_fields: frozenset[str] = frozenset()
     plain_value_option: str | None = None  # blacklist: data holds record[options[this]] only
+    plain_value_field: str | None = None  # workflow_trigger: the list holds record[this] only
+    # workflow_trigger: the option naming what its events are counted in (the node); records of
+    # such an endpoint are events, sent at most once per window (docs/triggers.md)
+    event_option: str | None = None
     joined_key: bool = False  # the key is all key_fields joined by ':' (not the first present)
     clears: bool = False  # '', null and "none" clear a field: never one that identifies the record
     doc: str = ""  # reference page
@@ -332,6 +336,35 @@ CATALOGUE: dict[str, EndpointDef] = {
         personal_fields=_IDENTIFIER_PERSONAL,
         plain_value_option="search_key",
         doc="Batch-Import-Blacklist-API.md",
+    ),
+    "workflow_trigger": EndpointDef(
+        name="workflow_trigger",
+        schema="workflow_trigger.json",
+        key_fields=("member_sn",),
+        routes={
+            # no cap is documented: 100 keeps the members a lost answer leaves of unknown
+            # outcome few, and a refused list cheap to bisect (docs/endpoints.md)
+            "batch": Route(
+                "/api/v1/workflow/trigger/",
+                "body",
+                100,
+                data_key="member_sn_list",
+                as_list=True,
+                options=_options(
+                    ("node_id",),
+                    node_id={
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "the workflow node to trigger (from the OmniSegment "
+                        "platform's workflow configuration)",
+                    },
+                ),
+            )
+        },
+        personal_fields=frozenset({"member_sn"}),
+        plain_value_field="member_sn",
+        event_option="node_id",
+        doc="openapi.yaml",
     ),
     "event": EndpointDef(
         name="event",

@@ -160,6 +160,10 @@ class OmniSegmentDestination:
             return SANDBOX_TID
         return str(tid) if tid else None
 
+    def fires_events(self, block: Mapping[str, Any]) -> bool:
+        """workflow_trigger starts a workflow for each member: an event, not a record."""
+        return CATALOGUE[block["endpoint"]].event_option is not None
+
     def forgets_records(self) -> bool:
         """The embedded sandbox starts empty each run: change detection must not skip records."""
         return self._sandbox is not None

@@ -76,6 +76,9 @@ def fast_check(
 class OmniSegmentEndpoint:
     """One endpoint on one route as the delivery engine drives it: check, key, send, judge."""
 
+    # set only on an endpoint of events (workflow_trigger): engine.contracts.FiresEvents
+    event_scope: str
+
     def __init__(
         self,
         definition: EndpointDef,
@@ -102,8 +105,12 @@ class OmniSegmentEndpoint:
         self._known = property_names(self._validator.schema)  # never a misspelling
         self._rules = RULES.get(definition.name, ())
         self._plain = (
-            options[definition.plain_value_option] if definition.plain_value_option else None
+            options[definition.plain_value_option]
+            if definition.plain_value_option
+            else definition.plain_value_field
         )
+        if definition.event_option is not None:  # the node: what its events are counted in
+            self.event_scope = f"{definition.event_option} {options.get(definition.event_option)}"
         envelope: dict[str, Any] = {**route.defaults, **options}
         if route.auth == "body":
             envelope = {"tid": tid, "api_key": api_key, **envelope}

@@ -28,6 +28,8 @@ COUNTS = (
     ("left_source", "left the source"),
 )
 
+TRIGGER_COUNTS = ("triggered", "skipped", "unknown")
+
 
 def open_history(spec: Spec) -> tuple[StateStore, LedgerStore, StateIdentity]:
     """The spec's state store, its ledger and whose state it is; an error when the backend keeps
@@ -99,6 +101,8 @@ def _counts(counts: dict[str, Any]) -> str:
     if "read" not in counts:
         return "no counts (the run did not finish)"
     text = ", ".join(f"{label} {counts.get(key, 0)}" for key, label in COUNTS)
+    if "triggered" in counts:  # an event sync (docs/triggers.md)
+        text += ", " + ", ".join(f"{k} {counts.get(k, 0)}" for k in TRIGGER_COUNTS)
     stopped = counts.get("stopped")
     return f"{text}; stopped: {stopped}" if stopped else text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -75,6 +75,12 @@ log = omnilog.get_logger("omnisync")
     "send every record, unchanged or not.",
 )
 @click.option(
+    "--resend-unknown",
+    is_flag=True,
+    help="Event syncs (workflow_trigger): send again the triggers an earlier run sent without a "
+    "known outcome (a crash, a lost answer); they may reach a member twice (docs/triggers.md).",
+)
+@click.option(
     "--fail-fast",
     is_flag=True,
     help="Run the syncs one after the other and stop at the first failure (default: run every "
@@ -107,12 +113,14 @@ def run(
     pushgateway: str | None,
     reveal_pii: bool,
     full_refresh: bool,
+    resend_unknown: bool,
     fail_fast: bool,
     grace: float,
     after_dbt: Path | None,
 ) -> None:
     """Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,
-    2 spec invalid, 3 too many rejects, 5 an `expect:` bound broken (a degraded run), 70 internal
+    2 spec invalid, 3 too many rejects, 5 an `expect:` bound broken (a degraded run), 6 triggers
+    of unknown outcome left unsent (--resend-unknown sends them), 70 internal
     error, 130/143 stopped by SIGINT/SIGTERM (the report is still written)."""
     from engine.outcomes import progress, step_summary
     from engine.outcomes.report import open_private
@@ -133,6 +141,7 @@ def run(
         heartbeat=heartbeat or None,
         full_refresh=full_refresh,
         fail_fast=fail_fast,
+        resend_unknown=resend_unknown,
     )
     found = run_command(specs, options, after_dbt, lambda result: _summarise(result, dry_run))
     _say_skipped(found.outcomes)
@@ -212,6 +221,47 @@ def _tell_breaches(breaches: list[str]) -> None:
         click.echo(line)
 
 
+def _summarise_triggers(
+    data: dict[str, Any], dry_run: bool, would: list[str], skipped: list[str]
+) -> None:
+    """An event sync's line: triggered, skipped in the window, outcome unknown (with keys)."""
+    name = data["sync"]
+    click.echo(
+        f"{name}: read {data['rows_read']}, "
+        + (f"would trigger {data['unsent']}, " if dry_run else f"triggered {data['triggered']}, ")
+        + f"skipped (already triggered in the window) {data['skipped_in_window']}, "
+        + f"outcome unknown {data['outcome_unknown']}, "
+        + f"rejected {data['rejected']}, filtered {data['filtered']}, "
+        + (f"failed {data['failed']} (outcome unknown), " if data["failed"] else "")
+        + (f"unsent {data['unsent']}, " if data["unsent"] and not dry_run else "")
+        + f"{data['requests']} requests, {data['elapsed_s']:.2f}s"
+        + (" (dry run)" if dry_run else "")
+    )
+    if dry_run:
+        for label, keys, total in (
+            ("would trigger", would, data["unsent"]),
+            ("skipped", skipped, data["skipped_in_window"]),
+        ):
+            if keys:
+                more = f" (and {total - len(keys)} more)" if total > len(keys) else ""
+                click.echo(f"{name}: {label}: {', '.join(keys)}{more}")
+    unknown = data["outcome_unknown_keys"]
+    if unknown:
+        shown = ", ".join(unknown[:UNKNOWN_SHOWN])
+        more = (
+            f" (and {len(unknown) - UNKNOWN_SHOWN} more in the report)"
+            if len(unknown) > UNKNOWN_SHOWN
+            else ""
+        )
+        click.echo(
+            f"{name}: outcome unknown, not sent again: {shown}{more}; "
+            "`omnisync run --resend-unknown` sends them"
+        )
+
+
+UNKNOWN_SHOWN = 50  # keys of unknown outcome listed on the terminal (all of them in the report)
+
+
 def _summarise(result: RunResult, dry_run: bool) -> None:
     totals = {"rows_read": 0, "delivered": 0, "rejected": 0, "filtered": 0, "requests": 0}
     for stats in result.syncs:
@@ -226,6 +276,9 @@ def _summarise(result: RunResult, dry_run: bool) -> None:
             click.echo(f"{data['sync']}: resumed after {stats.resumed_from}")
         if str(data["stopped"] or "").startswith("not run"):
             click.echo(f"{data['sync']}: {data['stopped']}")
+            continue
+        if stats.events:
+            _summarise_triggers(data, dry_run, stats.would_trigger, stats.skipped_keys)
             continue
         click.echo(
             f"{data['sync']}: read {data['rows_read']}, delivered {data['delivered']}, "

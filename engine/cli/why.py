@@ -14,7 +14,19 @@ from engine.specfile import load_spec_hiding_secrets
 if TYPE_CHECKING:
     from engine.state.ledger import RunRecord, Seen
 
-ORDER = ("filtered", "rejected", "failed", "unchanged", "new", "changed", "sent", "removed")
+ORDER = (
+    "filtered",
+    "rejected",
+    "failed",
+    "unchanged",
+    "skipped",
+    "unknown",
+    "new",
+    "changed",
+    "sent",
+    "triggered",
+    "removed",
+)
 
 
 @click.command(name="why")
@@ -106,4 +118,8 @@ def _words(event: dict[str, Any]) -> str:
         "rejected": f"rejected in {at} because {reason}",
         "filtered": f"filtered in {at} by the rule: {reason}",
         "removed": f"left the source in {at} (omnisync had sent it; nothing was sent for it)",
+        "triggered": f"triggered in {at} (the API acknowledged it)",
+        "skipped": f"not triggered in {at}: already triggered within the sync's once_per window",
+        "unknown": f"not triggered in {at}: an earlier trigger's outcome is unknown (see "
+        "--resend-unknown)",
     }.get(action, f"{action} in {at}")

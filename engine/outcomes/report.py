@@ -27,6 +27,13 @@ class SyncStats:
     failed: int = 0  # sent, and the API kept failing past the retry policy
     unsent: int = 0  # read, never sent: the sync stopped first (or a dry run)
     left_source: int = 0  # keys omnisync sent before that a full read no longer found
+    # events (docs/triggers.md): sent once per window; `delivered` counts the keys triggered
+    events: bool = False  # the sync's endpoint fires events
+    skipped: int = 0  # already triggered in the window, or earlier in this run
+    unknown: int = 0  # sent by an earlier run whose outcome nobody knows: not sent again
+    unknown_keys: list[str] = field(default_factory=list)  # their keys (masked unless revealed)
+    would_trigger: list[str] = field(default_factory=list)  # a dry run's first keys to trigger
+    skipped_keys: list[str] = field(default_factory=list)  # a dry run's first keys skipped
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     requests: RequestStats = field(default_factory=RequestStats)
@@ -60,6 +67,16 @@ class SyncStats:
             "failed": self.failed,
             "unsent": self.unsent,
             "left_the_source": self.left_source,
+            **(
+                {
+                    "triggered": self.delivered,
+                    "skipped_in_window": self.skipped,
+                    "outcome_unknown": self.unknown,
+                    "outcome_unknown_keys": list(self.unknown_keys),
+                }
+                if self.events
+                else {}
+            ),
             "requests": self.requests.requests,
             "requests_by_status": dict(sorted(self.requests.by_status.items())),
             "retries": self.requests.retries,

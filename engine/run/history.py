@@ -171,6 +171,8 @@ class RunHistory:
             counts = {k: getattr(one, k) for k in COUNTS}
             counts["left_source"] = one.left_source
             counts["stopped"] = one.stopped
+            if one.events:
+                counts.update(triggered=one.delivered, skipped=one.skipped, unknown=one.unknown)
             self.run.syncs[one.sync] = {**self.run.syncs.get(one.sync, {}), **counts}
         self.run.ended = utc_now()
         self.run.exit_code = exit_code

@@ -24,18 +24,21 @@ from engine.errors import OmnisyncError
 from engine.outcomes.reject_file import RejectFile
 from engine.outcomes.reject_policy import RejectPolicy
 from engine.outcomes.report import SyncStats
+from engine.pii import mask
 from engine.rows import Position, Record, Rejection
 from engine.run.checkpoint import Checkpointer
 from engine.run.row_outcome import Filtered, compile_decide
 from engine.run.stop import StopRequest
 from engine.state.change_detection import ChangeDetector
 from engine.state.ledger import SyncLedger
+from engine.state.triggers import TriggerGate
 from engine.transforms.mapping import CompiledMapping
 
 log = omnilog.get_logger("omnisync.pipeline")
 
 DEFAULT_CONCURRENCY = 8
 SCREEN = 1000  # records compared with the stored digests per store lookup
+SHOWN = 20  # keys a dry run of an event sync lists, of those it would trigger and skip
 WINDOW_BATCHES = 64  # read-ahead: open rows at most this many batches (bounds memory on stalls)
 
 
@@ -62,6 +65,8 @@ class SyncPlan:
     on_screen: Callable[[list[Record], list[Record]], None] | None = None
     fence: Callable[[], Awaitable[None]] | None = None  # raises once the state lease is lost
     ledger: SyncLedger | None = None  # what became of each record, for `omnisync why`
+    triggers: TriggerGate | None = None  # an event endpoint: each key once per window
+    reveal_pii: bool = False  # keys shown in clear in the report (outcome unknown, dry run)
 
 
 class SyncRun:
@@ -109,6 +114,7 @@ class SyncRun:
             stats.notes.extend(source_notes(plan.source))
             stats.finished = stats.started + stats.elapsed
             finished = stats.delivered + stats.unchanged + stats.rejected + stats.filtered
+            finished += stats.skipped + stats.unknown
             stats.unsent = stats.read - finished - stats.failed
             if plan.stop.requested and stats.stopped is None:
                 stats.stopped = plan.stop.reason
@@ -122,7 +128,8 @@ class SyncRun:
         size = plan.batch_size
         window = size * max(WINDOW_BATCHES, plan.concurrency * 4)
         early_from = self.reject_policy.early_after
-        screen = max(SCREEN, size) if plan.changes is not None else 0
+        screened = plan.changes is not None or plan.triggers is not None
+        screen = max(SCREEN, size) if screened else 0
         pending: list[Record] = []  # waiting for the change screen
         batch: list[Record] = []
         async for row in plan.source.read(plan.resume):
@@ -176,6 +183,8 @@ class SyncRun:
         """The records whose content changed; the unchanged ones are finished here."""
         if not records:
             return []
+        if self.plan.triggers is not None:
+            return self._gate(self.plan.triggers, records)
         assert self.plan.changes is not None
         changed, unchanged = self.plan.changes.screen(records)
         if self.plan.on_screen is not None:
@@ -187,6 +196,31 @@ class SyncRun:
             self.stats.unchanged += len(unchanged)
             self.checkpoint.finish_all([record.seq for record in unchanged])
         return changed
+
+    def _gate(self, gate: TriggerGate, records: list[Record]) -> list[Record]:
+        """An event sync's screen: the keys to trigger (marked pending in the store before this
+        returns); those already triggered in the window, or of unknown outcome, are finished."""
+        out = gate.screen(records)
+        stats, ledger = self.stats, self.plan.ledger
+        stats.skipped += len(out.skipped)
+        stats.unknown += len(out.unknown)
+        stats.unknown_keys.extend(self._shown(r) for r in out.unknown)
+        if self.plan.dry_run:
+            room = SHOWN - len(stats.would_trigger)
+            stats.would_trigger.extend(self._shown(r) for r in out.send[: max(room, 0)])
+            room = SHOWN - len(stats.skipped_keys)
+            stats.skipped_keys.extend(self._shown(r) for r in out.skipped[: max(room, 0)])
+        if out.unknown:
+            log.warning("trigger_outcome_unknown", count=len(out.unknown))
+        if ledger is not None:
+            ledger.records("skipped", out.skipped)
+            ledger.records("unknown", out.unknown)
+        self.checkpoint.finish_all([record.seq for record in out.skipped + out.unknown])
+        return out.send
+
+    def _shown(self, record: Record) -> str:
+        key = self.plan.endpoint.key(record.payload) or ""
+        return key if self.plan.reveal_pii else str(mask(key))
 
     async def _flush(self, batches: BatchQueue, records: list[Record]) -> None:
         """Everything the reader holds, in batches of the batch size (the last one short)."""
@@ -206,13 +240,18 @@ class SyncRun:
         self.stats.delivered += len(records)  # first: the API has them, whatever the store says
         if self.plan.changes is not None:
             self.plan.changes.acknowledged(records)
+        if self.plan.triggers is not None:
+            self.plan.triggers.confirmed(records)
         if self.plan.ledger is not None:
-            self.plan.ledger.records("delivered", records)
+            action = "triggered" if self.plan.triggers is not None else "delivered"
+            self.plan.ledger.records(action, records)
         self.checkpoint.finish_all([record.seq for record in records])
 
     def refused(self, record: Record, message: str) -> None:
         if self.plan.changes is not None:
             self.plan.changes.settled([record])
+        if self.plan.triggers is not None:  # refused: nobody was triggered
+            self.plan.triggers.refused([record])
         self._reject(record.seq, Rejection(record.position, message, None, record.payload))
 
     def failed(self, records: list[Record]) -> None:

@@ -38,11 +38,12 @@ from engine.state.base import (
     StoredPosition,
     lock_timeout,
 )
-from engine.state.change_detection import ChangeDetector
+from engine.state.change_detection import ChangeDetector, namespace
 from engine.state.codec import PositionCodecError, render_position
 from engine.state.fingerprint import destination_fingerprint, fingerprint
 from engine.state.identity import StateIdentity, state_identity
 from engine.state.moving import holds_state, move_former
+from engine.state.triggers import TriggerGate, scope_of, trigger_store
 
 log = omnilog.get_logger("omnisync.state")
 
@@ -181,6 +182,8 @@ class RunState:
         self.closed_with: StateError | None = None  # the store failed as the run let go of it
         self.identity = identity
         self.fence = fence  # awaited before each request (see fence_of)
+        self.resend_unknown = False  # send again the triggers of unknown outcome
+        self.clock: Callable[[], float] = time.time  # wall time of trigger marks (tests: a fake)
 
     def begin(
         self,
@@ -188,6 +191,7 @@ class RunState:
         source: Source,
         key: Callable[[Any], str | None],
         remembered: bool = True,
+        events: str | None = None,
     ) -> SyncState:
         """The sync's tracked state: its `resume` is where the sync starts (None: the beginning),
         its `changes` what skips unchanged records (`key`: the endpoint's record key; none when
@@ -203,7 +207,10 @@ class RunState:
         )
         tracked.notes.extend([note] if note else [])
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
-        tracked.changes = self._changes(sync, key, tracked.key) if remembered else None
+        if events is not None:
+            tracked.triggers = self._triggers(sync, key, tracked.key, events)
+        elif remembered:
+            tracked.changes = self._changes(sync, key, tracked.key)
         if tracked.resume is None:
             tracked.mark_start()
         return tracked
@@ -230,6 +237,38 @@ class RunState:
         if note is not None:
             log.info("state_moved", former=former, key=key, message=note)
         return key, note
+
+    def _namespace(self, sync: SyncSpec) -> bytes:
+        """The hashing key of the sync's record keys: change detection's, the ledger's."""
+        meaning = destination_fingerprint(
+            sync.destination_type,
+            self.spec.connections.get(sync.destination_type, {}),
+            sync.destination,
+            self.spec.secrets,
+        )
+        return namespace(self.identity.former_key(sync.name), meaning)
+
+    def _triggers(
+        self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str, scope: str
+    ) -> TriggerGate:
+        store = trigger_store(self.store)
+        if store is None:
+            raise StateError(
+                f"{sync.name}: the state store {self.store.describe()} keeps no trigger marks; "
+                "an endpoint that fires events needs one (sqlite, postgres or s3)"
+            )
+        if sync.once_per is None:  # validate requires it
+            raise StateError(f"{sync.name}: an endpoint that fires events needs once_per")
+        return TriggerGate(
+            store,
+            scope_of(sync_key, scope),
+            self._namespace(sync),
+            key,
+            sync.once_per,
+            save=not self.dry_run,
+            resend_unknown=self.resend_unknown,
+            clock=self.clock,
+        )
 
     def _changes(
         self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str
@@ -289,6 +328,7 @@ class SyncState:
         self.resumed_saved_at: dt.datetime | None = None  # when the resumed position was saved
         self.notes: list[str] = []
         self.changes: ChangeDetector | None = None
+        self.triggers: TriggerGate | None = None
         self.before_save: Callable[[], None] | None = None  # the reject file's commit
 
     def start(self, stored: StoredPosition | None, full_refresh: bool) -> Position | None:

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 
 from engine import logging as omnilog
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, endpoint_route, estimated_total, keeps_records
+from engine.contracts import (
+    Destination,
+    endpoint_route,
+    estimated_total,
+    event_scope,
+    keeps_records,
+)
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError, SpecError
@@ -64,6 +70,7 @@ class RunOptions:
     fail_fast: bool = False  # one sync at a time, in the spec's order; stop at the first failure
     # a dry run's observer of each sync's change screen (engine/run/change_plan.py)
     watch: Watch | None = None
+    resend_unknown: bool = False  # send again the triggers an earlier run left of unknown outcome
 
 
 @dataclass
@@ -108,6 +115,9 @@ async def run_spec(
     closed_with = run.state.closed_with or recorded
     result.error, result.exit_code = judge(syncs, finished, run.failures, options.stop, closed_with)
     result.breaches = expect.run_breaches(syncs, finished)
+    if result.exit_code is ExitCode.OK and any(s.unknown for s in finished):
+        # a person decides: resend them (--resend-unknown) or leave them (docs/triggers.md)
+        result.exit_code = ExitCode.OUTCOME_UNKNOWN
     if result.breaches and result.exit_code is ExitCode.OK:  # a failure says more than a breach
         result.exit_code = ExitCode.EXPECTATION_BREACHED
     return result
@@ -170,6 +180,7 @@ async def _open_run(
     destinations = await open_destinations(stack, spec, syncs, registry)
     session = await stack.enter_async_context(http_session(syncs, clock))
     state = stack.enter_context(run_state(spec, registry, options.dry_run, options.full_refresh))
+    state.resend_unknown = options.resend_unknown
     sender = Sender(session, clock, budgets=shared_budgets(stack, state, options.dry_run))
     stack.push_async_callback(sender.close)  # leave the shared budgets before the store closes
     run_id = omnilog.bound().get("run_id") or new_run_id()  # the CLI's (in every log line)
@@ -243,15 +254,22 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         plan = build_plan(
             run.spec, sync, run.registry, destination, run.sender, options, run.run_id
         )
+        events = event_scope(plan.endpoint)
         tracked = run.state.begin(
-            sync, plan.source, plan.endpoint.key, remembered=keeps_records(destination)
+            sync,
+            plan.source,
+            plan.endpoint.key,
+            remembered=keeps_records(destination),
+            events=events,
         )
         plan = _resumed(plan, tracked, run.state.fence, run.options.watch)
-        full = tracked.resume is None and sync.cursor is None  # removals can be told
+        # removals can be told (not for events: a trigger list is not a table of records)
+        full = tracked.resume is None and sync.cursor is None and events is None
         ledger = run.history.sync(sync, plan.endpoint, plan.endpoint.key, full)
         plan = dataclasses.replace(plan, ledger=ledger)
         delivery = SyncRun(plan, run.sender)
         stats = delivery.stats
+        stats.events = events is not None
         total = await _announce(run, sync, delivery, tracked)
         stats = await _deliver(run, delivery, total)
         clean = not (options.stop.requested or stats.unsent or stats.failed)
@@ -305,6 +323,7 @@ def build_plan(
         dry_run=options.dry_run,
         reject_policy=reject_policy(sync),
         stop=options.stop,
+        reveal_pii=options.reveal_pii,
     )
 
 
@@ -326,6 +345,7 @@ def _resumed(
         changes=tracked.changes,
         on_screen=watch(plan, tracked.changes) if watch and tracked.changes else None,
         fence=fence,
+        triggers=tracked.triggers,
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import logging as omnilog
-from engine.contracts import Destination, source_cursors, supports_lookback
+from engine.contracts import Destination, fires_events, source_cursors, supports_lookback
 from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
@@ -69,6 +69,7 @@ class SyncSpec:
     early_stop: EarlyStop = EarlyStop()
     depends_on: tuple[str, ...] = ()  # syncs that must finish first; the others run at once
     change_detection: bool = True  # skip records the API already has, by key and digest
+    once_per: float | None = None  # seconds: an event endpoint sends a key once per this window
     lookback: float | None = None  # seconds: an incremental sql read starts this much earlier
     expect: Expect = field(
         default_factory=Expect
@@ -274,7 +275,47 @@ def _sync_block_issues(
     ]
     if check_delivery:
         found += batch_issues(data, index, destination, sync["destination"])
-    return found
+    return found + _once_issues(index, sync, destination)
+
+
+def _once_issues(index: int, sync: Mapping[str, Any], destination: Destination) -> list[SpecIssue]:
+    """`once_per` where the endpoint fires events (required), nowhere else (refused)."""
+    try:
+        events = fires_events(destination, sync["destination"])
+    except (KeyError, TypeError, ValueError):  # a block the destination refused already
+        return []
+    if events and "once_per" not in sync:
+        endpoint = sync["destination"].get("endpoint")
+        return [
+            SpecIssue(
+                ("syncs", index),
+                f"the endpoint {endpoint!r} fires events (a resend is not harmless): say how often "
+                "a key may be sent with `once_per`, e.g. `once_per: 1d` (docs/triggers.md)",
+            )
+        ]
+    if not events and "once_per" in sync:
+        return [
+            SpecIssue(
+                ("syncs", index, "once_per"),
+                "once_per applies only to endpoints that fire events (workflow_trigger); this "
+                "endpoint's records are upserted by key, so a resend is harmless",
+                at_key=True,
+            )
+        ]
+    if events and sync.get("change_detection") is True:
+        return [
+            SpecIssue(
+                ("syncs", index, "change_detection"),
+                "change detection does not apply to events (each send is a new event): leave "
+                "change_detection out",
+                at_key=True,
+            )
+        ]
+    return []
+
+
+def _once_per(value: Any) -> float | None:
+    return None if value is None else parse_duration(value)
 
 
 def _rate_issues(path: tuple[str | int, ...], delivery: Mapping[str, Any]) -> list[SpecIssue]:
@@ -376,6 +417,7 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 dedupe_key=raw.get("dedupe", {}).get("key"),
                 depends_on=tuple(raw.get("depends_on", ())),
                 change_detection=raw.get("change_detection", True),
+                once_per=_once_per(raw.get("once_per")),
                 lookback=_lookback(raw.get("incremental", {}).get("lookback")),
                 expect=parse_expect(raw.get("expect")),
             )

@@ -31,7 +31,8 @@ DEFAULT_KEEP = "90d"
 PAIR = 2 * DIGEST_BYTES  # one bulk entry: hashed key, then digest
 FLUSH_BYTES = 1 << 20  # bulk bytes buffered at most before a write (32,768 entries)
 FLUSH_ROWS = 1000  # single rows buffered at most
-BULK = ("new", "changed", "unchanged", "failed", "sent")  # "sent": change detection was off
+# "sent": change detection was off; "triggered", "skipped", "unknown": an event sync's keys
+BULK = ("new", "changed", "unchanged", "failed", "sent", "triggered", "skipped", "unknown")
 SINGLE = ("filtered", "rejected", "removed")
 NO_DIGEST = bytes(DIGEST_BYTES)
 

@@ -36,6 +36,7 @@ from engine.state.fingerprint import MASK
 from engine.state.lock import wait_for
 from engine.state.postgres_lease import PostgresLease
 from engine.state.stored import stored_position
+from engine.state.triggers import SqlTriggers, trigger_crash
 
 if TYPE_CHECKING:
     import psycopg
@@ -123,6 +124,13 @@ class PostgresStateStore:
                         "ALTER TABLE {} ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0"
                     ).format(table)
                 )
+            db.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (scope text NOT NULL, key bytea NOT NULL,"
+                    " state text NOT NULL, at double precision NOT NULL,"
+                    " epoch bigint NOT NULL DEFAULT 0, PRIMARY KEY (scope, key))"
+                ).format(sql.Identifier(self.table + "_triggers"))
+            )
             db.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} (scope text PRIMARY KEY, epoch bigint NOT NULL,"
@@ -316,6 +324,37 @@ class PostgresStateStore:
 
         result: tuple[bool, int] = self._run(self._connection(), run)
         return result
+
+    def triggers(self) -> SqlTriggers:
+        """Trigger marks (engine/state/triggers.py) in `<table>_triggers`, fenced like every
+        write: the lease row is checked in the write's own transaction."""
+        table = f'"{self.table}_triggers"'  # the option's pattern allows no quote
+
+        def write(text: str, rows: Sequence[Sequence[Any]], crash: str | None) -> int:
+            statement = text.replace("?", "%s")
+
+            def run(db: psycopg.Connection[Any]) -> int:
+                with db.transaction():
+                    self._fence(db)
+                    with db.cursor() as cursor:
+                        cursor.executemany(statement, rows)
+                        count = cursor.rowcount
+                    trigger_crash(crash)
+                return count
+
+            done: int = self._run(self._connection(), run)
+            return done
+
+        def query(text: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+            statement = text.replace("?", "%s")
+
+            def run(db: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+                return db.execute(statement, args).fetchall()
+
+            rows: list[tuple[Any, ...]] = self._run(self._connection(), run)
+            return rows
+
+        return SqlTriggers(table, write, query, lambda: self.epoch)
 
     def ledger(self) -> PostgresLedger:
         """Run history and the record ledger, in tables beside this one (ledger_sql.py)."""

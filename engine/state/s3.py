@@ -40,6 +40,7 @@ from engine.state.stored import stored_position
 log = omnilog.get_logger("omnisync.state")
 if TYPE_CHECKING:
     from engine.state.ledger_s3 import S3Ledger
+    from engine.state.triggers_s3 import S3Triggers
 
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 DEFAULT_LEASE = 60.0
@@ -100,6 +101,7 @@ class S3StateStore:
         self._scratch: Path | None = None
         self._opened = 0  # local digest copies made: each in a folder of its own
         self._lease: S3Lease | None = None  # held by this run: every write proves it first
+        self._triggers: S3Triggers | None = None
 
     @property
     def objects(self) -> Objects:
@@ -246,6 +248,15 @@ class S3StateStore:
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
+    def triggers(self) -> S3Triggers:
+        """Trigger marks under triggers/ (engine/state/triggers_s3.py); each write proves the
+        lease first."""
+        from engine.state.triggers_s3 import S3Triggers
+
+        if self._triggers is None:
+            self._triggers = S3Triggers(self.objects, self._fence, lambda: self.epoch)
+        return self._triggers
+
     def ledger(self) -> S3Ledger:
         """Run history and the record ledger, under history/ (engine/state/ledger_s3.py)."""
         from engine.state.ledger_s3 import S3Ledger
@@ -274,6 +285,7 @@ class S3StateStore:
             if self._scratch is not None:
                 remove(self._scratch)
                 self._scratch = None
+            self._triggers = None
             if self._objects is not None:
                 self._objects.close()
                 self._objects = None

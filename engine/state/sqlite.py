@@ -36,6 +36,7 @@ from engine.state.codec import encode_position
 from engine.state.lock import wait_for
 from engine.state.sqlite_lease import FileLease, lock_path
 from engine.state.stored import stored_position
+from engine.state.triggers import SqlTriggers, trigger_crash
 
 if TYPE_CHECKING:
     import sqlite3
@@ -63,6 +64,14 @@ _SCHEMA = (
     digest   BLOB NOT NULL,
     epoch    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (sync_key, key)
+) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS triggers (
+    scope TEXT NOT NULL,
+    key   BLOB NOT NULL,
+    state TEXT NOT NULL,
+    at    REAL NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope, key)
 ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS leases (
     scope    TEXT PRIMARY KEY,
@@ -309,6 +318,22 @@ class SqliteStateStore:
 
     def describe(self) -> str:
         return str(self.path)
+
+    def triggers(self) -> SqlTriggers:
+        """Trigger marks (engine/state/triggers.py), in this same file, fenced like every write."""
+
+        def write(sql: str, rows: Sequence[Sequence[Any]], crash: str | None) -> int:
+            def work(db: sqlite3.Connection) -> int:
+                count = db.executemany(sql, rows).rowcount
+                trigger_crash(crash)
+                return count
+
+            return self._write(work)
+
+        def query(sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+            return list(self._execute(sql, args).fetchall())
+
+        return SqlTriggers("triggers", write, query, lambda: self.epoch, "?", self._absent)
 
     def ledger(self) -> SqlLedger:
         """Run history and the record ledger, in this same file (engine/state/ledger_sql.py)."""

@@ -39,6 +39,18 @@ def boolean(name: str) -> EnvelopeCheck:
     return check
 
 
+def integer(name: str) -> EnvelopeCheck:
+    """`name` must be a JSON integer (not a boolean, not text)."""
+
+    def check(body: Envelope) -> Problem:
+        value = body.get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return INPUT, f"{name} should be an integer"
+        return None
+
+    return check
+
+
 def site(body: Envelope) -> Problem:
     """The site of a multi-site organisation: a string or null."""
     if body.get("site") is not None and not is_text(body["site"]):
@@ -70,3 +82,4 @@ PURCHASE_SINGLE = (*PURCHASE, one_of("debug_mode", (0, 1, "0", "1")))
 VOUCHER = (site, one_of("identifier_field", _LOOKUPS))
 PRODUCT = (site,)
 BLACKLIST = (one_of("search_key", _BLACKLIST_KEYS), boolean("to_be_blacklisted"))
+WORKFLOW_TRIGGER = (integer("node_id"),)

@@ -19,6 +19,7 @@ from connectors.omnisegment.sandbox.record_checks import (
     products,
     purchases,
     questionnaires,
+    workflows,
 )
 from connectors.omnisegment.sandbox.values import INPUT, MISSING, Envelope, Problem
 
@@ -48,6 +49,7 @@ class RouteCheck:
     size_text: str = "data should not contain more than {cap} items"
     stored: Callable[[Any, dict[str, Any]], Any] = lambda item, _body: item
     empty_text: str | None = None  # an empty list gets this Input Error instead of "missing"
+    counts: bool = False  # events: each arrival of a key is counted (GET /_sandbox/counts/...)
 
     @property
     def missing_message(self) -> str:
@@ -196,6 +198,15 @@ ROUTES: tuple[RouteCheck, ...] = (
             "search_key": body["search_key"],
             "to_be_blacklisted": body["to_be_blacklisted"],
         },
+    ),
+    RouteCheck(
+        "/api/v1/workflow/trigger/", "workflow_trigger", "body", "list", workflows.member_sn,
+        lambda value, body: f"{body['node_id']}:{value}", cap=10_000,
+        data_key="member_sn_list", required=("tid", "api_key", "node_id", "member_sn_list"),
+        missing_text="These values are required: tid, api_key, node_id, member_sn_list",
+        envelope_checks=envelopes.WORKFLOW_TRIGGER,
+        stored=lambda _value, body: {"node_id": body["node_id"]},
+        counts=True,
     ),
     RouteCheck(
         "/api/v1/beacon/track-event/", "event", "beacon", "body", events.event, _event_key,

@@ -5,6 +5,7 @@ can throttle (429 past a rate) and inject faults (502/503/504, connection resets
 benchmarks. What each route accepts is routes.py's business.
 
 Control API for tests: GET /_sandbox/records/{endpoint}, GET /_sandbox/stats,
+GET /_sandbox/counts/{endpoint} (events: arrivals per key, `node:member` for workflow triggers),
 POST /_sandbox/reset,
 POST /_sandbox/config {rate_limit, fail_ratio, reset_ratio, seed, reject_keys, and the fault
 suite's hang_after, answer_status, html_ratio, false_ratio, lost_ack_ratio, truncated_ratio}.
@@ -57,6 +58,8 @@ class SandboxState:
     requests: Counter[str] = field(default_factory=Counter)  # requests per "path status"
     order: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, key) as accepted
     windows: ArrivalWindows = field(default_factory=ArrivalWindows)  # arrivals per route#tid
+    # events (workflow triggers): how many times each key arrived, per endpoint
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     def stats(self) -> dict[str, Any]:
         """Requests, records received and stored, and the busiest second per route#tid (most
@@ -99,6 +102,7 @@ class Sandbox:
         for check in ROUTES:
             app.router.add_post(check.path, self._handler(check))
         app.router.add_get("/_sandbox/records/{endpoint}", self._records)
+        app.router.add_get("/_sandbox/counts/{endpoint}", self._counts)
         app.router.add_get("/_sandbox/stats", self._stats)
         app.router.add_post("/_sandbox/reset", self._reset)
         app.router.add_post("/_sandbox/config", self._configure)
@@ -179,6 +183,8 @@ class Sandbox:
             self.state.records[check.endpoint][key_value] = record
             self.state.order.append((check.endpoint, key_value))
             self.state.received[check.endpoint] += 1
+            if check.counts:
+                self.state.counts[check.endpoint][key_value] += 1
         lost = faults.after_storing(config, self._random, request, check.success)
         if lost is not None:
             return lost
@@ -208,6 +214,11 @@ class Sandbox:
     async def _records(self, request: web.Request) -> web.Response:
         rows = self.state.records.get(request.match_info["endpoint"], {})
         return web.Response(body=orjson.dumps(rows), content_type="application/json")
+
+    async def _counts(self, request: web.Request) -> web.Response:
+        """Events only (workflow triggers): how many times each key arrived (node:member)."""
+        counts = self.state.counts.get(request.match_info["endpoint"], Counter())
+        return web.Response(body=orjson.dumps(dict(counts)), content_type="application/json")
 
     async def _stats(self, _request: web.Request) -> web.Response:
         return web.Response(body=orjson.dumps(self.state.stats()), content_type="application/json")

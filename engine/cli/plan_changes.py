@@ -35,11 +35,24 @@ def _samples(item: SyncChanges) -> list[str]:
     return [f"sample {kind} keys: {', '.join(keys)}" for kind, keys in item.samples.items() if keys]
 
 
+def _triggers(item: SyncChanges) -> str:
+    """An event sync: who would be triggered, who is skipped (docs/triggers.md)."""
+    return (
+        f"{item.sync}: read {item.read}: would trigger {item.new}, skipped (already triggered "
+        f"in the window) {item.skipped}, outcome unknown {item.unknown}, rejected "
+        f"{item.rejected}, filtered {item.filtered}"
+    )
+
+
 def text(found: Sequence[SyncChanges]) -> str:
     from engine.run.change_plan import FIELDS_NOTE
 
     lines: list[str] = []
     for item in found:
+        if item.events:
+            lines.append(_triggers(item))
+            lines += [f"  {line}" for line in _samples(item)]
+            continue
         lines.append(
             f"{item.sync}: read {item.read}: new {item.new}, changed {item.changed}, "
             f"unchanged {item.unchanged}, rejected {item.rejected}, filtered {item.filtered}"
@@ -67,7 +80,8 @@ def markdown(found: Sequence[SyncChanges], spec: str) -> str:
             f"| {item.sync} | {item.read} | {item.new} | {item.changed} | {item.unchanged} | "
             f"{item.rejected} | {item.filtered} | {_time(item)} |"
         )
-    notes = [f"- {item.sync}: {line}" for item in found for line in _samples(item)]
+    notes = [f"- {_triggers(item)}" for item in found if item.events]
+    notes += [f"- {item.sync}: {line}" for item in found for line in _samples(item)]
     notes += [
         f"- {item.sync}: change detection is off: every record is sent"
         for item in found

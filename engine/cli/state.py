@@ -63,6 +63,7 @@ def _show_sync(
     digests = store.count_digests(key)
     if digests:
         click.echo(f"{sync.name}: {digests} record digests (unchanged records are skipped)")
+    _show_triggers(sync.name, store, key)
     if stored is None:
         click.echo(f"{sync.name}: no stored position (the next run reads from the start)")
         return
@@ -77,6 +78,19 @@ def _show_sync(
     click.echo(
         omnilog.redact(f"{sync.name}: after {stored.where} ({kind}), saved {saved}, {verdict}")
     )
+
+
+def _show_triggers(name: str, store: StateStore, key: str) -> None:
+    """An event sync's marks (docs/triggers.md): confirmed, and pending (outcome unknown)."""
+    from engine.state.triggers import trigger_store
+
+    marks = trigger_store(store)
+    counts = marks.counts(key + "#") if marks is not None else {}
+    if counts:
+        click.echo(
+            f"{name}: trigger marks: {counts.get('confirmed', 0)} confirmed, "
+            f"{counts.get('pending', 0)} pending (sent, outcome unknown unless a run is on)"
+        )
 
 
 def _still_fits(spec: Spec, sync: SyncSpec, registry: Registry, position: Position) -> str:
@@ -97,10 +111,17 @@ def _still_fits(spec: Spec, sync: SyncSpec, registry: Registry, position: Positi
 @state_group.command()
 @click.argument("file", type=SPEC_FILE)
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
-def reset(file: Path, select: tuple[str, ...]) -> None:
+@click.option(
+    "--triggers",
+    "forget_triggers",
+    is_flag=True,
+    help="Also forget the trigger marks of event syncs: the next run triggers every member again.",
+)
+def reset(file: Path, select: tuple[str, ...], forget_triggers: bool) -> None:
     """Forget stored positions (all syncs of the spec by default): the next run reads everything."""
     from engine.run.resume import open_store, spec_identity
     from engine.run.runner import selected  # the delivery stack: imported only by this command
+    from engine.state.triggers import trigger_store
 
     spec = load_spec_hiding_secrets(file)
     registry = load_registry()
@@ -120,6 +141,17 @@ def reset(file: Path, select: tuple[str, ...]) -> None:
                 *(["position"] if any(cleared) else []),
                 *([f"{digests} record digests"] if digests else []),
             ]
+            marks = trigger_store(store)
+            if marks is not None and forget_triggers:
+                if found := marks.clear(identity.key(name) + "#"):
+                    what.append(f"{found} trigger marks")
+            elif marks is not None and (
+                kept := sum(marks.counts(identity.key(name) + "#").values())
+            ):
+                click.echo(
+                    f"{name}: {kept} trigger marks kept (forgetting them triggers those members "
+                    "again: --triggers)"
+                )
             click.echo(
                 f"{name}: " + (f"cleared {' and '.join(what)}" if what else "no stored position")
             )

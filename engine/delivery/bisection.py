@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from engine.contracts import Endpoint, Verdict
+from engine.contracts import Endpoint, Verdict, event_scope
 from engine.crashpoints import crash_point
 from engine.delivery.breaker import RejectBreaker
 from engine.delivery.encoding import Unencodable
@@ -62,6 +62,7 @@ class Bisector:
         self.stopped = stopped
         self.stopping = stopping
         self.breaker = RejectBreaker()
+        self.once = event_scope(endpoint) is not None  # events: no resend of an unknown outcome
         self.sent = 0  # records handed to deliver() as batches
         self.spent = 0  # requests bisection added
 
@@ -94,6 +95,7 @@ class Bisector:
                 stopped=self.stopped,
                 stopping=self.stopping,
                 fence=self.fence,
+                once=self.once,
             )
         except Unencodable as exc:  # a value JSON cannot carry: split until it stands alone
             await self._split(batch, exc.reason)

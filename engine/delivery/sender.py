@@ -28,6 +28,7 @@ log = omnilog.get_logger("omnisync.delivery")
 __all__ = ["STOPPED", "UNANSWERED", "RequestStats", "Sender", "departures"]
 
 STOPPED = "stopped before sending"
+NOT_CONNECTED = "not connected"  # the request never left: safe to send again, even an event
 UNANSWERED = "unanswered"  # a request cut off by the sync's stop before its answer was read
 
 
@@ -78,12 +79,16 @@ class Sender:
         stopped: Callable[[], bool] | None = None,
         stopping: Callable[[], Awaitable[None]] | None = None,
         fence: Callable[[], Awaitable[None]] | None = None,
+        once: bool = False,
     ) -> Answer:
         """The final answer for this request: accepted, rejected, auth, or failed after retries.
 
         `stopped()` true (the run is stopping) ends it before a new attempt: FAILED, STOPPED;
         `stopping()` returns when a stop is requested, so a back-off is abandoned at once;
-        `fence()` raises, last before each attempt leaves, once the state lease is lost."""
+        `fence()` raises, last before each attempt leaves, once the state lease is lost.
+        `once` (an endpoint of events): only a request the server surely did not act on is sent
+        again (429, or no connection made); any other failure is the final answer, its outcome
+        unknown, because a resend could trigger twice (docs/triggers.md)."""
         request = build_request(endpoint, payloads)  # raises Unencodable: the caller splits
         attempt = 0
         while True:
@@ -105,6 +110,8 @@ class Sender:
             )
             if answer.verdict is Verdict.THROTTLED:
                 limiter.throttled(ticket, answer.retry_after)
+            elif once and answer.verdict is not Verdict.ACCEPTED and status != NOT_CONNECTED:
+                return answer
             backoff = policy.backoff_for(answer.verdict)
             if backoff is None:
                 return answer
@@ -166,6 +173,8 @@ class Sender:
                 content = await response.read()
                 answer = endpoint.judge(response.status, content, response.headers)
                 return answer, str(response.status)
+        except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
+            return Answer(Verdict.FAILED, f"cannot connect: {exc}"), NOT_CONNECTED
         except TimeoutError:
             return Answer(Verdict.FAILED, "request timed out"), "timeout"
         except aiohttp.ClientError as exc:

@@ -45,6 +45,10 @@ class SyncChanges:
     samples: dict[str, list[str]] = field(default_factory=lambda: {"new": [], "changed": []})
     batch_size: int = 0
     rate: float = 0.0  # requests per second the endpoint allows
+    # an event sync (docs/triggers.md): `new` counts the keys it would trigger
+    events: bool = False
+    skipped: int = 0  # already triggered within the window
+    unknown: int = 0  # an earlier trigger's outcome unknown: not sent again
 
     @property
     def to_send(self) -> int:
@@ -96,7 +100,16 @@ async def predict(
     for stats in result.syncs:
         item = found[stats.sync]
         item.read, item.rejected, item.filtered = stats.read, stats.rejected, stats.filtered
-        if not item.batch_size:  # no change detection: every record goes, none compared
+        if stats.events:  # the trigger marks were looked up, not digests
+            item.events, item.new, item.skipped, item.unknown = (
+                True,
+                stats.unsent,
+                stats.skipped,
+                stats.unknown,
+            )
+            item.samples = {"trigger": stats.would_trigger[:SAMPLES]}
+            item.samples["skipped"] = stats.skipped_keys[:SAMPLES]
+        elif not item.batch_size:  # no change detection: every record goes, none compared
             item.compared, item.new = False, stats.unsent
     return list(found.values())
 

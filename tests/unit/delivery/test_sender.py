@@ -154,3 +154,24 @@ async def test_a_lost_state_lease_stops_a_retry_before_it_leaves() -> None:
             fence=fence,
         )
     assert (proofs, len(session.sent)) == ([0, 1], 1)
+
+
+async def test_an_event_is_never_sent_again_after_an_unknown_outcome() -> None:
+    """`once` (an endpoint of events): a timeout or a 503 may have triggered already, so it is
+    the final answer; a 429 (the server did nothing) is still waited out and sent again."""
+    clock = FakeClock()
+    for first in (TimeoutError(), Reply(503), aiohttp.ServerDisconnectedError()):
+        session = FakeSession(scripted(first, Reply(200)))
+        stats = RequestStats()
+        answer = await sender_for(session, clock).send(
+            FakeEndpoint(), [{"id": "a"}], RateLimiter(1000.0, clock), QUICK, stats, once=True
+        )
+        assert answer.verdict is not Verdict.ACCEPTED
+        assert stats.requests == 1
+    session = FakeSession(scripted(Reply(429), Reply(200)))
+    stats = RequestStats()
+    answer = await sender_for(session, clock).send(
+        FakeEndpoint(), [{"id": "a"}], RateLimiter(1000.0, clock), QUICK, stats, once=True
+    )
+    assert answer.verdict is Verdict.ACCEPTED
+    assert stats.by_status == {"429": 1, "200": 1}

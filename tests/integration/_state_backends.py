@@ -90,7 +90,10 @@ def drop_postgres_tables(table: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_URL, autocommit=True) as db:
-        db.execute(f'DROP TABLE IF EXISTS "{table}", "{table}_digests", "{table}_leases"')
+        db.execute(
+            f'DROP TABLE IF EXISTS "{table}", "{table}_digests", "{table}_leases",'
+            f' "{table}_triggers"'
+        )
 
 
 SYNC = """\

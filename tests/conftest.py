@@ -52,6 +52,15 @@ class RunningSandbox:
     def stats(self) -> dict[str, object]:
         return self.call(self.sandbox.state.stats)
 
+    def counts(self, endpoint: str) -> dict[str, int]:
+        """Events only: arrivals per key, through the control API (GET /_sandbox/counts/...)."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.url}/_sandbox/counts/{endpoint}", timeout=10) as got:
+            found: dict[str, int] = json.loads(got.read())
+        return found
+
     def configure(self, **changes: object) -> None:
         self.call(self.sandbox.configure, **changes)
 

@@ -50,8 +50,10 @@ class Bisector:
         stopped: Callable[[], bool],
         stopping: Callable[[], Awaitable[None]] | None = None,
         fence: Callable[[], Awaitable[None]] | None = None,
+        claim: Callable[[list[Record]], None] | None = None,
     ) -> None:
         self.name = name
+        self.claim = claim  # events: the batch's keys marked pending before its request leaves
         self.fence = fence  # the run still holds its state lease (before each request)
         self.sender = sender
         self.endpoint = endpoint
@@ -78,6 +80,10 @@ class Bisector:
         """Raises DeliveryError when the sync must stop (credentials, retries spent, breaker,
         bisection budget)."""
         self.sent += len(batch)
+        if self.claim is not None:
+            if self.stopped():  # nothing leaves now: claim nothing either
+                return
+            self.claim(batch)
         await self._send(batch)
 
     def _budget(self) -> int:

@@ -86,6 +86,7 @@ class SyncRun:
             stopped=lambda: plan.stop.requested,
             stopping=plan.stop.wait,
             fence=plan.fence,
+            claim=plan.triggers.claim if plan.triggers is not None else None,
         )
 
     async def run(self) -> SyncStats:

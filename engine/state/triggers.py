@@ -91,8 +91,10 @@ class Screened:
 
 
 class TriggerGate:
-    """screen() claims the keys it lets through (pending, before they are sent); confirmed(),
-    refused() settle them once the API answered."""
+    """screen() decides which keys go (once per window, once per run); claim() marks a batch's
+    keys pending just before its request leaves; confirmed() and refused() settle them once the
+    API answered. Claiming at the request, not at the screen, keeps the keys a crash leaves of
+    unknown outcome to the requests really in flight."""
 
     def __init__(
         self,
@@ -114,6 +116,7 @@ class TriggerGate:
         self.resend_unknown = resend_unknown
         self.clock = clock
         self._claimed: set[bytes] = set()  # keys this run sends (or, dry, would send)
+        self._written: set[bytes] = set()  # ... whose pending mark is written
 
     def hashed(self, record: Record) -> bytes | None:
         if record.mark is None:
@@ -128,7 +131,6 @@ class TriggerGate:
         hashes = [h for r in records if (h := self.hashed(r)) is not None]
         stored = self.store.lookup(self.scope, hashes) if hashes else {}
         now = self.clock()
-        claims: list[tuple[bytes, Mark]] = []
         for record in records:
             hashed = record.mark[0] if record.mark is not None else None
             if hashed is None:  # no key: it cannot be held to "once"; the endpoint refuses it
@@ -146,11 +148,20 @@ class TriggerGate:
                 out.unknown.append(record)
                 continue
             self._claimed.add(hashed)
-            claims.append((hashed, Mark(PENDING, now)))
             out.send.append(record)
-        if claims and self.save:
-            self.store.mark(self.scope, claims)
         return out
+
+    def claim(self, records: Sequence[Record]) -> None:
+        """Right before the request carrying these leaves: their pending marks, in one fenced
+        write (a part of a split batch was claimed with the whole: not written again)."""
+        if not self.save:
+            return
+        now = self.clock()
+        written = self._written
+        fresh = [r.mark[0] for r in records if r.mark is not None and r.mark[0] not in written]
+        if fresh:
+            self.store.mark(self.scope, [(hashed, Mark(PENDING, now)) for hashed in fresh])
+            written.update(fresh)
 
     def confirmed(self, records: Sequence[Record]) -> None:
         """The API acknowledged these: their marks become confirmed (one write a batch)."""
@@ -169,6 +180,7 @@ class TriggerGate:
         if keys:
             self.store.forget(self.scope, keys)
             self._claimed.difference_update(keys)
+            self._written.difference_update(keys)
 
 
 # -- SQL backends (SQLite, PostgreSQL): one table beside the state's --------------------------

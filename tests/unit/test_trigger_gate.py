@@ -42,7 +42,9 @@ class Clock:
 
 
 def gate(store: Memory, clock: Clock, **options: Any) -> TriggerGate:
-    return TriggerGate(store, "s", b"n" * 32, lambda p: p["member_sn"], 60.0, clock=clock, **options)
+    return TriggerGate(
+        store, "s", b"n" * 32, lambda p: p["member_sn"], 60.0, clock=clock, **options
+    )
 
 
 def records(*members: str) -> list[Record]:
@@ -58,12 +60,18 @@ def test_a_key_goes_once_a_window_and_is_pending_before_it_goes() -> None:
     first = gate(store, clock)
     out = first.screen(records("a", "b", "a"))
     assert (sns(out.send), sns(out.skipped)) == (["a", "b"], ["a"])  # twice in one run: once
+    assert store.marks == {}  # decided, not claimed: claimed as the request leaves
+    first.claim(out.send)
+    first.claim(out.send[:1])  # half of a split batch: claimed with the whole already
     assert [m.state for m in store.marks.values()] == [PENDING, PENDING]
+    assert len(store.writes) == 1
     first.confirmed(out.send)
     assert {m.state for m in store.marks.values()} == {CONFIRMED}
     clock.now += 59
-    again = gate(store, clock).screen(records("a", "b", "c"))
+    again_gate = gate(store, clock)
+    again = again_gate.screen(records("a", "b", "c"))
     assert (sns(again.send), sns(again.skipped)) == (["c"], ["a", "b"])
+    again_gate.claim(again.send)
     clock.now += 2  # a and b: the window passed since they were confirmed
     later = gate(store, clock).screen(records("a", "b", "c"))
     # c: pending since the run above (never confirmed): an outcome nobody knows
@@ -72,9 +80,12 @@ def test_a_key_goes_once_a_window_and_is_pending_before_it_goes() -> None:
 
 def test_an_earlier_runs_pending_mark_is_unknown_and_resent_only_when_asked() -> None:
     store, clock = Memory(), Clock()
-    gate(store, clock).screen(records("a", "b"))  # killed before any answer
-    out = gate(store, clock).screen(records("a", "b", "c"))
+    killed = gate(store, clock)
+    killed.claim(killed.screen(records("a", "b")).send)  # killed before any answer
+    rerun = gate(store, clock)
+    out = rerun.screen(records("a", "b", "c"))
     assert (sns(out.send), sns(out.unknown)) == (["c"], ["a", "b"])
+    rerun.claim(out.send)
     resent = gate(store, clock, resend_unknown=True).screen(records("a", "b", "c"))
     # c too: the run above marked it pending and never heard back
     assert (sns(resent.send), sns(resent.unknown)) == (["a", "b", "c"], [])
@@ -84,11 +95,13 @@ def test_a_refused_key_is_forgotten_and_a_dry_run_writes_nothing() -> None:
     store, clock = Memory(), Clock()
     live = gate(store, clock)
     out = live.screen(records("a", "b"))
+    live.claim(out.send)
     live.refused(out.send[:1])  # a 400: nobody was triggered
     assert len(store.marks) == 1
     assert sns(gate(store, clock).screen(records("a")).send) == ["a"]
     dry_store = Memory()
     dry = gate(dry_store, clock, save=False)
     out = dry.screen(records("x", "x"))
+    dry.claim(out.send)
     dry.confirmed(out.send)
     assert (sns(out.send), sns(out.skipped), dry_store.writes) == (["x"], ["x"], [])

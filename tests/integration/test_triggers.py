@@ -1,0 +1,153 @@
+"""Workflow triggers on the sandbox: each member once per window, a second run within the window
+triggers nobody and one after it everybody; plan and --dry-run say who; an outcome nobody knows
+is reported, not resent, until --resend-unknown; two processes at once never trigger twice."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from tests.conftest import RunningSandbox, run_cli
+from tests.integration._triggers import run_triggers, triggered, write_trigger_spec
+from tests.integration.test_signals import start
+
+
+def test_a_member_is_triggered_once_per_window_and_again_after_it(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    spec = write_trigger_spec(tmp_path, 250, window="10m")
+    first, out = run_triggers(spec, sandbox_env)
+    assert (first["triggered"], first["skipped_in_window"], first["outcome_unknown"]) == (250, 0, 0)
+    assert first["requests"] == 3  # 100 members a request (the default cap)
+    assert "members: read 250, triggered 250, skipped (already triggered in the window) 0" in out
+    assert set(triggered(sandbox).values()) == {1}
+    second, _ = run_triggers(spec, sandbox_env)
+    assert (second["triggered"], second["skipped_in_window"], second["requests"]) == (0, 250, 0)
+    assert set(triggered(sandbox).values()) == {1}
+    # a window of 1s: judged when a run reads the marks, so the confirmed ones have expired
+    write_trigger_spec(tmp_path, 250, window="1s")
+    time.sleep(1.1)  # a wait for the window, not a timed assertion
+    third, _ = run_triggers(spec, sandbox_env)
+    assert (third["triggered"], third["skipped_in_window"]) == (250, 0)
+    counts = triggered(sandbox)
+    assert len(counts) == 250
+    assert set(counts.values()) == {2}
+    history = run_cli("history", str(spec), env=sandbox_env)
+    assert history.returncode == 0, history.stderr
+    assert "triggered 0, skipped 250, unknown 0" in history.stdout
+    assert "triggered 250, skipped 0, unknown 0" in history.stdout
+    why = run_cli("why", str(spec), "M000007", env=sandbox_env)
+    assert why.returncode == 0, why.stderr
+    assert why.stdout.count("\n  triggered in run") == 2
+    assert "already triggered within the sync's once_per window" in why.stdout
+    shown = run_cli("state", "show", str(spec), env=sandbox_env)
+    assert "members: trigger marks: 250 confirmed, 0 pending" in shown.stdout
+
+
+def test_plan_and_dry_run_say_who_would_be_triggered_and_who_is_skipped(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    spec = write_trigger_spec(tmp_path, 3)
+    run_triggers(spec, sandbox_env)
+    write_trigger_spec(tmp_path, 5)  # two more members lapsed since
+    dry = run_cli("--log-level", "warning", "run", str(spec), "--dry-run", env=sandbox_env)
+    assert dry.returncode == 0, dry.stderr
+    assert "members: read 5, would trigger 2, skipped (already triggered in the window) 3" in (
+        dry.stdout
+    )
+    assert "members: would trigger: M******, M******" in dry.stdout  # masked by default
+    revealed = run_cli(
+        "--log-level", "warning", "run", str(spec), "--dry-run", "--reveal-pii", env=sandbox_env
+    )
+    assert "members: would trigger: M000003, M000004" in revealed.stdout
+    assert "members: skipped: M000000, M000001, M000002" in revealed.stdout
+    plan = run_cli("--log-level", "warning", "plan", str(spec), "--changes", env=sandbox_env)
+    assert plan.returncode == 0, plan.stderr
+    assert "members: read 5: would trigger 2, skipped (already triggered in the window) 3" in (
+        plan.stdout
+    )
+    assert sum(triggered(sandbox).values()) == 3  # neither sent anything
+
+
+def test_an_unknown_outcome_is_reported_with_its_keys_and_resent_only_when_asked(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """Killed after the second request left and before its answer: those 100 members may have
+    been triggered. The rerun triggers the rest, lists the 100 (exit 6) and sends none of them;
+    --resend-unknown sends them on purpose."""
+    spec = write_trigger_spec(tmp_path, 300, delivery="{rate_limit: 1000/s, concurrency: 1}")
+    killed = run_cli("run", str(spec), env={**sandbox_env, "OMNISYNC_CRASH_AT": "after_send:2"})
+    assert killed.returncode == -9
+    assert sum(triggered(sandbox).values()) == 200
+    rerun, out = run_triggers(spec, sandbox_env, "--reveal-pii", code=6)
+    assert (rerun["triggered"], rerun["outcome_unknown"], rerun["skipped_in_window"]) == (
+        100,
+        100,
+        100,
+    )
+    unknown = rerun["outcome_unknown_keys"]
+    assert unknown == [f"M{i:06d}" for i in range(100, 200)]
+    assert "members: outcome unknown, not sent again: M000100, M000101" in out
+    assert "--resend-unknown" in out
+    assert set(triggered(sandbox).values()) == {1}  # nobody twice
+    masked, _ = run_triggers(spec, sandbox_env, code=6)
+    assert masked["outcome_unknown_keys"][0] == "M******"
+    resent, _ = run_triggers(spec, sandbox_env, "--resend-unknown")
+    assert (resent["triggered"], resent["outcome_unknown"], resent["skipped_in_window"]) == (
+        100,
+        0,
+        200,
+    )
+    counts = triggered(sandbox)
+    assert {counts[m] for m in unknown} == {2}  # they had arrived: a deliberate second message
+    assert run_triggers(spec, sandbox_env)[0]["skipped_in_window"] == 300
+
+
+def test_a_lost_acknowledgement_is_not_retried(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """The sandbox triggers, then drops the answer: an import would be sent again, a trigger is
+    not. The sync stops (exit 1) with the request's members of unknown outcome."""
+    spec = write_trigger_spec(tmp_path, 50)
+    sandbox.configure(lost_ack_ratio=1.0)
+    failed, _ = run_triggers(spec, sandbox_env, code=1)
+    assert (failed["triggered"], failed["failed"]) == (0, 50)
+    assert triggered(sandbox) == {f"M{i:06d}": 1 for i in range(50)}
+    sandbox.configure(lost_ack_ratio=0.0)
+    rerun, _ = run_triggers(spec, sandbox_env, code=6)
+    assert (rerun["triggered"], rerun["outcome_unknown"]) == (0, 50)
+    assert set(triggered(sandbox).values()) == {1}
+
+
+def test_two_processes_on_one_spec_never_trigger_a_member_twice(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    spec = write_trigger_spec(tmp_path, 2000, delivery="{rate_limit: 20/s}")
+    processes: list[subprocess.Popen[str]] = [start(spec, sandbox_env) for _ in range(2)]
+    for process in processes:
+        process.communicate(timeout=120)
+    assert [p.returncode for p in processes] == [0, 0]
+    counts = triggered(sandbox)
+    assert len(counts) == 2000
+    assert set(counts.values()) == {1}
+
+
+def test_validate_asks_for_once_per_on_events_and_refuses_it_elsewhere(
+    tmp_path: Path, sandbox_env: dict[str, str]
+) -> None:
+    spec = write_trigger_spec(tmp_path, 1)
+    spec.write_text(spec.read_text().replace("    once_per: 1d\n", ""), encoding="utf-8")
+    done = run_cli("validate", str(spec), env=sandbox_env)
+    assert done.returncode == 2
+    assert "fires events (a resend is not harmless): say how often" in done.stderr + done.stdout
+    other = tmp_path / "audience.yaml"
+    other.write_text(
+        spec.read_text()
+        .replace("workflow_trigger, options: {node_id: 128}", "audience")
+        .replace("    mapping:", "    once_per: 1d\n    mapping:"),
+        encoding="utf-8",
+    )
+    done = run_cli("validate", str(other), env=sandbox_env)
+    assert done.returncode == 2
+    assert "once_per applies only to endpoints that fire events" in done.stderr + done.stdout

@@ -10,6 +10,7 @@ unsent rows stay for the next run.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -80,10 +81,6 @@ class Bisector:
         """Raises DeliveryError when the sync must stop (credentials, retries spent, breaker,
         bisection budget)."""
         self.sent += len(batch)
-        if self.claim is not None:
-            if self.stopped():  # nothing leaves now: claim nothing either
-                return
-            self.claim(batch)
         await self._send(batch)
 
     def _budget(self) -> int:
@@ -102,6 +99,7 @@ class Bisector:
                 stopping=self.stopping,
                 fence=self.fence,
                 once=self.once,
+                leaving=None if self.claim is None else functools.partial(self.claim, batch),
             )
         except Unencodable as exc:  # a value JSON cannot carry: split until it stands alone
             await self._split(batch, exc.reason)

@@ -80,6 +80,7 @@ class Sender:
         stopping: Callable[[], Awaitable[None]] | None = None,
         fence: Callable[[], Awaitable[None]] | None = None,
         once: bool = False,
+        leaving: Callable[[], None] | None = None,
     ) -> Answer:
         """The final answer for this request: accepted, rejected, auth, or failed after retries.
 
@@ -88,7 +89,9 @@ class Sender:
         `fence()` raises, last before each attempt leaves, once the state lease is lost.
         `once` (an endpoint of events): only a request the server surely did not act on is sent
         again (429, or no connection made); any other failure is the final answer, its outcome
-        unknown, because a resend could trigger twice (docs/triggers.md)."""
+        unknown, because a resend could trigger twice (docs/triggers.md). `leaving()` runs once,
+        after the first attempt's wait and proof, just before it leaves (events: the keys'
+        pending marks)."""
         request = build_request(endpoint, payloads)  # raises Unencodable: the caller splits
         attempt = 0
         while True:
@@ -98,6 +101,9 @@ class Sender:
                 return Answer(Verdict.FAILED, STOPPED)
             if fence is not None:
                 await fence()
+            if leaving is not None:
+                leaving()
+                leaving = None
             started = time.perf_counter()
             answer, status = await self._counted(endpoint, request, ticket, stats)
             log.debug(

@@ -209,6 +209,7 @@ class RunState:
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
         if events is not None:
             tracked.triggers = self._triggers(sync, key, tracked.key, events)
+            tracked.events = True
         elif remembered:
             tracked.changes = self._changes(sync, key, tracked.key)
         if tracked.resume is None:
@@ -329,6 +330,9 @@ class SyncState:
         self.notes: list[str] = []
         self.changes: ChangeDetector | None = None
         self.triggers: TriggerGate | None = None
+        # an event sync saves its mark only at a clean end: a rerun after a crash reads again
+        # every key the interrupted run touched, and reports each of unknown outcome by its key
+        self.events = False
         self.before_save: Callable[[], None] | None = None  # the reject file's commit
 
     def start(self, stored: StoredPosition | None, full_refresh: bool) -> Position | None:
@@ -390,6 +394,8 @@ class SyncState:
     def advance(self, position: Position) -> None:
         self.latest = position
         self._pending += 1
+        if self.events:
+            return
         if self._pending >= self.every or self.clock() - self._saved_at >= self.interval:
             self.flush()
 
@@ -411,7 +417,7 @@ class SyncState:
 
     def stored_after(self, clean: bool) -> str | None:
         """Where the next run starts (for the report): None when nothing is stored."""
-        if self.dry_run:  # a dry run leaves the store as it found it
+        if self.dry_run or (self.events and not clean):  # the store as it was found
             return self.resumed_from
         if self._broken or (clean and not self.incremental):
             return None
@@ -426,5 +432,7 @@ class SyncState:
         if clean and not self.incremental:
             if self.store.clear(self.key):
                 log.info("state_cleared", reason="finished cleanly; the next run reads everything")
+            return
+        if self.events and not clean:  # the last clean run's mark stays (see `events`)
             return
         self.flush()

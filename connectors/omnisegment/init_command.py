@@ -38,6 +38,7 @@ syncs:
     source:
 {source}
     destination: {destination}
+{extra}\
     mapping:                            # OmniSegment field: source column, or how to make it
 {mapping}\
     tests:                              # `omnisync test` checks them; nothing is read or sent
@@ -76,6 +77,7 @@ def init(source: str, endpoint: str, output: Path | None, force: bool) -> None:
         sync=starter.sync,
         source=block,
         destination=starter.destination,
+        extra=starter.extra,
         mapping=starter.mapping,
         row=_flow(dict(zip(starter.columns, starter.rows[0], strict=True))),
         expect=starter.expect,

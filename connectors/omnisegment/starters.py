@@ -19,6 +19,7 @@ class Starter:
     destination: str  # the YAML flow mapping after `destination:`
     mapping: str  # YAML lines under `mapping:`, indented by 6
     expect: str  # the record the first sample row becomes (YAML flow): the spec's mapping test
+    extra: str = ""  # sync lines after the destination (indented by 4), e.g. an event's once_per
 
 
 STARTERS: dict[str, Starter] = {
@@ -171,6 +172,20 @@ STARTERS: dict[str, Starter] = {
       email: {from: email, transforms: [trim, lower]}
 """,
         "{email: spam.complainer@example.com}",
+    ),
+    "workflow_trigger": Starter(
+        "win_back",
+        ("member_id", "lapsed_on"),
+        (("M0001", "2026-05-01"), ("M0002", "2026-05-01")),
+        "{endpoint: workflow_trigger, options: {node_id: 128}}   # the node: from the workflow",
+        """\
+      member_sn: member_id                            # only the member's number travels
+""",
+        "{member_sn: M0001}",
+        extra="""\
+    once_per: 1d                        # each member enters the node at most once a day: a
+                                        # trigger sent twice sends the customer two messages
+""",
     ),
     "event": Starter(
         "store_visits",

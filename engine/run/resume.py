@@ -207,8 +207,8 @@ class RunState:
         )
         tracked.notes.extend([note] if note else [])
         tracked.resume = tracked.start(self.store.load(tracked.key), self.full_refresh)
-        if events is not None:
-            tracked.triggers = self._triggers(sync, key, tracked.key, events)
+        if events is not None:  # a destination that forgets: once per run, nothing stored
+            tracked.triggers = self._triggers(sync, key, tracked.key, events, remembered)
             tracked.events = True
         elif remembered:
             tracked.changes = self._changes(sync, key, tracked.key)
@@ -250,7 +250,12 @@ class RunState:
         return namespace(self.identity.former_key(sync.name), meaning)
 
     def _triggers(
-        self, sync: SyncSpec, key: Callable[[Any], str | None], sync_key: str, scope: str
+        self,
+        sync: SyncSpec,
+        key: Callable[[Any], str | None],
+        sync_key: str,
+        scope: str,
+        remembered: bool,
     ) -> TriggerGate:
         store = trigger_store(self.store)
         if store is None:
@@ -266,7 +271,7 @@ class RunState:
             self._namespace(sync),
             key,
             sync.once_per,
-            save=not self.dry_run,
+            save=remembered and not self.dry_run,
             resend_unknown=self.resend_unknown,
             clock=self.clock,
         )

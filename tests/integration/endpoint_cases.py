@@ -234,6 +234,12 @@ CASES: list[Case] = [
         options={"search_key": "member_sn", "to_be_blacklisted": True},
     ),
     Case(
+        "workflow_trigger",
+        [{"member_sn": sn} for sn in ("123", "12345")],  # openapi.yaml's example
+        ("member_sn",),
+        options={"node_id": 128},
+    ),
+    Case(
         "event",
         [PURCHASE_EVENT],
         (

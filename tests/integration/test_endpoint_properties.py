@@ -33,6 +33,7 @@ SETUPS: list[tuple[str, dict[str, Any], str | None]] = [
     ("product_guarantee", {}, None),
     ("audience_mapping", {}, None),
     ("blacklist", {"search_key": "email", "to_be_blacklisted": False}, None),
+    ("workflow_trigger", {"node_id": 7}, None),
     ("event", {}, None),
     ("questionnaire", {}, None),
     ("questionnaire_answers", {}, None),

@@ -19,6 +19,10 @@ def stored_form(case: Case, record: dict[str, Any]) -> tuple[str, Any]:
     if case.endpoint == "blacklist":
         (value,) = record.values()
         return value, case.options
+    if case.endpoint == "workflow_trigger":
+        return f"{case.options['node_id']}:{record['member_sn']}", {
+            "node_id": case.options["node_id"]
+        }
     if case.endpoint == "event":
         kind = record.get("event_action") or record["hit_type"]
         return f"{kind}:{record.get('transaction_id') or record['client_id']}", {

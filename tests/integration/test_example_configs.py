@@ -16,6 +16,8 @@ EXAMPLES = {
     "audience_mapping.yaml": "crm_mapping: read 2, delivered 2, rejected 0",
     "blacklist.yaml": "blacklist: read 2, delivered 2, rejected 0",
     "events.yaml": "store_visits: read 2, delivered 2, rejected 0",
+    # the embedded sandbox forgets what it received: its triggers are held once per run only
+    "win_back.yaml": "win_back: read 3, triggered 3, skipped (already triggered in the window) 0",
     "questionnaires.yaml": "surveys: read 2, delivered 2, rejected 0",
     "questionnaire_answers.yaml": "survey_answers: read 3, delivered 3, rejected 0",
 }

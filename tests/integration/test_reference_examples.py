@@ -61,6 +61,8 @@ def block_for(example: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
             rows = data if isinstance(data, list) else [data]
             if definition.plain_value_option:
                 return block, [{options[definition.plain_value_option]: v} for v in rows]
+            if definition.plain_value_field:  # workflow_trigger: member_sn_list
+                return block, [{definition.plain_value_field: v} for v in rows]
             return block, rows
     raise AssertionError(f"{example['id']}: no omnisync endpoint has the path {example['path']}")
 

@@ -8,9 +8,19 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import RunningSandbox, run_cli
+from tests.integration._state_backends import (
+    BACKENDS,
+    drop_postgres_tables,
+    make_backend,
+    moto_url,
+)
 from tests.integration._triggers import run_triggers, triggered, write_trigger_spec
 from tests.integration.test_signals import start
+
+__all__ = ["moto_url"]  # the fixture, imported for pytest
 
 
 def test_a_member_is_triggered_once_per_window_and_again_after_it(
@@ -120,14 +130,30 @@ def test_a_lost_acknowledgement_is_not_retried(
     assert set(triggered(sandbox).values()) == {1}
 
 
+@pytest.mark.parametrize("backend_name", BACKENDS)
 def test_two_processes_on_one_spec_never_trigger_a_member_twice(
-    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+    backend_name: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sandbox: RunningSandbox,
+    sandbox_env: dict[str, str],
 ) -> None:
-    spec = write_trigger_spec(tmp_path, 2000, delivery="{rate_limit: 20/s}")
-    processes: list[subprocess.Popen[str]] = [start(spec, sandbox_env) for _ in range(2)]
-    for process in processes:
-        process.communicate(timeout=120)
-    assert [p.returncode for p in processes] == [0, 0]
+    """On each backend: the second process waits for the lock, then finds everyone confirmed."""
+    moto = request.getfixturevalue("moto_url") if backend_name == "s3" else None
+    backend = make_backend(backend_name, tmp_path, moto)
+    top = f"state: {backend.yaml()[:-1]}, lock_timeout: 2m}}\n"
+    spec = write_trigger_spec(tmp_path, 2000, delivery="{rate_limit: 20/s}", top=top)
+    env = {**sandbox_env, **backend.env}
+    try:
+        processes: list[subprocess.Popen[str]] = [start(spec, env) for _ in range(2)]
+        outputs = [process.communicate(timeout=240) for process in processes]
+    finally:
+        if backend.name == "postgres":
+            drop_postgres_tables(backend.block["table"])
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    lines = sorted(out.splitlines()[-1] for out, _ in outputs)
+    assert lines[0].startswith("members: read 2000, triggered 0, skipped (already triggered")
+    assert lines[1].startswith("members: read 2000, triggered 2000, skipped (already trig")
     counts = triggered(sandbox)
     assert len(counts) == 2000
     assert set(counts.values()) == {1}
@@ -151,3 +177,31 @@ def test_validate_asks_for_once_per_on_events_and_refuses_it_elsewhere(
     done = run_cli("validate", str(other), env=sandbox_env)
     assert done.returncode == 2
     assert "once_per applies only to endpoints that fire events" in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("point", "unknown"),
+    [
+        ("trigger_mark:2", 0),  # the second batch's pending marks never committed: not sent
+        ("trigger_confirm:1", 100),  # the first batch sent, its confirmation never committed
+    ],
+)
+def test_a_crash_inside_a_trigger_write(
+    point: str,
+    unknown: int,
+    tmp_path: Path,
+    sandbox: RunningSandbox,
+    sandbox_env: dict[str, str],
+) -> None:
+    """A write of the marks is atomic: killed before its commit, the rerun finds the state before
+    it. Uncommitted pending marks: that request never left, its members are triggered now;
+    an uncommitted confirmation: its members are of unknown outcome (they did arrive)."""
+    spec = write_trigger_spec(tmp_path, 300, delivery="{rate_limit: 1000/s, concurrency: 1}")
+    killed = run_cli("run", str(spec), env={**sandbox_env, "OMNISYNC_CRASH_AT": point})
+    assert killed.returncode == -9
+    rerun, _ = run_triggers(spec, sandbox_env, code=6 if unknown else 0)
+    assert rerun["outcome_unknown"] == unknown
+    assert rerun["triggered"] + rerun["skipped_in_window"] + unknown == 300
+    counts = triggered(sandbox)
+    assert len(counts) == 300
+    assert set(counts.values()) == {1}

@@ -122,6 +122,7 @@ def run(
     after_dbt: SpecPath | None = None,
     reveal_pii: bool = False,
     report: SpecPath | None = None,
+    resend_unknown: bool = False,
 ) -> RunReport:
     """Run the specs in order, as `omnisync run` does, and return the report.
 
@@ -130,7 +131,8 @@ def run(
     stopped before its syncs ran (OmnisyncError: a source or destination that cannot be
     opened) raises. No signal handler is installed: the caller (a worker) owns its signals, and a
     run killed midway resumes from its stored position next time. `report` also writes the JSON
-    report file. Logs go through structlog as the command's do (omnisync.configure_logging)."""
+    report file. `resend_unknown`: `run --resend-unknown` (docs/triggers.md). Logs go through
+    structlog as the command's do (omnisync.configure_logging)."""
     from engine.outcomes.report import open_private
     from engine.run.command import load_specs, run_command
     from engine.run.runner import RunOptions
@@ -142,6 +144,7 @@ def run(
         select=tuple(select), dry_run=dry_run, reveal_pii=reveal_pii, full_refresh=full_refresh
     )
     options.fail_fast = fail_fast
+    options.resend_unknown = resend_unknown
     dbt = Path(after_dbt) if after_dbt is not None else None
     found = run_command(loaded, options, dbt, handle_signals=False)
     if found.failure is not None:

@@ -16,7 +16,9 @@ from engine.errors import ExitCode, OmnisyncError
 @dataclass(frozen=True)
 class SyncReport:
     """One sync of one spec: its counts, its reject file, its exit (0 ok, 1 failed, 3 too many
-    rejects) and, when it stopped early or did not run, why (`stopped`)."""
+    rejects, 6 triggers of unknown outcome) and, when it stopped early or did not run, why
+    (`stopped`). An event sync (workflow_trigger) also has `triggered`, `skipped_in_window`,
+    `outcome_unknown` and `outcome_unknown_keys` (docs/triggers.md); other syncs None."""
 
     spec: str
     sync: str
@@ -33,6 +35,10 @@ class SyncReport:
     reject_file: str | None
     stopped: str | None
     endpoint: str | None
+    triggered: int | None = None
+    skipped_in_window: int | None = None
+    outcome_unknown: int | None = None
+    outcome_unknown_keys: tuple[str, ...] | None = None
 
     @property
     def skipped(self) -> bool:
@@ -104,6 +110,12 @@ class RunReport:
                 reject_file=s.get("reject_file"),
                 stopped=s.get("stopped"),
                 endpoint=s.get("endpoint"),
+                triggered=s.get("triggered"),
+                skipped_in_window=s.get("skipped_in_window"),
+                outcome_unknown=s.get("outcome_unknown"),
+                outcome_unknown_keys=(
+                    tuple(s["outcome_unknown_keys"]) if "outcome_unknown_keys" in s else None
+                ),
             )
             for s in data["syncs"]
         )

@@ -93,8 +93,8 @@ def run_command(
 
 def _worse(current: ExitCode, new: ExitCode) -> ExitCode:
     """The exit of the whole run: a failure of any spec, the most serious kind first (a degraded
-    run, exit 5, only when nothing failed)."""
-    mild = (ExitCode.OK, ExitCode.EXPECTATION_BREACHED)
+    run, exit 5, or triggers of unknown outcome, exit 6, only when nothing failed)."""
+    mild = (ExitCode.OK, ExitCode.EXPECTATION_BREACHED, ExitCode.OUTCOME_UNKNOWN)
     if current in mild and new in mild:
         return max(current, new)
     if current in mild:
@@ -112,6 +112,8 @@ def _outcomes(spec: Spec, result: RunResult) -> list[SyncOutcome]:
             code = int(result.exit_code)
         elif stats.read and stats.rejected / stats.read > sync.max_reject_ratio:
             code = int(ExitCode.REJECTS_EXCEEDED)
+        elif stats.unknown:  # triggers of unknown outcome: a person decides (docs/triggers.md)
+            code = int(ExitCode.OUTCOME_UNKNOWN)
         reject_file = str(sync.reject_file) if stats.rejected else None
         found.append(SyncOutcome(str(spec.file), stats, code, reject_file))
     return found

@@ -205,3 +205,20 @@ def test_a_crash_inside_a_trigger_write(
     counts = triggered(sandbox)
     assert len(counts) == 300
     assert set(counts.values()) == {1}
+
+
+def test_the_python_api_reports_the_trigger_counts(
+    tmp_path: Path,
+    sandbox: RunningSandbox,
+    sandbox_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import omnisync
+
+    for name in ("SANDBOX_URL", "OMNISEGMENT_TID", "OMNISEGMENT_API_KEY"):
+        monkeypatch.setenv(name, sandbox_env[name])
+    spec = write_trigger_spec(tmp_path, 4)
+    first = omnisync.run(spec).sync("members")
+    assert (first.triggered, first.skipped_in_window, first.outcome_unknown) == (4, 0, 0)
+    again = omnisync.run(spec, resend_unknown=True).sync("members")
+    assert (again.triggered, again.skipped_in_window, again.outcome_unknown_keys) == (0, 4, ())

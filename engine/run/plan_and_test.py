@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from engine.contracts import Destination, Endpoint
+from engine.contracts import Destination, Endpoint, event_scope
 from engine.errors import SpecError
 from engine.pii import is_personal, mask_fields, mask_reason
 from engine.plugins import Registry, load_registry
@@ -60,6 +60,7 @@ class SyncPreview:
     rows: list[PreviewRow] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     personal: frozenset[str] = frozenset()  # record fields and source columns masked when shown
+    events: bool = False  # an endpoint of events: who is skipped is in the store (plan --changes)
 
 
 @contextlib.asynccontextmanager
@@ -112,6 +113,7 @@ async def preview(
             source = open_source(spec, sync, registry)
             personal = endpoint.personal_fields | personal_columns(sync.mapping, endpoint)
             result = SyncPreview(sync.name, personal=personal)
+            result.events = event_scope(endpoint) is not None
             async for row in source.read(None):
                 outcome = evaluate(decide, row)
                 shown = PreviewRow(source.locate(row.position), row.values, outcome)
@@ -233,6 +235,12 @@ def render_preview(previews: list[SyncPreview], reveal: bool = False) -> str:
             f"{sync.name}: {len(sync.rows)} rows: would send {counts['send']}, "
             f"filter {counts['filtered']}, reject {counts['rejected']}"
         )
+        if sync.events:
+            out.append(
+                f"{sync.name}: triggers, each member once per window: `plan --changes` or "
+                "`run --dry-run` reads the marks and says who would be triggered and who is "
+                "skipped"
+            )
     return "\n".join(out)
 
 

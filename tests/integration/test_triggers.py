@@ -77,7 +77,9 @@ def test_plan_and_dry_run_say_who_would_be_triggered_and_who_is_skipped(
     assert "members: read 5: would trigger 2, skipped (already triggered in the window) 3" in (
         plan.stdout
     )
-    assert sum(triggered(sandbox).values()) == 3  # neither sent anything
+    plain = run_cli("--log-level", "warning", "plan", str(spec), env=sandbox_env)
+    assert "members: triggers, each member once per window: `plan --changes`" in plain.stdout
+    assert sum(triggered(sandbox).values()) == 3  # none of them sent anything
 
 
 def test_an_unknown_outcome_is_reported_with_its_keys_and_resent_only_when_asked(

@@ -275,9 +275,12 @@ class S3StateStore:
         """Fold the digest deltas this run wrote into their base, then drop the local copies
         (a run that lost its lease leaves its deltas: the next holder's read weighs them)."""
         try:
-            for digests in self._digests.values() if self._still_held() else ():
+            held = self._still_held()
+            for digests in self._digests.values() if held else ():
                 assert self._scratch is not None
                 digests.compact(self._scratch, self.epoch)
+            if held and self._triggers is not None:
+                self._triggers.compact()
         finally:
             for digests in self._digests.values():
                 digests.close()

@@ -1,10 +1,13 @@
 """Trigger marks on S3: one object a write, read back into memory once per scope.
 
 `triggers/<scope>/<epoch>-<n>` holds one write: JSON lines `[key (base64), state, at]`, state
-`gone` for a mark removed. Each object is created once (If-None-Match), after the run proved its
-lease; reading applies the objects in (epoch, n) order, so a write a run made late, after it lost
-its lease to a newer epoch, is overridden by the newer run's writes. A run with the lock is the
-only writer of its scope, so the copy it read stays true while it holds the lock.
+`gone` for a mark removed. At the end of a run that still holds its lease, the scopes it wrote are
+folded into one `<epoch>-00000000-base` object holding every mark (a base replaces whatever sorts
+before it), and the objects it folded are deleted. Each object is created once (If-None-Match),
+after the run proved its lease; reading applies the objects in (epoch, n) order, so a write a run
+made late, after it lost its lease to a newer epoch, is overridden by the newer run's writes. A
+run with the lock is the only writer of its scope, so the copy it read stays true while it holds
+the lock.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from engine.state.s3_objects import Objects
 from engine.state.triggers import Mark, crash_name, trigger_crash
 
 _GONE = "gone"
+_BASE = "-base"
 
 
 class S3Triggers:
@@ -27,6 +31,7 @@ class S3Triggers:
         self._epoch = epoch
         self._marks: dict[str, dict[bytes, Mark]] = {}
         self._written = 0
+        self._touched: set[str] = set()  # scopes this run wrote: folded at its end
 
     def _folder(self, scope: str) -> str:
         return self.objects.key("triggers", scope) + "/"
@@ -38,6 +43,8 @@ class S3Triggers:
             names = sorted(self.objects.listing(folder), key=lambda k: _order(k[len(folder) :]))
             for name in names:
                 got = self.objects.get(name)
+                if got is not None and name.endswith(_BASE):
+                    marks.clear()  # a base holds every mark as of its writing
                 for line in got[0].decode().splitlines() if got is not None else ():
                     key, state, at = json.loads(line)
                     hashed = base64.b64decode(key)
@@ -55,6 +62,29 @@ class S3Triggers:
         name = f"{self._epoch():010d}-{self._written:08d}"
         trigger_crash(crash)  # a PUT is all or nothing: before it, nothing was written
         self.objects.put(self._folder(scope) + name, body)
+        self._touched.add(scope)
+
+    def compact(self) -> None:
+        """Fold each scope this run wrote into one base object, then delete what it folded (a
+        crash in between leaves both: reading the base first, then the rest again, ends the
+        same). Called by the store's close while the run still holds its lease."""
+        for scope in sorted(self._touched):
+            folder = self._folder(scope)
+            folded = list(self.objects.listing(folder))
+            marks = self._scope(scope)
+            lines = [[_b64(k), m.state, m.at] for k, m in marks.items()]
+            self._fence()
+            body = "\n".join(json.dumps(line) for line in lines).encode()
+            base = folder + f"{self._epoch():010d}-00000000{_BASE}"
+            self.objects.put(base, body, self._etag(base))
+            for name in folded:
+                if name != base:
+                    self.objects.delete(name)
+        self._touched.clear()
+
+    def _etag(self, key: str) -> str | None:
+        found = self.objects.get(key)
+        return found[1] if found is not None else None
 
     def lookup(self, scope: str, keys: Sequence[bytes]) -> dict[bytes, Mark]:
         marks = self._scope(scope)
@@ -104,7 +134,7 @@ class S3Triggers:
 
 
 def _order(name: str) -> tuple[int, int]:
-    epoch, _, number = name.partition("-")
+    epoch, _, number = name.removesuffix(_BASE).partition("-")
     try:
         return int(epoch), int(number)
     except ValueError:

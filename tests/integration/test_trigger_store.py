@@ -106,3 +106,39 @@ def test_a_run_that_lost_its_lease_cannot_write_a_mark(backend: Backend, tmp_pat
         assert marks_of(fresh).lookup(SCOPE, [key]) == {key: Mark(CONFIRMED, 2.0)}
     finally:
         fresh.close()
+
+
+def test_s3_trigger_writes_are_folded_into_a_base_at_close(
+    tmp_path: Path, moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One object a write while the run holds its lease; at its close one base object holding
+    every mark (the forgotten one gone), and a fresh runner reads the same marks."""
+    from tests.integration._state_backends import s3_client
+
+    backend = make_backend("s3", tmp_path, moto_url)
+    for name, value in backend.env.items():
+        monkeypatch.setenv(name, value)
+    keys = [i.to_bytes(16, "big") for i in range(30)]
+    store = open_store(backend, tmp_path)
+    try:
+        store.lock("win.yaml", timeout=5)
+        marks = marks_of(store)
+        for start in range(0, 30, 10):
+            marks.mark(SCOPE, [(k, Mark(PENDING, 1.0)) for k in keys[start : start + 10]])
+            marks.mark(SCOPE, [(k, Mark(CONFIRMED, 2.0)) for k in keys[start : start + 10]])
+        marks.forget(SCOPE, keys[:1])
+    finally:
+        store.close()
+    bucket = backend.block["url"].split("/")[2]
+    client = s3_client(moto_url)
+    listed = client.list_objects_v2(Bucket=bucket, Prefix="nightly/triggers/")
+    client.close()
+    names = [item["Key"] for item in listed.get("Contents", [])]
+    assert len(names) == 1
+    assert names[0].endswith("-00000000-base")
+    fresh = open_store(backend, tmp_path)
+    try:
+        found = marks_of(fresh).lookup(SCOPE, keys)
+        assert found == {k: Mark(CONFIRMED, 2.0) for k in keys[1:]}
+    finally:
+        fresh.close()

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from engine import logging as omnilog
 from engine.clock import Clock, SystemClock
-from engine.contracts import Destination, Source, keeps_records
+from engine.contracts import Destination, Source, event_scope, keeps_records
 from engine.delivery.sender import Sender
 from engine.outcomes.reject_entries import ResolvedJournal, read_entries
 from engine.outcomes.reject_file import RejectFile, new_run_id
@@ -137,6 +137,10 @@ async def _replay(
         reject_policy=RejectPolicy(sync.name, again, max_ratio=1.0, early_ratio=1.0),
         changes=state.replay_changes(sync, plan.endpoint.key, keeps_records(destination)),
     )
+    events = event_scope(plan.endpoint)
+    if events is not None:  # a trigger replayed is a trigger: once per window, like a run's
+        gate = state.replay_triggers(sync, plan.endpoint.key, events, keeps_records(destination))
+        plan = dataclasses.replace(plan, changes=None, triggers=gate)
     journal.start(len(entries))
     clean = False
     try:

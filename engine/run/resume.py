@@ -224,6 +224,13 @@ class RunState:
         (a replay reads only the listed rows)."""
         return self._changes(sync, key, self._key(sync.name)[0]) if remembered else None
 
+    def replay_triggers(
+        self, sync: SyncSpec, key: Callable[[Any], str | None], events: str, remembered: bool
+    ) -> TriggerGate:
+        """For `rejects replay` of an event sync: the run's trigger gate, so a replayed trigger
+        is held to once per window and marked like a run's (docs/triggers.md)."""
+        return self._triggers(sync, key, self._key(sync.name)[0], events, remembered)
+
     def _key(self, name: str) -> tuple[str, str | None]:
         """(the sync's key, a note): what a former omnisync stored under the old key is moved
         first; a dry run moves nothing and reads the old key while the new one is empty."""

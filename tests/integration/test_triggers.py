@@ -224,3 +224,22 @@ def test_the_python_api_reports_the_trigger_counts(
     assert (first.triggered, first.skipped_in_window, first.outcome_unknown) == (4, 0, 0)
     again = omnisync.run(spec, resend_unknown=True).sync("members")
     assert (again.triggered, again.skipped_in_window, again.outcome_unknown_keys) == (0, 4, ())
+
+
+def test_a_refused_trigger_is_replayed_once_and_marked(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str]
+) -> None:
+    """A member the API refuses (400) was not triggered: its mark goes, its row is in the reject
+    file. `rejects replay` sends it through the same gate: triggered once and marked, so the next
+    run skips it."""
+    spec = write_trigger_spec(tmp_path, 3, top="max_reject_ratio: 0.5\n")
+    sandbox.configure(reject_keys="M000002$")
+    first, _ = run_triggers(spec, sandbox_env)
+    assert (first["triggered"], first["rejected"]) == (2, 1)
+    sandbox.configure(reject_keys=None)
+    replay = run_cli("--log-level", "warning", "rejects", "replay", str(spec), env=sandbox_env)
+    assert replay.returncode == 0, replay.stderr
+    assert "1 delivered and marked resolved" in replay.stdout
+    assert triggered(sandbox) == {"M000000": 1, "M000001": 1, "M000002": 1}
+    after, _ = run_triggers(spec, sandbox_env)
+    assert (after["triggered"], after["skipped_in_window"]) == (0, 3)

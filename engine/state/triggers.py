@@ -82,8 +82,9 @@ def scope_of(sync_key: str, event_scope: str) -> str:
 
 @dataclass
 class Screened:
-    """One screen's verdicts: to send (marked pending), skipped (already triggered in the window,
-    or earlier in this run), unknown (pending from an earlier run: not sent)."""
+    """One screen's verdicts: to send (marked pending as their request leaves), skipped (already
+    triggered in the window, or earlier in this run), unknown (pending from an earlier run: not
+    sent)."""
 
     send: list[Record] = field(default_factory=list)
     skipped: list[Record] = field(default_factory=list)

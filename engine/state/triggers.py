@@ -24,7 +24,7 @@ pending. Marks older than the window are expired like confirmed ones: sending ag
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -272,7 +272,3 @@ def crash_name(marks: Any) -> str:
 def trigger_crash(name: str | None) -> None:
     if name is not None:
         crash_point(name)
-
-
-def sorted_counts(counts: Mapping[str, int]) -> dict[str, int]:
-    return {state: counts.get(state, 0) for state in (PENDING, CONFIRMED)}

@@ -26,6 +26,8 @@ def markdown(
     verdict = "succeeded" if exit_code == 0 else f"failed, exit {exit_code}"
     if exit_code == 5:
         verdict = "degraded, exit 5"
+    if exit_code == 6:
+        verdict = "triggers of unknown outcome, exit 6"
     lines = [
         f"## {title}: {verdict}",
         "",
@@ -51,6 +53,19 @@ def markdown(
     if gone:
         lines += ["", "Records that left the source (sent by omnisync before; see `omnisync why`):"]
         lines += [""] + [f"- {o.stats.sync}: {o.stats.left_source}" for o in gone]
+    triggers = [o.stats for o in outcomes if o.stats.events]
+    if triggers:  # docs/triggers.md
+        lines += ["", "Triggers (each member once per window):", ""]
+        lines += [
+            f"- {s.sync}: triggered {s.delivered}, skipped (already triggered in the window) "
+            f"{s.skipped}, outcome unknown {s.unknown}"
+            + (
+                ": not sent again, keys in the report; `--resend-unknown` sends them"
+                if s.unknown
+                else ""
+            )
+            for s in triggers
+        ]
     warned = [(o.stats.sync, w) for o in outcomes for w in o.stats.warnings]
     if warned:
         lines += ["", "Warnings:", ""]

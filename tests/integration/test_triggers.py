@@ -103,8 +103,12 @@ def test_an_unknown_outcome_is_reported_with_its_keys_and_resent_only_when_asked
     assert "members: outcome unknown, not sent again: M000100, M000101" in out
     assert "--resend-unknown" in out
     assert set(triggered(sandbox).values()) == {1}  # nobody twice
-    masked, _ = run_triggers(spec, sandbox_env, code=6)
+    summary = tmp_path / "summary.md"
+    masked, _ = run_triggers(spec, sandbox_env, "--summary", str(summary), code=6)
     assert masked["outcome_unknown_keys"][0] == "M******"
+    text = summary.read_text()
+    assert "## omnisync run: triggers of unknown outcome, exit 6" in text
+    assert "- members: triggered 0, skipped (already triggered in the window) 200, outcome " in text
     resent, _ = run_triggers(spec, sandbox_env, "--resend-unknown")
     assert (resent["triggered"], resent["outcome_unknown"], resent["skipped_in_window"]) == (
         100,

@@ -77,7 +77,7 @@ log = omnilog.get_logger("omnisync")
 @click.option(
     "--resend-unknown",
     is_flag=True,
-    help="Event syncs (workflow_trigger): send again the triggers an earlier run sent without a "
+    help="Event syncs (docs/triggers.md): send again the triggers an earlier run sent without a "
     "known outcome (a crash, a lost answer); they may reach a member twice (docs/triggers.md).",
 )
 @click.option(

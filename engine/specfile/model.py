@@ -297,7 +297,7 @@ def _once_issues(index: int, sync: Mapping[str, Any], destination: Destination) 
         return [
             SpecIssue(
                 ("syncs", index, "once_per"),
-                "once_per applies only to endpoints that fire events (workflow_trigger); this "
+                "once_per applies only to endpoints that fire events (docs/triggers.md); this "
                 "endpoint's records are upserted by key, so a resend is harmless",
                 at_key=True,
             )

@@ -30,6 +30,7 @@ NO_FAULTS: dict[str, object] = {
     "false_ratio": 0.0,
     "lost_ack_ratio": 0.0,
     "truncated_ratio": 0.0,
+    "answer_delay": 0.0,
 }
 
 

@@ -8,7 +8,8 @@ Control API for tests: GET /_sandbox/records/{endpoint}, GET /_sandbox/stats,
 GET /_sandbox/counts/{endpoint} (events: arrivals per key, `node:member` for workflow triggers),
 POST /_sandbox/reset,
 POST /_sandbox/config {rate_limit, fail_ratio, reset_ratio, seed, reject_keys, and the fault
-suite's hang_after, answer_status, html_ratio, false_ratio, lost_ack_ratio, truncated_ratio}.
+suite's hang_after, answer_status, html_ratio, false_ratio, lost_ack_ratio, truncated_ratio;
+answer_delay: seconds between storing and answering}.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class SandboxConfig:
     false_ratio: float = 0.0
     lost_ack_ratio: float = 0.0
     truncated_ratio: float = 0.0
+    answer_delay: float = 0.0  # seconds between storing a request's records and answering it
 
 
 @dataclass
@@ -185,6 +187,8 @@ class Sandbox:
             self.state.received[check.endpoint] += 1
             if check.counts:
                 self.state.counts[check.endpoint][key_value] += 1
+        if config.answer_delay:  # stored, not answered yet: what a kill in flight finds
+            await asyncio.sleep(config.answer_delay)
         lost = faults.after_storing(config, self._random, request, check.success)
         if lost is not None:
             return lost

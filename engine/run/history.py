@@ -147,6 +147,7 @@ class RunHistory:
             return
         entry = self.run.syncs.setdefault(sync.name, {})
         full_clean = bool(entry.get("full")) and clean
+        entry["new"], entry["changed"] = ledger.counted["new"], ledger.counted["changed"]
         entry["full_clean"] = full_clean
         if not full_clean:
             ledger.flush()

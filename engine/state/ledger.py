@@ -179,6 +179,7 @@ class SyncLedger:
         self._size = 0
         self._rows: list[Single] = []
         self._known: set[bytes] = set()  # keys screened with a stored digest, not yet delivered
+        self.counted: dict[str, int] = dict.fromkeys((*BULK, *SINGLE), 0)  # entries by action
 
     # -- the pipeline's receipts ---------------------------------------------------------
 
@@ -208,6 +209,7 @@ class SyncLedger:
         if pairs:
             self._bulk[action] += b"".join(chain.from_iterable(pairs))
             self._size += PAIR * len(pairs)
+            self.counted[action] += len(pairs)
 
     def single(self, action: str, key: str | None, reason: str, field: str | None = None) -> None:
         """A filtered or rejected row (its key when it could be told), with its reason (masked
@@ -221,6 +223,7 @@ class SyncLedger:
         if hashed is not None and self.seen is not None:
             self.seen.append(int.from_bytes(hashed[:8], sys.byteorder))
         self._rows.append(Single(hashed, action, self._shown(key), reason))
+        self.counted[action] += 1
         if len(self._rows) >= FLUSH_ROWS:
             self.flush()
 
@@ -269,6 +272,7 @@ class SyncLedger:
                 if int.from_bytes(key[:8], sys.byteorder) in missing:
                     gone[key] = None
         gone_rows = [Single(key, "removed", None, "no longer in the source") for key in gone]
+        self.counted["removed"] = len(gone_rows)
         for start in range(0, len(gone_rows), FLUSH_ROWS):
             self.store.write(self.run_id, self.sync_key, {}, gone_rows[start : start + FLUSH_ROWS])
         return len(gone_rows)

@@ -131,6 +131,37 @@ class LedgerStore(Protocol):
         ...
 
 
+class ReadOnlyLedger:
+    """A ledger read, never written: `plan --changes` finds the records that would leave the
+    source as a run would, and leaves the history as it found it."""
+
+    def __init__(self, inner: LedgerStore) -> None:
+        self.inner = inner
+
+    def begin_run(self, run: RunRecord) -> None:
+        return None
+
+    def end_run(self, run: RunRecord) -> None:
+        return None
+
+    def write(
+        self, run_id: str, sync_key: str, bulk: Mapping[str, bytes], rows: Sequence[Single]
+    ) -> None:
+        return None
+
+    def runs(self, spec: str, limit: int | None = None) -> list[RunRecord]:
+        return self.inner.runs(spec, limit)
+
+    def find(self, sync_key: str, key: bytes) -> list[Seen]:
+        return self.inner.find(sync_key, key)
+
+    def bulk(self, sync_key: str, run_ids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+        return self.inner.bulk(sync_key, run_ids)
+
+    def prune(self, spec: str, before: str) -> int:
+        return 0
+
+
 def ledger_of(store: object) -> LedgerStore | None:
     """The store's ledger, when its backend keeps one (a third-party backend may not)."""
     opener = getattr(store, "ledger", None)

@@ -102,7 +102,8 @@ def _headline(run: RunRecord) -> str:
         for label, value in (("commit", (run.commit or "")[:12]), ("CI", run.ci_url))
         if value
     )
-    return f"run {run.run_id}: started {run.started}, {ending}{extra}"
+    what = "run" if run.kind == "run" else "rejects replay"
+    return f"{what} {run.run_id}: started {run.started}, {ending}{extra}"
 
 
 def _counts(counts: dict[str, Any]) -> str:
@@ -116,6 +117,7 @@ def _counts(counts: dict[str, Any]) -> str:
 def _as_json(run: RunRecord, names: list[str]) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
+        "kind": run.kind,
         "spec": run.spec,
         "started": run.started,
         "ended": run.ended,

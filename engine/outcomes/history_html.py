@@ -75,7 +75,8 @@ def _records(name: str, runs: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _when(run: Mapping[str, Any]) -> str:
-    return str(run["started"])[:19].replace("T", " ")
+    replay = " (replay)" if run.get("kind") == "replay" else ""  # `rejects replay`
+    return str(run["started"])[:19].replace("T", " ") + replay
 
 
 def _ending(run: Mapping[str, Any]) -> str:

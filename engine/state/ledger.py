@@ -54,9 +54,11 @@ class RunRecord:
     commit: str | None = None
     ci_url: str | None = None
     syncs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kind: str = "run"  # "run", or "replay" (`rejects replay`: a run over the rejected rows)
 
     def info(self) -> dict[str, Any]:
-        return {"commit": self.commit, "ci_url": self.ci_url, "syncs": self.syncs}
+        info = {"commit": self.commit, "ci_url": self.ci_url, "syncs": self.syncs}
+        return info if self.kind == "run" else {**info, "kind": self.kind}
 
     @classmethod
     def from_row(
@@ -77,6 +79,7 @@ class RunRecord:
             info.get("commit"),
             info.get("ci_url"),
             dict(info.get("syncs") or {}),
+            str(info.get("kind") or "run"),
         )
 
 

@@ -28,6 +28,7 @@ from engine.state.change_detection import PENDING, ChangeDetector, slots_differi
 
 SAMPLES = 5  # keys shown per kind
 NOT_TOLD = "(not told apart: a value's type, or 1 time in 256)"
+AGAIN = "(none: the key came twice in the source)"
 
 
 @dataclass
@@ -89,6 +90,9 @@ class _Watcher:
     def _fields(self, held: bytes, digest: bytes) -> None:
         if held == PENDING:
             self.found.fields_unknown += 1
+            return
+        if held == digest:  # the same content: its key came earlier in this read
+            self.counts[AGAIN] += 1
             return
         differ = slots_differing(held, digest)
         names = [" or ".join(self.detector.slots.names(slot)) for slot in differ]

@@ -215,3 +215,27 @@ def test_a_read_only_ledger_reads_and_never_writes(tmp_path: Path) -> None:
         assert [run.run_id for run in ledger.runs("scope")] == ["r1"]
     finally:
         store.close()
+
+
+def test_the_plan_names_the_changed_fields_and_a_key_listed_twice(store: SqliteStateStore) -> None:
+    from types import SimpleNamespace
+
+    from engine.run.change_plan import AGAIN, SyncChanges, _Watcher
+
+    first = detector(store)
+    (sent,), _ = first.screen(records({"M1": "Ann"}))
+    first.acknowledged([sent])
+    first.flush()
+    dry = ChangeDetector(store, "s.yaml:members", "dest-1", member_key, save=False)
+    plan = SimpleNamespace(
+        endpoint=SimpleNamespace(key=member_key), batch_size=10, limiter=SimpleNamespace(rate=1.0)
+    )
+    found = SyncChanges("members")
+    watcher = _Watcher(found, plan, dry)  # type: ignore[arg-type]
+    chunk = [*records({"M1": "Bob"}), *records({"M1": "Ann"}, start=1), *records({"M2": "Cy"})]
+
+    watcher(*dry.screen(chunk))
+    watcher.done()
+
+    assert (found.new, found.changed, found.unchanged) == (1, 2, 0)
+    assert found.fields == {"name": 1, AGAIN: 1}

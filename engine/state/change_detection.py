@@ -54,9 +54,12 @@ class FieldSlots:
     changed field goes unnoticed here 1 time in 256 (the whole record's hash still sees it), and
     fields that share a slot are named together."""
 
+    PLANS = 4096  # field lists remembered at most (blank fields are left out of records)
+
     def __init__(self, namespace: bytes) -> None:
         self.namespace = namespace
         self.by_name: dict[str, tuple[int, int]] = {}  # field -> (slot, CRC seed)
+        self._plans: dict[tuple[Any, ...], list[tuple[int, int]]] = {}  # fields -> their slots
 
     def _learn(self, name: str) -> tuple[int, int]:
         named = hashlib.blake2b(
@@ -65,26 +68,41 @@ class FieldSlots:
         found = self.by_name[name] = (named[0] % SLOTS, int.from_bytes(named[1:], "big"))
         return found
 
+    def _plan(self, names: tuple[Any, ...]) -> list[tuple[int, int]]:
+        by_name = self.by_name
+        plan = [by_name.get(name) or self._learn(str(name)) for name in names]
+        if len(self._plans) < self.PLANS:
+            self._plans[names] = plan
+        return plan
+
     def __call__(self, payload: Any) -> bytes:
         if not isinstance(payload, dict):
             return bytes(SLOTS)
+        names = tuple(payload)
+        plan = self._plans.get(names) or self._plan(names)
         slots = [0] * SLOTS
-        by_name, crc, dumps = self.by_name, zlib.crc32, orjson.dumps
-        for name, value in payload.items():
-            slot, seed = by_name.get(name) or self._learn(str(name))
+        crc = zlib.crc32
+        for (slot, seed), value in zip(plan, payload.values(), strict=True):
             if type(value) is str:
-                body = value.encode("utf-8", "surrogatepass")
-            else:
                 try:
-                    body = b"\0" + dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
-                except TypeError:
-                    body = b"\0" + json.dumps(value, sort_keys=True, default=str).encode()
+                    body = value.encode()
+                except UnicodeEncodeError:  # a lone surrogate: still a value, still hashed
+                    body = value.encode("utf-8", "surrogatepass")
+            else:
+                body = b"\0" + _value_bytes(value)
             slots[slot] ^= crc(body, seed) & 0xFF
         return bytes(slots)
 
     def names(self, slot: int) -> list[str]:
         """The fields seen so far whose values fold into this slot."""
         return sorted(name for name, (at, _) in self.by_name.items() if at == slot)
+
+
+def _value_bytes(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        return json.dumps(value, sort_keys=True, default=str).encode()
 
 
 def payload_digest(namespace: bytes, payload: Any, slots: FieldSlots | None = None) -> bytes:

@@ -48,8 +48,8 @@ def key_hash(namespace: bytes, key: str) -> bytes:
 
 class FieldSlots:
     """The per-field part of a digest: each top-level field's name picks one of SLOTS bytes (a
-    keyed hash of the name), and the field's value is folded into that byte (CRC-32 seeded by the
-    keyed hash of the name, low byte, XORed in). Two digests of one key then tell which slots,
+    hash of the name), and the field's value is folded into that byte (CRC-32 seeded by a keyed
+    hash of the name, low byte, XORed in). Two digests of one key then tell which slots,
     hence which fields, differ, without any value kept: one byte of a keyed hash per field. A
     changed field goes unnoticed here 1 time in 256 (the whole record's hash still sees it), and
     fields that share a slot are named together."""
@@ -62,10 +62,12 @@ class FieldSlots:
         self._plans: dict[tuple[Any, ...], list[tuple[int, int]]] = {}  # fields -> their slots
 
     def _learn(self, name: str) -> tuple[int, int]:
-        named = hashlib.blake2b(
-            f"field\0{name}".encode(), digest_size=5, key=self.namespace
-        ).digest()
-        found = self.by_name[name] = (named[0] % SLOTS, int.from_bytes(named[1:], "big"))
+        """A name's slot by a plain hash (names are no secret, and two fields then share a slot
+        in every spec alike), its values' CRC seed by the keyed one."""
+        text = f"field\0{name}".encode()
+        slot = hashlib.blake2b(text, digest_size=1).digest()[0] % SLOTS
+        seed = hashlib.blake2b(text, digest_size=4, key=self.namespace).digest()
+        found = self.by_name[name] = (slot, int.from_bytes(seed, "big"))
         return found
 
     def _plan(self, names: tuple[Any, ...]) -> list[tuple[int, int]]:

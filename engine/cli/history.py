@@ -62,13 +62,23 @@ def selected_names(spec: Spec, select: tuple[str, ...]) -> list[str]:
 @click.option("--select", "select", multiple=True, help="Only this sync (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def history(file: Path, select: tuple[str, ...], limit: int, fmt: str) -> None:
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the runs as one self-contained HTML page (charts over time).",
+)
+def history(
+    file: Path, select: tuple[str, ...], limit: int, fmt: str, html_file: Path | None
+) -> None:
     """The spec's runs, newest first: when, exit code, commit, CI run and each sync's counts."""
     spec = load_spec_hiding_secrets(file)
     names = selected_names(spec, select)
     store, ledger, identity = open_history(spec)
     try:
         runs = [r for r in ledger.runs(identity.scope) if set(r.syncs) & set(names)][:limit]
+        if html_file is not None:
+            _write_html(html_file, spec.file.name, store.describe(), runs, names)
         if fmt == "json":
             click.echo(json.dumps([_as_json(run, names) for run in runs], indent=2))
             return
@@ -94,7 +104,8 @@ def _headline(run: RunRecord) -> str:
         for label, value in (("commit", (run.commit or "")[:12]), ("CI", run.ci_url))
         if value
     )
-    return f"run {run.run_id}: started {run.started}, {ending}{extra}"
+    what = "run" if run.kind == "run" else "rejects replay"
+    return f"{what} {run.run_id}: started {run.started}, {ending}{extra}"
 
 
 def _counts(counts: dict[str, Any]) -> str:
@@ -110,6 +121,7 @@ def _counts(counts: dict[str, Any]) -> str:
 def _as_json(run: RunRecord, names: list[str]) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
+        "kind": run.kind,
         "spec": run.spec,
         "started": run.started,
         "ended": run.ended,
@@ -118,3 +130,12 @@ def _as_json(run: RunRecord, names: list[str]) -> dict[str, Any]:
         "ci_url": run.ci_url,
         "syncs": {name: counts for name, counts in run.syncs.items() if name in names},
     }
+
+
+def _write_html(path: Path, spec: str, store: str, runs: list[RunRecord], names: list[str]) -> None:
+    from engine.outcomes.history_html import render
+    from engine.outcomes.report import open_private
+
+    page = render(spec, store, [_as_json(run, names) for run in runs], names)
+    with open_private(path) as handle:  # like the run page: owner-only
+        handle.write(page.encode("utf-8"))

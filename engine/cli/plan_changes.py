@@ -44,9 +44,20 @@ def _triggers(item: SyncChanges) -> str:
     )
 
 
-def text(found: Sequence[SyncChanges]) -> str:
-    from engine.run.change_plan import FIELDS_NOTE
+def _fields(item: SyncChanges) -> list[str]:
+    """Which fields of the changed records differ from what was last sent, most first."""
+    lines = []
+    if item.fields:
+        shown = ", ".join(f"{name} {count}" for name, count in item.fields.items())
+        lines.append(f"fields that differ from what was last sent: {shown}")
+    if item.fields_unknown:
+        lines.append(
+            f"fields not known for {item.fields_unknown}: their last send was never acknowledged"
+        )
+    return lines
 
+
+def text(found: Sequence[SyncChanges]) -> str:
     lines: list[str] = []
     for item in found:
         if item.events:
@@ -55,40 +66,39 @@ def text(found: Sequence[SyncChanges]) -> str:
             continue
         lines.append(
             f"{item.sync}: read {item.read}: new {item.new}, changed {item.changed}, "
-            f"unchanged {item.unchanged}, rejected {item.rejected}, filtered {item.filtered}"
+            f"unchanged {item.unchanged}, left the source {item.left_source}, "
+            f"rejected {item.rejected}, filtered {item.filtered}"
         )
         if not item.compared:
             lines.append("  change detection is off: every record is sent")
         lines += [f"  {line}" for line in _samples(item)]
+        lines += [f"  {line}" for line in _fields(item)]
         lines.append(f"  time at the API's rate: {_time(item)}")
-        if item.changed:
-            lines.append(f"  fields: {FIELDS_NOTE}")
     return "\n".join(lines)
 
 
 def markdown(found: Sequence[SyncChanges], spec: str) -> str:
-    from engine.run.change_plan import FIELDS_NOTE
-
     lines = [
         f"### omnisync change plan: `{spec}`",
         "",
-        "| sync | read | new | changed | unchanged | rejected | filtered | time at the API's rate |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| sync | read | new | changed | unchanged | left the source | rejected | filtered "
+        "| time at the API's rate |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for item in found:
         lines.append(
             f"| {item.sync} | {item.read} | {item.new} | {item.changed} | {item.unchanged} | "
-            f"{item.rejected} | {item.filtered} | {_time(item)} |"
+            f"{item.left_source} | {item.rejected} | {item.filtered} | {_time(item)} |"
         )
     notes = [f"- {_triggers(item)}" for item in found if item.events]
-    notes += [f"- {item.sync}: {line}" for item in found for line in _samples(item)]
+    notes += [
+        f"- {item.sync}: {line}" for item in found for line in [*_samples(item), *_fields(item)]
+    ]
     notes += [
         f"- {item.sync}: change detection is off: every record is sent"
         for item in found
         if not item.compared
     ]
-    if any(item.changed for item in found):
-        notes.append(f"- fields: {FIELDS_NOTE}")
     return "\n".join([*lines, *(["", *notes] if notes else [])]) + "\n"
 
 

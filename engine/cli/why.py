@@ -69,6 +69,7 @@ def why(file: Path, key: str, select: tuple[str, ...], fmt: str, reveal_pii: boo
 def _event(seen: Seen, run: RunRecord) -> dict[str, Any]:
     return {
         "run_id": seen.run_id,
+        "kind": run.kind,
         "started": run.started,
         "action": seen.action,
         "digest": seen.digest.hex() if seen.digest and any(seen.digest) else None,
@@ -106,7 +107,8 @@ def _short(digest: str | None) -> str:
 
 
 def _words(event: dict[str, Any]) -> str:
-    at = f"run {event['run_id']} at {event['started']}"
+    what = "replay" if event.get("kind") == "replay" else "run"  # `rejects replay`
+    at = f"{what} {event['run_id']} at {event['started']}"
     action, reason = event["action"], event["reason"]
     return {
         "new": f"sent in {at} (new) with digest {_short(event['digest'])}",

@@ -25,6 +25,7 @@ from engine.state.fingerprint import destination_fingerprint
 from engine.state.identity import StateIdentity
 from engine.state.ledger import (
     LedgerStore,
+    ReadOnlyLedger,
     RunRecord,
     SyncLedger,
     cutoff,
@@ -88,6 +89,7 @@ class RunHistory:
         self.reveal = reveal
         self.run = RunRecord(run_id, identity.scope, utc_now())
         self._earlier: list[RunRecord] = []  # the spec's runs before this one, newest first
+        self.predicting = False  # plan --changes: the ledger only read
 
     @classmethod
     def open(
@@ -98,11 +100,17 @@ class RunHistory:
         run_id: str,
         dry_run: bool,
         reveal: bool,
+        predict: bool = False,
     ) -> RunHistory:
+        """`predict` (a dry run for `plan --changes`): the ledger read, never written, so the
+        records that would leave the source are counted as the run would count them."""
         keep = keep_seconds(spec.state or {})
-        ledger = None if dry_run or keep <= 0 else ledger_of(store)
+        ledger = None if keep <= 0 else ledger_of(store)
+        if dry_run:  # nothing written; the plan reads what it needs
+            ledger = ReadOnlyLedger(ledger) if predict and ledger is not None else None
         history = cls(ledger, spec, identity, run_id, reveal)
-        if ledger is not None:
+        history.predicting = dry_run
+        if ledger is not None and not dry_run:
             pruned = ledger.prune(identity.scope, cutoff(keep))
             if pruned:
                 log.info("history_pruned", runs=pruned)
@@ -147,12 +155,13 @@ class RunHistory:
             return
         entry = self.run.syncs.setdefault(sync.name, {})
         full_clean = bool(entry.get("full")) and clean
+        entry["new"], entry["changed"] = ledger.counted["new"], ledger.counted["changed"]
         entry["full_clean"] = full_clean
         if not full_clean:
             ledger.flush()
             return
         stats.left_source = ledger.removed(self._since(sync.name))
-        if stats.left_source:
+        if stats.left_source and not self.predicting:
             log.warning("records_left_the_source", count=stats.left_source)
 
     def _since(self, name: str) -> list[str]:

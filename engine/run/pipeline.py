@@ -231,6 +231,8 @@ class SyncRun:
 
     async def _dispatch(self, batches: BatchQueue, records: list[Record]) -> None:
         if self.plan.dry_run:
+            if self.plan.ledger is not None:  # plan --changes: what the run would send, seen
+                self.plan.ledger.records("delivered", records)
             self.checkpoint.finish_all([record.seq for record in records])
         else:
             await batches.put(records)

@@ -7,6 +7,10 @@ never by its values, so a replay reads the source again and keeps the rows whose
 bisection and retries as a run. A row that is refused again keeps its entry with the new reason;
 one the source no longer has is counted `missing` and keeps its entry.
 
+A replay is a run in the spec's history (`history` lists it as a replay) and writes the record
+ledger as a run does, so `why` tells a replayed key's outcome; it is never a full read, so it
+finds no record that left the source.
+
 A replay holds the spec's state lock (no run appends to the reject file meanwhile) and uses the
 sync's change detection as a run does: what the API acknowledges has its digest saved batch by
 batch, so the next run does not send it again. Each acknowledged batch is also marked resolved
@@ -26,12 +30,15 @@ from engine import logging as omnilog
 from engine.clock import Clock, SystemClock
 from engine.contracts import Destination, Source, event_scope, keeps_records
 from engine.delivery.sender import Sender
+from engine.errors import OmnisyncError
 from engine.outcomes.reject_entries import ResolvedJournal, read_entries
 from engine.outcomes.reject_file import RejectFile, new_run_id
 from engine.outcomes.reject_policy import RejectPolicy
+from engine.outcomes.report import SyncStats
 from engine.plugins import Registry, load_registry
 from engine.rows import Position, Record, Row
 from engine.run.assemble import http_session, open_destinations
+from engine.run.history import RunHistory
 from engine.run.pipeline import SyncPlan, SyncRun
 from engine.run.resume import RunState, run_state
 from engine.run.runner import RunOptions, build_plan, selected
@@ -102,9 +109,23 @@ async def replay_spec(
         session = await stack.enter_async_context(http_session(syncs, clock))
         sender = Sender(session, clock)
         state = stack.enter_context(run_state(spec, registry))  # the lock: no run writes meanwhile
-        for sync in syncs:
-            destination = destinations[sync.destination_type]
-            results.append(await _replay(spec, sync, registry, destination, sender, state))
+        history = RunHistory.open(state.store, spec, state.identity, new_run_id(), False, False)
+        history.run.kind = "replay"
+        history.begin(syncs)
+        finished: list[SyncStats] = []
+        code = 1  # an error stops the replay: its history says so
+        try:
+            for sync in syncs:
+                destination = destinations[sync.destination_type]
+                result, stats = await _replay(
+                    spec, sync, registry, destination, sender, state, history
+                )
+                results.append(result)
+                finished.append(stats)
+            code = 0
+        finally:
+            with contextlib.suppress(OmnisyncError):  # the replay's own outcome comes first
+                history.end(finished, code)
     if state.closed_with is not None:  # the marks are in the file; the store failed at the end
         raise state.closed_with
     return results
@@ -117,16 +138,18 @@ async def _replay(
     destination: Destination,
     sender: Sender,
     state: RunState,
-) -> ReplayResult:
+    history: RunHistory,
+) -> tuple[ReplayResult, SyncStats]:
     journal = ResolvedJournal(sync.reject_file)
     if recovered := journal.recover():
         log.info("replay_recovered", sync=sync.name, resolved=recovered, file=str(journal.path))
     entries = read_entries(sync.reject_file)
     wanted = {str(e.get("position")) for e in entries if not e.get("resolved")}
     result = ReplayResult(sync.name, listed=len(wanted))
-    if not wanted:
-        return result
-    plan = build_plan(spec, sync, registry, destination, sender, RunOptions(), new_run_id())
+    if not wanted:  # nothing to replay: said so in the history too
+        return result, SyncStats(sync.name)
+    run_id = history.run.run_id
+    plan = build_plan(spec, sync, registry, destination, sender, RunOptions(), run_id)
     source = OnlyListed(plan.source, wanted)
     again = sync.reject_file.with_name(sync.reject_file.name + ".replay")
     again.unlink(missing_ok=True)  # a killed replay's: its rows are listed and read again
@@ -141,12 +164,17 @@ async def _replay(
     if events is not None:  # a trigger replayed is a trigger: once per window, like a run's
         gate = state.replay_triggers(sync, plan.endpoint.key, events, keeps_records(destination))
         plan = dataclasses.replace(plan, changes=None, triggers=gate)
+    ledger = history.sync(sync, plan.endpoint, plan.endpoint.key, full=False)
+    plan = dataclasses.replace(plan, ledger=ledger)
     journal.start(len(entries))
     clean = False
+    replay = ReplayRun(plan, sender, journal)
     try:
-        stats = await ReplayRun(plan, sender, journal).run()
+        stats = await replay.run()
         clean = not (stats.failed or stats.unsent)
     finally:
+        with contextlib.suppress(OmnisyncError):
+            history.end_sync(sync, ledger, replay.stats, clean)
         plan.rejects.close()
         refused = {str(e["position"]): e for e in read_entries(again)}
         again.unlink(missing_ok=True)
@@ -154,4 +182,4 @@ async def _replay(
         journal.finish(entries, source.seen - set(refused) if clean else set(), refused)
     result.delivered, result.unchanged = stats.delivered, stats.unchanged
     result.refused, result.missing = len(refused), len(wanted - source.seen)
-    return result
+    return result, stats

@@ -71,6 +71,8 @@ class RunOptions:
     # a dry run's observer of each sync's change screen (engine/run/change_plan.py)
     watch: Watch | None = None
     resend_unknown: bool = False  # send again the triggers an earlier run left of unknown outcome
+    # with `watch`: also count the records that would leave the source (read from the ledger)
+    predict_removed: bool = False
 
 
 @dataclass
@@ -195,7 +197,13 @@ async def _open_run(
         run_id=run_id,
         one_at_a_time=asyncio.Lock() if options.fail_fast else None,
         history=RunHistory.open(
-            state.store, spec, state.identity, run_id, options.dry_run, options.reveal_pii
+            state.store,
+            spec,
+            state.identity,
+            run_id,
+            options.dry_run,
+            options.reveal_pii,
+            predict=options.predict_removed,
         ),
     )
 
@@ -277,8 +285,17 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         failure = exc
     finally:
         ledger = plan.ledger if plan is not None else None
+        # a dry run sends nothing (its records stay unsent): it read the source through unless
+        # it stopped or failed; the plan's ledger then tells what would leave the source
+        read_through = clean or (
+            failure is None and run.options.dry_run and not run.options.stop.requested
+        )
         ended = _finish(
-            tracked, plan, clean, stats, lambda: run.history.end_sync(sync, ledger, stats, clean)
+            tracked,
+            plan,
+            clean,
+            stats,
+            lambda: run.history.end_sync(sync, ledger, stats, read_through),
         )
     failure = failure or ended
     if failure is not None:  # the counts stand, also when the state store failed at the end

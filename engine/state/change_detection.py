@@ -5,6 +5,10 @@ knows no field names. Keys are stored only as keyed BLAKE2b hashes (an email nev
 store in clear), and a digest covers the whole mapped payload plus the destination's meaning (the
 endpoint block and the connection without secrets), so a changed mapping or another account sends
 everything again. Digests are looked up a chunk at a time: memory stays flat in the number of keys.
+A digest is 8 bytes of the whole record's keyed hash, then 8 field slots (FieldSlots: one byte of
+a keyed hash per field, folded into a slot its name picks) from which `plan --changes` tells which
+fields of a changed record differ from what was last sent. "Unchanged" is decided on the whole
+record's hash; the slots are computed only for the records sent.
 
 A stored digest never claims what the API may not hold. When a record whose key has a digest is
 screened as changed, that digest is replaced by PENDING (one write per chunk, before any of the
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,12 +38,83 @@ FLUSH_PAIRS = 500  # acknowledged digests kept in memory at most before they are
 FLUSH_INTERVAL = 1.0  # ... or seconds since the last save
 
 
+WHOLE_BYTES = 8  # a digest: the whole record's hash, then one byte per field slot
+SLOTS = DIGEST_BYTES - WHOLE_BYTES
+
+
 def key_hash(namespace: bytes, key: str) -> bytes:
     return hashlib.blake2b(key.encode("utf-8"), digest_size=DIGEST_BYTES, key=namespace).digest()
 
 
-def payload_digest(namespace: bytes, payload: Any) -> bytes:
-    return hashlib.blake2b(_canonical(payload), digest_size=DIGEST_BYTES, key=namespace).digest()
+class FieldSlots:
+    """The per-field part of a digest: each top-level field's name picks one of SLOTS bytes (a
+    hash of the name), and the field's value is folded into that byte (CRC-32 seeded by a keyed
+    hash of the name, low byte, XORed in). Two digests of one key then tell which slots,
+    hence which fields, differ, without any value kept: one byte of a keyed hash per field. A
+    changed field goes unnoticed here 1 time in 256 (the whole record's hash still sees it), and
+    fields that share a slot are named together."""
+
+    PLANS = 4096  # field lists remembered at most (blank fields are left out of records)
+
+    def __init__(self, namespace: bytes) -> None:
+        self.namespace = namespace
+        self.by_name: dict[str, tuple[int, int]] = {}  # field -> (slot, CRC seed)
+        self._plans: dict[tuple[Any, ...], list[tuple[int, int]]] = {}  # fields -> their slots
+
+    def _learn(self, name: str) -> tuple[int, int]:
+        """A name's slot by a plain hash (names are no secret, and two fields then share a slot
+        in every spec alike), its values' CRC seed by the keyed one."""
+        text = f"field\0{name}".encode()
+        slot = hashlib.blake2b(text, digest_size=1).digest()[0] % SLOTS
+        seed = hashlib.blake2b(text, digest_size=4, key=self.namespace).digest()
+        found = self.by_name[name] = (slot, int.from_bytes(seed, "big"))
+        return found
+
+    def _plan(self, names: tuple[Any, ...]) -> list[tuple[int, int]]:
+        by_name = self.by_name
+        plan = [by_name.get(name) or self._learn(str(name)) for name in names]
+        if len(self._plans) < self.PLANS:
+            self._plans[names] = plan
+        return plan
+
+    def __call__(self, payload: Any) -> bytes:
+        if not isinstance(payload, dict):
+            return bytes(SLOTS)
+        names = tuple(payload)
+        plan = self._plans.get(names) or self._plan(names)
+        slots = [0] * SLOTS
+        crc = zlib.crc32
+        for (slot, seed), value in zip(plan, payload.values(), strict=True):
+            if type(value) is str:
+                try:
+                    body = value.encode()
+                except UnicodeEncodeError:  # a lone surrogate: still a value, still hashed
+                    body = value.encode("utf-8", "surrogatepass")
+            else:
+                body = b"\0" + _value_bytes(value)
+            slots[slot] ^= crc(body, seed) & 0xFF
+        return bytes(slots)
+
+    def names(self, slot: int) -> list[str]:
+        """The fields seen so far whose values fold into this slot."""
+        return sorted(name for name, (at, _) in self.by_name.items() if at == slot)
+
+
+def _value_bytes(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        return json.dumps(value, sort_keys=True, default=str).encode()
+
+
+def payload_digest(namespace: bytes, payload: Any, slots: FieldSlots | None = None) -> bytes:
+    whole = hashlib.blake2b(_canonical(payload), digest_size=WHOLE_BYTES, key=namespace).digest()
+    return whole + (slots or FieldSlots(namespace))(payload)
+
+
+def slots_differing(old: bytes, new: bytes) -> list[int]:
+    """The field slots in which two digests of one key differ."""
+    return [i for i in range(SLOTS) if old[WHOLE_BYTES + i] != new[WHOLE_BYTES + i]]
 
 
 def _canonical(payload: Any) -> bytes:
@@ -75,6 +151,7 @@ class ChangeDetector:
         self.sync_key = sync_key
         # the hashing key's name for the sync: its former key, stable when the state moves
         self.namespace = namespace(label or sync_key, meaning)
+        self.slots = FieldSlots(self.namespace)  # the per-field part of each digest
         self.key = key
         self.save = save  # False in a dry run: look up, never write
         self.skip = skip  # False for --full-refresh: send everything, still save the digests
@@ -97,16 +174,26 @@ class ChangeDetector:
         in_flight = self._in_flight
         here: set[bytes] = set()  # keys screened as changed earlier in this chunk
         untrue: list[tuple[bytes, bytes]] = []  # stored digests the new values make untrue
+        slots = self.slots
         for record in records:
             mark = record.mark
             if mark is None:
                 changed.append(record)
                 continue
-            hashed, digest = mark
+            hashed, whole = mark  # the whole record's hash only, so far
             held = stored.get(hashed)
-            if held == digest and hashed not in here and hashed not in in_flight:
+            if (
+                held is not None
+                and held.startswith(whole)
+                and hashed not in here
+                and hashed not in in_flight
+            ):
+                record.mark = (hashed, held)  # the same record: the same field slots
                 unchanged.append(record)
                 continue
+            # the field slots only for what is sent: an unchanged rerun pays nothing for them
+            digest = whole + slots(record.payload)
+            record.mark = (hashed, digest)
             changed.append(record)
             here.add(hashed)
             in_flight[hashed] = digest
@@ -117,7 +204,8 @@ class ChangeDetector:
         return changed, unchanged
 
     def _mark(self, records: Sequence[Record]) -> list[bytes]:
-        """Set each keyed record's (key hash, digest) mark; the key hashes."""
+        """Set each keyed record's (key hash, whole record's hash) mark, which screen() makes
+        (key hash, digest); the key hashes."""
         # the hot loop of an unchanged rerun: hashing inlined, names bound locally
         key_of, blake2b, dumps, space = self.key, hashlib.blake2b, orjson.dumps, self.namespace
         options = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -131,7 +219,7 @@ class ChangeDetector:
                 body = dumps(record.payload, option=options, default=str)
             except TypeError:
                 body = _canonical(record.payload)
-            record.mark = (hashed, blake2b(body, digest_size=DIGEST_BYTES, key=space).digest())
+            record.mark = (hashed, blake2b(body, digest_size=WHOLE_BYTES, key=space).digest())
             hashes.append(hashed)
         return hashes
 

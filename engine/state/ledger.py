@@ -55,9 +55,11 @@ class RunRecord:
     commit: str | None = None
     ci_url: str | None = None
     syncs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kind: str = "run"  # "run", or "replay" (`rejects replay`: a run over the rejected rows)
 
     def info(self) -> dict[str, Any]:
-        return {"commit": self.commit, "ci_url": self.ci_url, "syncs": self.syncs}
+        info = {"commit": self.commit, "ci_url": self.ci_url, "syncs": self.syncs}
+        return info if self.kind == "run" else {**info, "kind": self.kind}
 
     @classmethod
     def from_row(
@@ -78,6 +80,7 @@ class RunRecord:
             info.get("commit"),
             info.get("ci_url"),
             dict(info.get("syncs") or {}),
+            str(info.get("kind") or "run"),
         )
 
 
@@ -132,6 +135,37 @@ class LedgerStore(Protocol):
         ...
 
 
+class ReadOnlyLedger:
+    """A ledger read, never written: `plan --changes` finds the records that would leave the
+    source as a run would, and leaves the history as it found it."""
+
+    def __init__(self, inner: LedgerStore) -> None:
+        self.inner = inner
+
+    def begin_run(self, run: RunRecord) -> None:
+        return None
+
+    def end_run(self, run: RunRecord) -> None:
+        return None
+
+    def write(
+        self, run_id: str, sync_key: str, bulk: Mapping[str, bytes], rows: Sequence[Single]
+    ) -> None:
+        return None
+
+    def runs(self, spec: str, limit: int | None = None) -> list[RunRecord]:
+        return self.inner.runs(spec, limit)
+
+    def find(self, sync_key: str, key: bytes) -> list[Seen]:
+        return self.inner.find(sync_key, key)
+
+    def bulk(self, sync_key: str, run_ids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+        return self.inner.bulk(sync_key, run_ids)
+
+    def prune(self, spec: str, before: str) -> int:
+        return 0
+
+
 def ledger_of(store: object) -> LedgerStore | None:
     """The store's ledger, when its backend keeps one (a third-party backend may not)."""
     opener = getattr(store, "ledger", None)
@@ -180,6 +214,7 @@ class SyncLedger:
         self._size = 0
         self._rows: list[Single] = []
         self._known: set[bytes] = set()  # keys screened with a stored digest, not yet delivered
+        self.counted: dict[str, int] = dict.fromkeys((*BULK, *SINGLE), 0)  # entries by action
 
     # -- the pipeline's receipts ---------------------------------------------------------
 
@@ -209,6 +244,7 @@ class SyncLedger:
         if pairs:
             self._bulk[action] += b"".join(chain.from_iterable(pairs))
             self._size += PAIR * len(pairs)
+            self.counted[action] += len(pairs)
 
     def single(self, action: str, key: str | None, reason: str, field: str | None = None) -> None:
         """A filtered or rejected row (its key when it could be told), with its reason (masked
@@ -222,6 +258,7 @@ class SyncLedger:
         if hashed is not None and self.seen is not None:
             self.seen.append(int.from_bytes(hashed[:8], sys.byteorder))
         self._rows.append(Single(hashed, action, self._shown(key), reason))
+        self.counted[action] += 1
         if len(self._rows) >= FLUSH_ROWS:
             self.flush()
 
@@ -270,6 +307,7 @@ class SyncLedger:
                 if int.from_bytes(key[:8], sys.byteorder) in missing:
                     gone[key] = None
         gone_rows = [Single(key, "removed", None, "no longer in the source") for key in gone]
+        self.counted["removed"] = len(gone_rows)
         for start in range(0, len(gone_rows), FLUSH_ROWS):
             self.store.write(self.run_id, self.sync_key, {}, gone_rows[start : start + FLUSH_ROWS])
         return len(gone_rows)

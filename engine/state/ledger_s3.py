@@ -119,6 +119,7 @@ def _run_body(run: RunRecord) -> bytes:
             "commit": run.commit,
             "ci_url": run.ci_url,
             "syncs": run.syncs,
+            "kind": run.kind,
         }
     ).encode()
 

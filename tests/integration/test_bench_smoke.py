@@ -18,6 +18,7 @@ SMALL_FORMS = {
     "delivery.py": (["-n", "2000"], "floor (csv.DictReader"),
     "change_detection.py": (["-n", "2000"], "unchanged rerun"),
     "ledger.py": (["-n", "2000"], "ledger share"),
+    "field_slots.py": (["-n", "2000"], "field slots: x"),
     "multi.py": (["-n", "200"], "all three in one run"),
     "shared_budget.py": (
         ["--backend", "sqlite", "--seconds", "12", "--kill-after", "6"],

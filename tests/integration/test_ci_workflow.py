@@ -113,13 +113,16 @@ def test_a_new_repository_passes_the_pull_request_job_and_runs_nightly(
     assert set(sandbox.records("audience")) == {"M1", "M2"}
     (artifact,) = first.artifacts
     assert artifact.name == "omnisync-1234"
+    history = f"out/history-{Path(name).stem}.html"
     assert artifact.files == [
+        history,
         "out/report.json",
         "out/run.html",
         "specs/.omnisync/rejects-members.jsonl",
     ]
-    assert '"M3"' in (repo / artifact.files[2]).read_text(encoding="utf-8")
+    assert '"M3"' in (repo / artifact.files[3]).read_text(encoding="utf-8")
     assert "<figure id='records'>" in (repo / "out" / "run.html").read_text(encoding="utf-8")
+    assert "<figure id='exit-codes'>" in (repo / history).read_text(encoding="utf-8")
 
     shutil.rmtree(repo / "out")  # a new runner: no file of the first night in the checkout ...
     shutil.rmtree(repo / "specs" / ".omnisync")
@@ -140,7 +143,7 @@ def test_a_new_repository_passes_the_pull_request_job_and_runs_nightly(
 
 def test_a_failed_night_still_uploads_its_report(tmp_path: Path, sandbox: RunningSandbox) -> None:
     """Every row rejected: the run exits 3, the step fails, the upload step runs all the same."""
-    repo, _ = _new_repository(tmp_path, sandbox, "{backend: sqlite}")
+    repo, name = _new_repository(tmp_path, sandbox, "{backend: sqlite}")
     (repo / "exports" / "members.csv").write_text("id,email,sex\nM9,x@example.com,robot\n", "utf-8")
     secrets = {"OMNISEGMENT_TID": TEST_TID, "OMNISEGMENT_API_KEY": TEST_API_KEY}
 
@@ -152,6 +155,7 @@ def test_a_failed_night_still_uploads_its_report(tmp_path: Path, sandbox: Runnin
     assert not night.steps[-1].skipped
     (artifact,) = night.artifacts
     assert artifact.files == [
+        f"out/history-{Path(name).stem}.html",  # the failed run is in the history page too
         "out/report.json",
         "out/run.html",
         "specs/.omnisync/rejects-members.jsonl",

@@ -51,11 +51,13 @@ def test_plan_changes_predicts_the_next_run_exactly(
     spec = _spec(tmp_path)
     assert _run(spec, sandbox_env)[0] == 0
     assert _received(sandbox) == 60
-    # 12 edited, 8 new, 3 new rows with an email the endpoint refuses, 40 unchanged
-    edited = [(i, f"{n} (moved)" if k < 12 else n, e) for k, (i, n, e) in enumerate(rows)]
+    # 12 edited (10 names, 2 e-mail addresses), 8 new, 3 new rows with an email the endpoint
+    # refuses, 2 gone from the export, 46 unchanged
+    edited = [(i, f"{n} (moved)" if k < 10 else n, e) for k, (i, n, e) in enumerate(rows)]
+    edited = [(i, n, f"moved-{e}" if 10 <= k < 12 else e) for k, (i, n, e) in enumerate(edited)]
     added = [(f"N{k:03d}", f"newcomer {k}", f"n{k}@example.com") for k in range(8)]
     broken = [(f"B{k:03d}", "broken", "not an email") for k in range(3)]
-    write_rows(tmp_path / "members.csv", edited + added + broken)
+    write_rows(tmp_path / "members.csv", edited[:-2] + added + broken)
 
     shown = invoke_cli(
         "plan", str(spec), "--changes", "--format", "json", env=sandbox_env, cwd=tmp_path
@@ -64,12 +66,15 @@ def test_plan_changes_predicts_the_next_run_exactly(
     (plan,) = json.loads(shown.stdout)
     assert _received(sandbox) == 60  # the plan sent nothing
     assert (plan["read"], plan["new"], plan["changed"], plan["unchanged"], plan["rejected"]) == (
-        71,
+        69,
         8,
         12,
-        48,
+        46,
         3,
     )
+    assert plan["left_source"] == 2
+    assert plan["fields"] == {"name": 10, "email": 2}  # told from the digests' field slots
+    assert plan["fields_unknown"] == 0
     assert (plan["requests"], plan["seconds"]) == (2, 0.1)  # 20 records, 10 a batch, 20/s
     assert plan["samples"]["new"][0] == "N***"  # keys are masked
     assert len(plan["samples"]["changed"]) == 5
@@ -82,6 +87,7 @@ def test_plan_changes_predicts_the_next_run_exactly(
         plan["unchanged"],
         plan["rejected"],
     )
+    assert sync["left_the_source"] == plan["left_source"]
     assert _received(sandbox) == 60 + 20
 
 
@@ -97,13 +103,18 @@ def test_plan_changes_as_markdown_and_text(
     assert markdown.returncode == 0, markdown.stderr
     assert "### omnisync change plan: `sync.yaml`" in markdown.stdout
     assert (
-        "| members | 5 | 0 | 5 | 0 | 0 | 0 | about 0s (1 request of up to 10 records at 20/s"
+        "| members | 5 | 0 | 5 | 0 | 0 | 0 | 0 | about 0s (1 request of up to 10 records at 20/s"
         in (markdown.stdout)
     )
-    assert "- fields: the store keeps digests of what was sent, not the values" in markdown.stdout
+    assert "- members: fields that differ from what was last sent: name 5\n" in markdown.stdout
     text = invoke_cli("plan", str(spec), "--changes", env=sandbox_env)
-    assert "members: read 5: new 0, changed 5, unchanged 0, rejected 0, filtered 0" in text.stdout
+    assert (
+        "members: read 5: new 0, changed 5, unchanged 0, left the source 0, rejected 0, filtered 0"
+        in text.stdout
+    )
     assert "  sample changed keys: M******, M******" in text.stdout
+    assert "  fields that differ from what was last sent: name 5\n" in text.stdout
+    assert "member 0" not in text.stdout + markdown.stdout  # names of fields, never values
 
 
 def test_a_mapping_change_that_touches_every_record_trips_expect_before_sending(

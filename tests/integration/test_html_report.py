@@ -97,3 +97,64 @@ def test_the_run_page_shows_its_charts_in_a_browser(
     assert requests.find_elements(By.CSS_SELECTOR, "rect.retry-wait")
     # nothing was fetched to show it: no resource but the page itself
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+
+
+HISTORY_SYNC = """\
+    destination: {endpoint: audience, options: {merge_key: member_sn}}
+    max_reject_ratio: 0.2
+    mapping: {member_sn: id, name: name, email: email}
+"""
+
+
+def test_the_history_page_shows_runs_over_time_in_a_browser(
+    tmp_path: Path, sandbox: RunningSandbox, sandbox_env: dict[str, str], browser: Any
+) -> None:
+    """Three runs: ten new members; one changed, one gone and one rejected; then too many rejects
+    (exit 3). The page draws each run's records by action, exit codes and durations."""
+    from selenium.webdriver.common.by import By
+
+    spec = tmp_path / "sync.yaml"
+    spec.write_text(members_spec(HISTORY_SYNC), encoding="utf-8")
+    rows = members(10)
+    write_rows(tmp_path / "members.csv", rows)
+    assert invoke_cli("run", str(spec), env=sandbox_env).returncode == 0
+    rows = [(i, "renamed" if i == "M000001" else n, e) for i, n, e in rows if i != "M000002"]
+    write_rows(tmp_path / "members.csv", [*rows, ("B1", "broken", "oops-b1")])
+    assert invoke_cli("run", str(spec), env=sandbox_env).returncode == 0
+    write_rows(tmp_path / "members.csv", [*rows[:3], ("B1", "broken", "oops-b1")])
+    assert invoke_cli("run", str(spec), env=sandbox_env).returncode == 3
+    page = tmp_path / "out" / "history.html"
+
+    shown = invoke_cli("history", str(spec), "--html", str(page), env=sandbox_env)
+
+    assert shown.returncode == 0, shown.stderr
+    assert "history of sync.yaml" in shown.stdout  # the text listing still printed
+    html = page.read_text("utf-8")
+    for absent in ("<script", "src=", "href=", "oops-b1"):
+        assert absent not in html
+    browser.get(page.as_uri())
+    assert browser.title == "omnisync history of sync.yaml"
+    figure = browser.find_element(By.CSS_SELECTOR, "figure.history[data-sync='members']")
+    assert figure.find_element(By.TAG_NAME, "figcaption").text == "members: records per run"
+
+    def bars(kind: str) -> list[str]:
+        return [
+            bar.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+            for bar in figure.find_elements(By.CSS_SELECTOR, f"rect.bar.{kind}")
+        ]
+
+    assert bars("new") == ["new: 10"]  # oldest run first
+    assert bars("changed") == ["changed: 1"]
+    assert bars("unchanged") == ["unchanged: 8", "unchanged: 3"]
+    assert bars("rejected") == ["rejected: 1", "rejected: 1"]
+    assert bars("left_the_source") == ["left the source: 1", "left the source: 6"]
+    assert "left the source" in figure.find_element(By.CLASS_NAME, "legend").text
+    exits = browser.find_element(By.ID, "exit-codes")
+    assert len(exits.find_elements(By.CSS_SELECTOR, "circle.run.exit-0")) == 2
+    assert len(exits.find_elements(By.CSS_SELECTOR, "circle.run.exit-3")) == 1
+    durations = browser.find_element(By.ID, "durations")
+    assert len(durations.find_elements(By.CSS_SELECTOR, "circle.duration")) == 3
+    assert durations.find_element(By.CSS_SELECTOR, "polyline.duration").size["width"] > 0
+    table = browser.find_element(By.ID, "runs").text
+    assert "read 10: changed 1, unchanged 8, rejected 1, left the source 1" in table
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0

@@ -51,8 +51,15 @@ def play_the_week(runner: Runner, sandbox: RunningSandbox) -> list[str]:
     assert runner.run()["delivered"] == 1
 
     runner.rows = [r for r in edit(runner.rows, "M000003", "member 3 (moved)") if r[0] != "M000002"]
+    (plan,) = json.loads(cli(runner, "plan", "--changes", "--format", "json"))
     wednesday = runner.run()
-    assert wednesday["left_the_source"] == 1
+    # the plan's exact prediction: M000003 changed (its name), M000007 new (the API refused it
+    # before: no digest; it refuses it again), M000002 gone from the export
+    assert (plan["new"], plan["changed"], plan["unchanged"], plan["filtered"]) == (1, 1, 6, 1)
+    assert plan["left_source"] == wednesday["left_the_source"] == 1
+    assert plan["fields"] == {"name": 1}
+    assert plan["new"] + plan["changed"] == wednesday["delivered"] + wednesday["rejected"]
+    assert plan["unchanged"] == wednesday["unchanged"]
     assert "left the source 1" in str(wednesday["stdout"])
 
     runner.rows = edit(runner.rows, "M000000", "member 0 (renamed)")  # first: no mark moves

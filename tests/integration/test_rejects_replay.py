@@ -84,6 +84,29 @@ def test_rejects_replay_as_a_user_runs_it(
     assert again.stdout == "members: no unresolved rejected rows\n"
     assert len(sandbox.records("audience")) == 50
 
+    # a replay is a run in the history, and its records are in the ledger
+    shown = json.loads(invoke_cli("history", str(spec), "--format", "json", env=sandbox_env).stdout)
+    assert [run["kind"] for run in shown] == ["replay", "replay", "run"]
+    nothing, replayed, ran = shown
+    assert replayed["exit_code"] == nothing["exit_code"] == 0
+    assert nothing["syncs"]["members"]["read"] == 0
+    assert ran["syncs"]["members"]["rejected"] == 2
+    assert (replayed["syncs"]["members"]["delivered"], replayed["syncs"]["members"]["new"]) == (
+        2,
+        2,
+    )
+    text = invoke_cli("history", str(spec), env=sandbox_env).stdout
+    assert f"rejects replay {replayed['run_id']}: started" in text
+    why = json.loads(
+        invoke_cli("why", str(spec), "M000012", "--format", "json", env=sandbox_env).stdout
+    )
+    assert [(e["run_id"], e["kind"], e["action"]) for e in why[0]["runs"]] == [
+        (ran["run_id"], "run", "rejected"),
+        (replayed["run_id"], "replay", "new"),
+    ]
+    told = invoke_cli("why", str(spec), "M000012", env=sandbox_env).stdout
+    assert f"sent in replay {replayed['run_id']} at" in told
+
 
 # -- A reject line cut short by a crash ---------------------------------------------------------
 

@@ -165,3 +165,77 @@ def test_durations(text: Any, seconds: float) -> None:
 def test_bad_durations_are_refused(text: Any) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+def test_a_digest_tells_which_fields_differ_and_holds_no_value(store: SqliteStateStore) -> None:
+    from engine.state.change_detection import FieldSlots, payload_digest, slots_differing
+
+    space = namespace("s.yaml:members", "dest-1")
+    slots = FieldSlots(space)
+    old = {"member_sn": "M1", "name": "Ann", "email": "ann@example.com"}
+    before = payload_digest(space, old, slots)
+    after = payload_digest(space, {**old, "name": "Ann B."}, slots)
+    differ = slots_differing(before, after)
+    assert [name for slot in differ for name in slots.names(slot)] == ["name"]
+    assert slots_differing(before, payload_digest(space, dict(old), slots)) == []
+    assert len(before) == 16
+    assert b"Ann" not in before
+    dropped = payload_digest(space, {"member_sn": "M1", "name": "Ann"}, slots)
+    assert [n for s in slots_differing(before, dropped) for n in slots.names(s)] == ["email"]
+
+    # the detector's digest is payload_digest's, so the stored digest compares with it
+    first = detector(store)
+    (changed,), _ = first.screen(records({"M1": "Ann"}))
+    assert changed.mark is not None
+    assert changed.mark[1] == payload_digest(first.namespace, changed.payload)
+    first.acknowledged([changed])
+    first.flush()
+    again = detector(store)
+    _, (unchanged,) = again.screen(records({"M1": "Ann"}))
+    assert unchanged.mark == changed.mark  # unchanged: decided on the whole hash, slots kept
+
+
+def test_a_read_only_ledger_reads_and_never_writes(tmp_path: Path) -> None:
+    from engine.state.ledger import ReadOnlyLedger, RunRecord, Single, ledger_of
+
+    store = SqliteStateStore({}, StateContext(tmp_path))
+    try:
+        ledger = ledger_of(store)
+        assert ledger is not None
+        ledger.begin_run(RunRecord("r1", "scope", "2026-12-07T00:00:00+00:00"))
+        ledger.write("r1", "scope:members", {"new": bytes(32)}, [])
+        read_only = ReadOnlyLedger(ledger)
+        read_only.begin_run(RunRecord("r2", "scope", "2026-12-08T00:00:00+00:00"))
+        read_only.write(
+            "r2", "scope:members", {"new": bytes(32)}, [Single(None, "removed", None, "")]
+        )
+        assert [run.run_id for run in read_only.runs("scope")] == ["r1"]
+        assert list(read_only.bulk("scope:members", ["r1", "r2"])) == [("new", bytes(32))]
+        assert read_only.prune("scope", "2027-01-01") == 0
+        assert [run.run_id for run in ledger.runs("scope")] == ["r1"]
+    finally:
+        store.close()
+
+
+def test_the_plan_names_the_changed_fields_and_a_key_listed_twice(store: SqliteStateStore) -> None:
+    from types import SimpleNamespace
+
+    from engine.run.change_plan import AGAIN, SyncChanges, _Watcher
+
+    first = detector(store)
+    (sent,), _ = first.screen(records({"M1": "Ann"}))
+    first.acknowledged([sent])
+    first.flush()
+    dry = ChangeDetector(store, "s.yaml:members", "dest-1", member_key, save=False)
+    plan = SimpleNamespace(
+        endpoint=SimpleNamespace(key=member_key), batch_size=10, limiter=SimpleNamespace(rate=1.0)
+    )
+    found = SyncChanges("members")
+    watcher = _Watcher(found, plan, dry)  # type: ignore[arg-type]
+    chunk = [*records({"M1": "Bob"}), *records({"M1": "Ann"}, start=1), *records({"M2": "Cy"})]
+
+    watcher(*dry.screen(chunk))
+    watcher.done()
+
+    assert (found.new, found.changed, found.unchanged) == (1, 2, 0)
+    assert found.fields == {"name": 1, AGAIN: 1}

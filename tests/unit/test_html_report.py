@@ -37,3 +37,50 @@ def test_a_sync_without_requests_says_so() -> None:
 
     assert "<p>no request</p>" in page
     assert "no row was rejected" in page
+
+
+def test_the_history_page_draws_runs_oldest_first_and_says_what_did_not_finish() -> None:
+    from engine.outcomes.history_html import render as history_page
+
+    counts = {"read": 3, "new": 1, "changed": 1, "unchanged": 1, "left_source": 2}
+    runs = [  # newest first, as `history --format json` gives them
+        {
+            "run_id": "r3",
+            "kind": "replay",
+            "started": "2026-12-09T02:00:00.000000+00:00",
+            "ended": "2026-12-09T02:00:04.000000+00:00",
+            "exit_code": 0,
+            "commit": None,
+            "syncs": {"<m>": {"read": 1, "new": 1}},
+        },
+        {
+            "run_id": "r2",
+            "started": "2026-12-08T02:00:00.000000+00:00",
+            "ended": None,
+            "exit_code": None,
+            "commit": "abc",
+            "syncs": {"<m>": {"full": True}},
+        },
+        {
+            "run_id": "r1",
+            "started": "2026-12-07T02:00:00.000000+00:00",
+            "ended": "2026-12-07T02:00:10.000000+00:00",
+            "exit_code": 5,
+            "commit": "0123456789abcdef",
+            "syncs": {"<m>": {**counts, "delivered": 2}},
+        },
+    ]
+
+    page = history_page("s.yaml", "sqlite .omnisync/state.db", runs, ["<m>"])
+
+    for absent in ("<script", "src=", "href=", "@import", "url(", "<m>"):
+        assert absent not in page
+    assert "<title>omnisync history of s.yaml</title>" in page
+    assert page.index("<title>new: 1</title>") < page.index("<title>changed: 1</title>")
+    assert "<title>left the source: 2</title>" in page
+    assert "class='run exit-5'" in page
+    assert "class='run unfinished'" in page
+    assert "2026-12-09 02:00:00 (replay)" in page
+    assert page.count("class='duration'") == 3  # the line and two dots: r2 did not finish
+    assert "<td>did not finish</td>" in page
+    assert "<td>0123456789ab</td>" in page

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
-from connectors.omnisegment.catalogue import CATALOGUE, SOURCE_PAIR, EndpointDef, Route
+from connectors.omnisegment.catalogue import CATALOGUE
 from connectors.omnisegment.credentials import KeyFileError, read_key_file
+from connectors.omnisegment.endpoint_def import SOURCE_PAIR, EndpointDef, Route
 from connectors.omnisegment.hosts import (
     ENVIRONMENT_NAMES,
     ENVIRONMENTS,

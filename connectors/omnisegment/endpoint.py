@@ -10,7 +10,7 @@ from urllib.parse import quote
 import orjson
 from jsonschema.protocols import Validator
 
-from connectors.omnisegment.catalogue import MEMBER_FIELDS, EndpointDef, Identity, Route
+from connectors.omnisegment.endpoint_def import MEMBER_FIELDS, EndpointDef, Identity, Route
 from connectors.omnisegment.fix_hints import explain, property_names
 from connectors.omnisegment.reasons import reason_class
 from connectors.omnisegment.record_rules import FORMATS, RULES, TYPES, RecordValidator

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.omnisegment.catalogue import CATALOGUE, Route
+from connectors.omnisegment.catalogue import CATALOGUE
+from connectors.omnisegment.endpoint_def import Route
 from engine.errors import SpecIssue
 
 ENVIRONMENTS: dict[str, tuple[str | None, str]] = {

@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from connectors.omnisegment.catalogue import EndpointDef, Identity
+from connectors.omnisegment.endpoint_def import EndpointDef, Identity
 
 
 @cache

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.omnisegment.catalogue import CATALOGUE, EndpointDef
+from connectors.omnisegment.catalogue import CATALOGUE
+from connectors.omnisegment.endpoint_def import EndpointDef
 from connectors.omnisegment.record_schema import data_schema
 from connectors.omnisegment.reference_notes import FIELDS, OPTIONS
 

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from connectors.omnisegment.catalogue import CATALOGUE, EndpointDef, Identity
+from connectors.omnisegment.catalogue import CATALOGUE
 from connectors.omnisegment.endpoint import data_validator, fast_check
+from connectors.omnisegment.endpoint_def import EndpointDef, Identity
 from connectors.omnisegment.record_rules import FORMATS, TYPES
 from engine.fastcheck import compile_schema
 from tests.integration.endpoint_cases import CASES, Case

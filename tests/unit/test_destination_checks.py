@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.omnisegment.catalogue import CATALOGUE, EndpointDef, Route
+from connectors.omnisegment.catalogue import CATALOGUE
 from connectors.omnisegment.destination import OmniSegmentDestination
+from connectors.omnisegment.endpoint_def import EndpointDef, Route
 from connectors.omnisegment.hosts import override_issues
 from tests.conftest import invoke_cli
 

@@ -20,7 +20,8 @@ import click
 import pytest
 import yaml
 
-from connectors.omnisegment.catalogue import CATALOGUE, EndpointDef, Route
+from connectors.omnisegment.catalogue import CATALOGUE
+from connectors.omnisegment.endpoint_def import EndpointDef, Route
 from connectors.omnisegment.init_command import init
 from connectors.omnisegment.record_rules import FORMATS, RULES
 from connectors.omnisegment.sandbox.routes import ROUTES

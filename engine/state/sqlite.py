@@ -47,6 +47,8 @@ else:  # when a run opens the store, not when a spec is checked
 T = TypeVar("T")
 DEFAULT_PATH = ".omnisync/state.db"
 _CHUNK = 500  # keys per lookup query
+_CACHE_KIB = 16384  # page cache per connection (memory is taken only as pages are read)
+_CHECKPOINT_PAGES = 4000  # WAL pages between automatic checkpoints (16 MB at 4 KiB pages)
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS positions (
@@ -108,6 +110,10 @@ class SqliteStateStore:
                 db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
+                # digests land on random pages: a cache that holds the hot part of the index,
+                # and checkpoints (the only fsyncs of WAL + NORMAL) every 16 MB, not every 4 MB
+                db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+                db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
                     db.close()
@@ -260,7 +266,7 @@ class SqliteStateStore:
                 "INSERT INTO digests (sync_key, key, digest, epoch) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(sync_key, key) DO UPDATE SET digest = excluded.digest,"
                 " epoch = excluded.epoch",
-                [(sync_key, key, digest, epoch) for key, digest in items],
+                [(sync_key, key, digest, epoch) for key, digest in sorted(items)],
             )
             crash_point("digest_save")
 

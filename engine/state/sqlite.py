@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -344,6 +343,8 @@ def _upgrade(db: sqlite3.Connection) -> None:
 
 def _take_epoch(db: sqlite3.Connection, scope: str) -> int:
     """One more than the scope's last epoch: this acquisition's fencing token."""
+    import socket  # here: loading the state plugins (every command does) must stay cheap
+
     row = db.execute(
         "INSERT INTO leases (scope, epoch, owner, taken_at) VALUES (?, 1, ?, ?)"
         " ON CONFLICT(scope) DO UPDATE SET epoch = epoch + 1, owner = excluded.owner,"

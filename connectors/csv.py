@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from connectors.csv_options import CSV_OPTIONS_SCHEMA
 from connectors.files import PATH_SCHEMA, FileSource
-from connectors.readers import CSV_OPTIONS_SCHEMA
 
 
 class CsvSource(FileSource):

@@ -19,15 +19,21 @@ import glob
 import os
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors._threaded import iterate_in_thread
-from connectors.file_identity import FileIdentity, still_same
-from connectors.readers import CsvOptions, FormatError, columns_of, read_records
+from connectors.csv_options import CsvOptions
 from engine import logging as omnilog
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError, SourceSettingError
+from engine.lazy import lazy_module
 from engine.rows import Position, Row
+
+if TYPE_CHECKING:
+    from connectors import _threaded, file_identity, readers
+else:  # when a source first reads: checking a spec needs only the schema above
+    _threaded = lazy_module("connectors._threaded")
+    file_identity = lazy_module("connectors.file_identity")
+    readers = lazy_module("connectors.readers")
 
 log = omnilog.get_logger("omnisync.files")
 
@@ -102,11 +108,11 @@ class FileSource:
         for name in self.files:
             with self._path(name).open("rb") as stream:
                 try:
-                    columns = columns_of(self.format, stream, name, self.options)
+                    columns = readers.columns_of(self.format, stream, name, self.options)
                 except SourceSettingError as exc:
                     raise exc.within(name) from None
-                except FormatError as exc:
-                    raise FormatError(f"{name}: {exc}") from None
+                except readers.FormatError as exc:
+                    raise readers.FormatError(f"{name}: {exc}") from None
                 except (OSError, EOFError) as exc:
                     raise OmnisyncError(f"{name}: cannot be read ({exc})") from None
             if columns is not None:  # an empty file has no columns to check, and no rows
@@ -119,7 +125,7 @@ class FileSource:
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, parsed in a thread so the event loop stays free."""
-        return iterate_in_thread(lambda: self._rows(self._checked(resume)))
+        return _threaded.iterate_in_thread(lambda: self._rows(self._checked(resume)))
 
     def changed_since(self, position: Position) -> str | None:
         """Why the file `position` was counted in is not that file any more (ChecksResume)."""
@@ -127,7 +133,7 @@ class FileSource:
         name = str(place[-1])
         if self._verified == (position, self._stamp(name)):
             return None  # checked before this run resumed, and untouched since
-        changed = still_same(self._path(name), identity)
+        changed = file_identity.still_same(self._path(name), identity)
         if changed is None:
             self._verified = (position, self._stamp(name))
             return None
@@ -165,18 +171,18 @@ class FileSource:
             skip_to = resume_at if place == start else 0
             name = place[-1]
             path = self._path(name)
-            identity = FileIdentity.of(path).as_position()
+            identity = file_identity.FileIdentity.of(path).as_position()
             number = skip_to
             with path.open("rb") as stream:
                 try:
-                    for number, values, error in read_records(
+                    for number, values, error in readers.read_records(
                         self.format, stream, name, self.options, skip_to, self._noter(name)
                     ):
                         yield Row(values, (*place, number, *identity), error)
                 except SourceSettingError as exc:
                     raise exc.within(name) from None
-                except FormatError as exc:
-                    raise FormatError(f"{name}: {exc}") from None
+                except readers.FormatError as exc:
+                    raise readers.FormatError(f"{name}: {exc}") from None
                 except (OSError, EOFError) as exc:  # a truncated or corrupt gzip member
                     reason = f"{name}: cannot be read past record {number} ({exc})"
                     yield Row(None, (*place, number + 1, *identity), reason)

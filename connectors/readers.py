@@ -12,34 +12,26 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import orjson
 
+from connectors.csv_options import CSV_OPTIONS_SCHEMA, ENCODINGS, FORMATS, CsvOptions
 from connectors.csv_rows import FormatError, Parsed, csv_columns, read_csv
 from connectors.json_safe import json_safe
 from connectors.lines import UTF8_BOM, universal_lines
 from engine.errors import OmnisyncError
 
-__all__ = ["FormatError", "Parsed", "read_csv"]
-
-FORMATS = ("csv", "jsonl", "parquet")
-ENCODINGS = (
-    "utf-8",
-    "utf-8-sig",
-    "big5",
-    "cp950",
-    "big5hkscs",
-    "shift_jis",
-    "cp932",
-    "euc_jp",
-    "gb18030",
-    "latin-1",
-    "cp1252",
-)
-"""Encodings where a newline byte is always a newline (no UTF-16), so lines split safely as bytes."""
+__all__ = [
+    "CSV_OPTIONS_SCHEMA",
+    "ENCODINGS",
+    "FORMATS",
+    "CsvOptions",
+    "FormatError",
+    "Parsed",
+    "read_csv",
+]
 
 _SUFFIXES = {
     ".csv": "csv",
@@ -48,44 +40,6 @@ _SUFFIXES = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
 }
-
-CSV_OPTIONS_SCHEMA: dict[str, Any] = {
-    "delimiter": {"type": "string", "minLength": 1, "maxLength": 1},
-    "quotechar": {"type": "string", "minLength": 1, "maxLength": 1},
-    "encoding": {"enum": list(ENCODINGS)},
-    "header": {"type": "boolean", "description": "First line names the columns (default true)"},
-    "columns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-    "rename": {
-        "type": "object",
-        "additionalProperties": {"type": "string", "minLength": 1},
-        "description": "Header renaming: {old: new}",
-    },
-}
-
-
-@dataclass(frozen=True)
-class CsvOptions:
-    """How to decode and split CSV bytes; shared by local files and S3 objects."""
-
-    delimiter: str = ","
-    quotechar: str = '"'
-    encoding: str = "utf-8"
-    header: bool = True
-    columns: tuple[str, ...] | None = None
-    rename: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> CsvOptions:
-        """The CSV options of a source block, defaults filled in."""
-        columns = config.get("columns")
-        return cls(
-            delimiter=config.get("delimiter", ","),
-            quotechar=config.get("quotechar", '"'),
-            encoding=config.get("encoding", "utf-8"),
-            header=config.get("header", True),
-            columns=tuple(columns) if columns else None,
-            rename=dict(config.get("rename", {})),
-        )
 
 
 def format_of(name: str, configured: str | None = None) -> str:

@@ -23,21 +23,17 @@ from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors._threaded import iterate_in_thread
-from connectors.readers import (
-    CSV_OPTIONS_SCHEMA,
-    FORMATS,
-    CsvOptions,
-    FormatError,
-    buffered,
-    columns_of,
-    format_of,
-    read_records,
-)
+from connectors.csv_options import CSV_OPTIONS_SCHEMA, FORMATS, CsvOptions
 from engine import logging as omnilog
 from engine.contracts import SourceContext
 from engine.errors import OmnisyncError, SourceSettingError
 from engine.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from connectors import _threaded, readers
+else:  # when the source first reads: checking a spec needs only the schema
+    _threaded = lazy_module("connectors._threaded")
+    readers = lazy_module("connectors.readers")
 from engine.logging import register_secrets
 from engine.rows import Position, Row
 
@@ -140,7 +136,7 @@ class S3Source:
         try:
             objects = self._objects(client)
             if not objects or any(
-                obj.key.endswith(".gz") or format_of(obj.key, self.format) == "parquet"
+                obj.key.endswith(".gz") or readers.format_of(obj.key, self.format) == "parquet"
                 for obj in objects
             ):
                 return None
@@ -156,7 +152,7 @@ class S3Source:
         if not lines:
             return None
         size = sum(obj.size for obj in objects)
-        header = len(objects) if format_of(first.key, self.format) == "csv" else 0
+        header = len(objects) if readers.format_of(first.key, self.format) == "csv" else 0
         return max(0, round(size * lines / len(sample)) - header)
 
     def columns(self) -> list[tuple[str, list[str]]]:
@@ -167,13 +163,13 @@ class S3Source:
                 with self._stream(client, obj) as stream:
                     where = f"s3://{self.bucket}/{obj.key}"
                     try:
-                        fmt = format_of(obj.key, self.format)
-                        columns = columns_of(fmt, stream, obj.key, self.options)
+                        fmt = readers.format_of(obj.key, self.format)
+                        columns = readers.columns_of(fmt, stream, obj.key, self.options)
                         return [(where, columns)] if columns is not None else []
                     except SourceSettingError as exc:
                         raise exc.within(where) from None
-                    except FormatError as exc:
-                        raise FormatError(f"{where}: {exc}") from None
+                    except readers.FormatError as exc:
+                        raise readers.FormatError(f"{where}: {exc}") from None
                     except (OSError, EOFError) as exc:
                         raise OmnisyncError(f"{where}: cannot be read ({exc})") from None
             return []
@@ -184,7 +180,7 @@ class S3Source:
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, read with boto3 in a thread so the event loop stays free."""
-        return iterate_in_thread(lambda: self._rows(resume))
+        return _threaded.iterate_in_thread(lambda: self._rows(resume))
 
     def _client(self) -> S3Client:
         args = {k: v for k, v in self.client_args.items() if v is not None}
@@ -276,20 +272,20 @@ class S3Source:
     def _records(
         self, client: S3Client, obj: S3Object, skip_to: int
     ) -> Generator[tuple[int, dict[str, Any] | None, str | None], None, None]:
-        fmt = format_of(obj.key, self.format)
+        fmt = readers.format_of(obj.key, self.format)
         where = f"s3://{self.bucket}/{obj.key}"
         number = skip_to
         with self._stream(client, obj) as stream:
             try:
-                for record in read_records(
+                for record in readers.read_records(
                     fmt, stream, obj.key, self.options, skip_to, self._noter(where)
                 ):
                     number = record[0]
                     yield record
             except SourceSettingError as exc:
                 raise exc.within(where) from None
-            except FormatError as exc:
-                raise FormatError(f"{where}: {exc}") from None
+            except readers.FormatError as exc:
+                raise readers.FormatError(f"{where}: {exc}") from None
             except (OSError, EOFError) as exc:  # a gzip stream cut short: the rest is missing
                 yield number + 1, None, f"{where}: cannot be read past record {number} ({exc})"
 
@@ -302,10 +298,10 @@ class S3Source:
 
     def _stream(self, client: Any, obj: S3Object) -> io.BufferedReader:
         """Parquet through ranged GETs (footer first), anything else as one streamed GET."""
-        if format_of(obj.key, self.format) == "parquet":
-            return buffered(RangedObject(client, self.bucket, obj))
+        if readers.format_of(obj.key, self.format) == "parquet":
+            return readers.buffered(RangedObject(client, self.bucket, obj))
         body = client.get_object(Bucket=self.bucket, Key=obj.key)["Body"]
-        return buffered(StreamingRaw(body))
+        return readers.buffered(StreamingRaw(body))
 
 
 _SAMPLE = 65536

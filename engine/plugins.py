@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Final, Literal
 
 from engine import logging as omnilog
 from engine.contracts import Destination, Source, StateStore, TransformDef
+from engine.entry_points import EntryPoint, entry_points
 
 Kind = Literal["sources", "destinations", "transforms", "state"]
 
@@ -54,9 +54,9 @@ class Registry:
 @cache
 def load_registry() -> Registry:
     registry = Registry()
-    installed = entry_points()  # one pass over the installed distributions, not one per group
+    installed = entry_points(GROUPS.values())  # one pass over the distributions, not one per group
     for kind, group in GROUPS.items():
-        for ep in sorted(installed.select(group=group), key=lambda e: e.name):
+        for ep in sorted((ep for ep in installed if ep.group == group), key=lambda e: e.name):
             _register(registry, kind, ep)
     return registry
 
@@ -68,7 +68,7 @@ def _register(registry: Registry, kind: Kind, ep: EntryPoint) -> None:
         registry.broken.append(f"{ep.group}:{ep.name} ({ep.value}): {exc}")
         log.warning("plugin_failed_to_load", group=ep.group, name=ep.name, error=str(exc))
         return
-    origin = ep.dist.name if ep.dist is not None else "?"
+    origin = ep.dist
     items = loaded.items() if isinstance(loaded, Mapping) else [(ep.name, loaded)]
     table = registry.kind(kind)
     for name, plugin in items:

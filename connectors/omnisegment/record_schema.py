@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from connectors.omnisegment.endpoint_def import EndpointDef, Identity
@@ -15,7 +15,14 @@ from connectors.omnisegment.endpoint_def import EndpointDef, Identity
 @cache
 def data_schema(schema_file: str) -> dict[str, Any]:
     """The record schema shipped in schemas/, parsed once."""
-    text = resources.files("connectors.omnisegment").joinpath("schemas", schema_file).read_text()
+    path = Path(__file__).parent / "schemas" / schema_file
+    if path.is_file():  # a package on disk: importlib.resources would cost more than validate
+        text = path.read_text("utf-8")
+    else:  # a zipped install
+        from importlib import resources
+
+        package = resources.files("connectors.omnisegment")
+        text = package.joinpath("schemas", schema_file).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

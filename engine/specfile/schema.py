@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from engine.contracts import sync_rules
@@ -14,7 +14,13 @@ from engine.plugins import Registry
 
 @cache
 def base_schema() -> dict[str, Any]:
-    text = resources.files("engine.specfile").joinpath("omnisync.schema.json").read_text("utf-8")
+    path = Path(__file__).with_name("omnisync.schema.json")
+    if path.is_file():  # a package on disk: importlib.resources would cost more than validate
+        text = path.read_text("utf-8")
+    else:  # a zipped install
+        from importlib import resources
+
+        text = resources.files("engine.specfile").joinpath(path.name).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

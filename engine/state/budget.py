@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -104,6 +103,8 @@ def budget_id(key: str) -> str:
 
 def member_name() -> str:
     """This process on this machine, unique across restarts."""
+    import socket  # here: loading the state plugins (every command does) must stay cheap
+
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 

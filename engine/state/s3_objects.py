@@ -7,7 +7,6 @@ only when the S3 backend is used.
 
 from __future__ import annotations
 
-import email.utils
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
@@ -56,8 +55,10 @@ class Objects:
             return None
         body, written = answer["Body"].read(), answer["LastModified"].timestamp()
         date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        from email.utils import parsedate_to_datetime  # here: loading the plugin must stay cheap
+
         try:
-            now = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+            now = parsedate_to_datetime(date).timestamp() if date else None
         except (TypeError, ValueError):
             now = None
         return body, str(answer["ETag"]), written, now

@@ -1,5 +1,5 @@
 """A crash at each named point, then a rerun: every good record arrives with its latest value,
-and what arrives twice stays within the bound of docs/state.md (concurrency x batch + 500).
+and what arrives twice stays within the bound of docs/state.md (concurrency x batch + FLUSH_PAIRS).
 
 The crash is a SIGKILL the engine sends itself at the point (OMNISYNC_CRASH_AT, test-only).
 Three points (one per backend) run by default; `-m long` runs every point with every backend and

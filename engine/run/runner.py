@@ -45,9 +45,10 @@ from engine.run.columns import column_errors, config_errors
 from engine.run.exit_code import judge
 from engine.run.history import RunHistory
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
-from engine.run.resume import RunState, SyncState, run_state
+from engine.run.resume import RunState, run_state
 from engine.run.stop import StopRequest
 from engine.run.sync_order import Finished, run_syncs
+from engine.run.sync_state import SyncState
 from engine.specfile import Spec, SyncSpec
 from engine.state.base import StateError
 from engine.state.change_detection import ChangeDetector

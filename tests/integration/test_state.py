@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from engine.run.resume import STALE
+from engine.run.sync_state import STALE
 from tests.conftest import RunningSandbox, invoke_cli, run_cli
 from tests.integration.test_signals import start
 from tests.sandbox_specs import members, sandbox_spec, write_rows

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import SpecError
-from engine.run.resume import SyncState
+from engine.run.sync_state import SyncState
 from engine.specfile import load_spec
 from engine.state.base import StateContext
 from engine.state.fingerprint import fingerprint

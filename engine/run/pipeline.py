@@ -123,6 +123,7 @@ class SyncRun:
         window = size * max(WINDOW_BATCHES, plan.concurrency * 4)
         early_from = self.reject_policy.early_after
         screen = max(SCREEN, size) if plan.changes is not None else 0
+        marked = getattr(plan.changes, "marks_rows", False)  # the source compared (in_source)
         pending: list[Record] = []  # waiting for the change screen
         batch: list[Record] = []
         async for row in plan.source.read(plan.resume):
@@ -135,6 +136,8 @@ class SyncRun:
             decision = decide(row)
             if isinstance(decision, dict):
                 record = Record(decision, row.position, seq)
+                if marked:
+                    record.mark = row.mark  # type: ignore[attr-defined]
                 changed = [record]
                 if screen:
                     pending.append(record)

@@ -75,6 +75,7 @@ __all__ = [
     "keeps_records",
     "plugin_commands",
     "resume_problem",
+    "screens_changes",
     "source_cursors",
     "source_notes",
     "supports_lookback",

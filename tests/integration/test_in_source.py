@@ -233,3 +233,51 @@ def test_a_key_that_cannot_be_told_is_a_spec_error(members: Members) -> None:
     assert "cannot tell which source column holds the record key" in done.stdout + done.stderr
     members.detection = f"{{in: source, table: {members.digests}, key: [member_sn]}}"
     assert members.cli("validate").returncode == 0
+
+
+@pytest.fixture
+def reader(sandbox_env: dict[str, str], tmp_path: Path) -> Iterator[Members]:
+    """PostgreSQL, as a role that may read the members and nothing else: it can neither create
+    the digest table in the schema named for it nor write to one."""
+    name, port, admin_url = SERVERS["postgresql"]
+    require_service(name, "127.0.0.1", port)
+    suffix = uuid.uuid4().hex[:10]
+    role, schema, table = f"omnisync_ro_{suffix}", f"omnisync_s_{suffix}", f"members_{suffix}"
+    admin = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        for statement in (
+            f"CREATE ROLE {role} LOGIN",
+            f"CREATE SCHEMA {schema}",
+            f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+            f"CREATE TABLE {schema}.{table} (id int PRIMARY KEY, member_sn text, name text)",
+            f"INSERT INTO {schema}.{table} SELECT i, 'M' || i, 'n' || i FROM generate_series(1, 300) i",
+            f"GRANT SELECT ON {schema}.{table} TO {role}",
+        ):
+            conn.execute(sa.text(statement))
+    url = admin_url.replace("postgres@", f"{role}@")
+    made = Members(url, f"{schema}.{table}", "digests", tmp_path, dict(sandbox_env))
+    made.detection = f"{{in: source, schema: {schema}, table: digests}}"
+    try:
+        yield made
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+        admin.dispose()
+
+
+async def test_without_write_permission_validate_says_so_and_the_run_compares_client_side(
+    reader: Members, sandbox: RunningSandbox
+) -> None:
+    checked = reader.cli("validate")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    said = checked.stdout + checked.stderr
+    assert "change detection in the source is not possible" in said
+    assert "no CREATE privilege on schema" in said
+
+    first = await reader.run()
+    assert first["delivered"] == 300
+    assert any("compared client-side" in note for note in first["notes"]), first["notes"]
+    again = await reader.run()  # the client-side screen, in the state store
+    assert (again["delivered"], again["unchanged"]) == (0, 300)
+    assert received(sandbox) == 300

@@ -72,7 +72,10 @@ class _Watcher:
         found, detector = self.found, self.detector
         found.unchanged += len(unchanged)
         hashes = [r.mark[0] for r in changed if r.mark is not None]
-        stored = detector.store.lookup_digests(detector.sync_key, hashes) if hashes else {}
+        if getattr(detector, "marks_rows", False):  # compared in the source: its own lookup
+            stored = detector.last_stored
+        else:
+            stored = detector.store.lookup_digests(detector.sync_key, hashes) if hashes else {}
         for record in changed:
             kind = "changed" if record.mark is not None and record.mark[0] in stored else "new"
             setattr(found, kind, getattr(found, kind) + 1)
@@ -96,6 +99,7 @@ async def predict(
     for stats in result.syncs:
         item = found[stats.sync]
         item.read, item.rejected, item.filtered = stats.read, stats.rejected, stats.filtered
+        item.unchanged = stats.unchanged  # also the rows a source compared and kept (in_source)
         if not item.batch_size:  # no change detection: every record goes, none compared
             item.compared, item.new = False, stats.unsent
     return list(found.values())

@@ -281,3 +281,13 @@ async def test_without_write_permission_validate_says_so_and_the_run_compares_cl
     again = await reader.run()  # the client-side screen, in the state store
     assert (again["delivered"], again["unchanged"]) == (0, 300)
     assert received(sandbox) == 300
+
+
+def test_plan_changes_counts_what_the_database_compared(members: Members) -> None:
+    assert members.cli("run").returncode == 0
+    members.execute(f"UPDATE {members.table} SET name = 'x' WHERE id < 7")
+    members.execute(f"DELETE FROM {members.table} WHERE id = 1999")
+    planned = members.cli("plan", "--changes", "--format", "json")
+    assert planned.returncode == 0, planned.stderr
+    sync = json.loads(planned.stdout)[0]
+    assert (sync["new"], sync["changed"], sync["unchanged"]) == (0, 7, ROWS - 8), sync

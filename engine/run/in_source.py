@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
@@ -45,8 +45,15 @@ from engine.run.columns import uses
 from engine.specfile import Spec, SyncSpec
 from engine.specfile.validate import format_issues
 from engine.state.base import StateStore
-from engine.state.change_detection import FLUSH_INTERVAL, FLUSH_PAIRS, PENDING, ChangeDetector
+from engine.state.change_detection import (
+    FLUSH_INTERVAL,
+    FLUSH_PAIRS,
+    PENDING,
+    ChangeDetector,
+    key_hash,
+)
 from engine.state.fingerprint import destination_fingerprint
+from engine.state.ledger import SyncLedger
 
 log = omnilog.get_logger("omnisync.in_source")
 
@@ -240,6 +247,39 @@ class SourceDetector(ChangeDetector):
             if latest:
                 self.screen_.save(list(latest.items()))
         self._saved_at = self.clock()
+
+
+class SourceLedger(SyncLedger):
+    """The record ledger of an in-source sync: the records carry the source's key hashes, while
+    the ledger (and `omnisync why`) names keys by change detection's keyed hash: each record is
+    entered under that one, with the source's digest."""
+
+    @classmethod
+    def of(cls, ledger: SyncLedger) -> SourceLedger:
+        adopted = cls.__new__(cls)
+        adopted.__dict__.update(ledger.__dict__)
+        return adopted
+
+    def _rekeyed(self, records: Iterable[Record]) -> tuple[list[Record], dict[bytes, bytes]]:
+        """The records under the ledger's key hash; the source's hash -> the ledger's."""
+        out: list[Record] = []
+        hashes: dict[bytes, bytes] = {}
+        for record in records:
+            key = self.key(record.payload)
+            copy = Record(record.payload, record.position, record.seq)
+            if key is not None and record.mark is not None:
+                hashed = key_hash(self.namespace, key)
+                copy.mark = (hashed, record.mark[1])
+                hashes[record.mark[0]] = hashed
+            out.append(copy)
+        return out, hashes
+
+    def screened(self, changed: Sequence[Record], stored: Mapping[bytes, bytes]) -> None:
+        records, hashes = self._rekeyed(changed)
+        super().screened(records, {hashes[k]: v for k, v in stored.items() if k in hashes})
+
+    def records(self, action: str, records: Iterable[Record]) -> None:
+        super().records(action, self._rekeyed(records)[0])
 
 
 @dataclass

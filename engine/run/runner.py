@@ -38,7 +38,7 @@ from engine.run.assemble import (
 from engine.run.columns import column_errors, config_errors
 from engine.run.exit_code import judge
 from engine.run.history import RunHistory
-from engine.run.in_source import InSource, open_in_source, screen_problem
+from engine.run.in_source import InSource, SourceLedger, open_in_source, screen_problem
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
 from engine.run.resume import RunState, SyncState, run_state
 from engine.run.stop import StopRequest
@@ -255,6 +255,8 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         full = tracked.resume is None and sync.cursor is None  # removals can be told
         # in the source, removals are told by the source (InSource.finish), not the ledger
         ledger = run.history.sync(sync, plan.endpoint, plan.endpoint.key, full and screened is None)
+        if ledger is not None and screened is not None:
+            ledger = SourceLedger.of(ledger)
         plan = dataclasses.replace(plan, ledger=ledger)
         delivery = SyncRun(plan, run.sender)
         stats = delivery.stats

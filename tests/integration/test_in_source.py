@@ -291,3 +291,13 @@ def test_plan_changes_counts_what_the_database_compared(members: Members) -> Non
     assert planned.returncode == 0, planned.stderr
     sync = json.loads(planned.stdout)[0]
     assert (sync["new"], sync["changed"], sync["unchanged"]) == (0, 7, ROWS - 8), sync
+
+
+def test_why_follows_a_key_of_an_in_source_sync(members: Members) -> None:
+    assert members.cli("run").returncode == 0
+    members.execute(f"UPDATE {members.table} SET name = 'x' WHERE id = 5")
+    assert members.cli("run").returncode == 0
+    done = run_cli("why", str(members.spec()), "M000005", "--format", "json", env=members.env)
+    assert done.returncode == 0, done.stderr
+    actions = [event["action"] for event in json.loads(done.stdout)[0]["runs"]]
+    assert actions == ["new", "changed"], actions

@@ -192,6 +192,9 @@ class SqlScreen:
         self._total: int | None = None
         self._digests: int | None = None
         self._finished = False
+        # a dry run before the first run: no digest table yet, every row is new
+        with self.engine.connect() as conn:
+            self._kept = sa.inspect(conn).has_table(self.table.name, schema=self.table.schema)
 
     # -- the read ------------------------------------------------------------------------
 
@@ -240,6 +243,9 @@ class SqlScreen:
         )
         total = sa.select(sa.func.count()).select_from(base.subquery("c"))
         digests = sa.select(sa.func.count()).where(d.c.sync_id == self.sync_id)
+        if not self._kept:
+            stmt = sa.select(inner, sa.literal(1).label(NEW))
+            digests = sa.select(sa.literal(0))
         if self.dialect == "sqlite":
             yield from self._read_copied(conn, stmt.subquery("changed"), order, total, digests)
             return
@@ -304,6 +310,8 @@ class SqlScreen:
     # -- the engine's calls ----------------------------------------------------------------
 
     def pending(self, keys: Sequence[bytes]) -> set[bytes]:
+        if not self._kept:
+            return set()
         d = self.table
         where = sa.and_(d.c.sync_id == self.sync_id, d.c.key_hash.in_(list(keys)))
         try:

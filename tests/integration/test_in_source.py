@@ -301,3 +301,11 @@ def test_why_follows_a_key_of_an_in_source_sync(members: Members) -> None:
     assert done.returncode == 0, done.stderr
     actions = [event["action"] for event in json.loads(done.stdout)[0]["runs"]]
     assert actions == ["new", "changed"], actions
+
+
+async def test_a_dry_run_before_the_first_run_finds_every_row_new(
+    members: Members, sandbox: RunningSandbox
+) -> None:
+    dry = await members.run(dry_run=True)
+    assert (dry["unchanged"], fetched(dry)) == (0, ROWS)
+    assert received(sandbox) == 0

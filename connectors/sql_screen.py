@@ -192,6 +192,9 @@ class SqlScreen:
         self._total: int | None = None
         self._digests: int | None = None
         self._finished = False
+        # key hashes read that held a digest and are not marked pending yet: the read tells
+        # (no lookup per chunk); removed as they are marked, so the set stays about a chunk
+        self._known: set[bytes] = set()
         # a dry run before the first run: no digest table yet, every row is new
         with self.engine.connect() as conn:
             self._kept = sa.inspect(conn).has_table(self.table.name, schema=self.table.schema)
@@ -300,26 +303,32 @@ class SqlScreen:
         with result:
             for raw in result:
                 self._fetched += 1
-                self._new += int(raw[new])
+                hashed = bytes(raw[kh])
+                if raw[new]:
+                    self._new += 1
+                else:
+                    self._known.add(hashed)
                 yield ScreenedRow(
                     {n: json_safe(raw[i]) for i, n in kept},
                     tuple(raw[i] for i in at),
-                    (bytes(raw[kh]), bytes(raw[dg])),
+                    (hashed, bytes(raw[dg])),
                 )
 
     # -- the engine's calls ----------------------------------------------------------------
 
     def pending(self, keys: Sequence[bytes]) -> set[bytes]:
-        if not self._kept:
-            return set()
+        """The keys that held a digest (the read said which) get the pending mark."""
+        held = self._known.intersection(keys)
+        if not held:
+            return held
+        self._known.difference_update(held)
+        if not self.request.write:
+            return held
         d = self.table
-        where = sa.and_(d.c.sync_id == self.sync_id, d.c.key_hash.in_(list(keys)))
+        where = sa.and_(d.c.sync_id == self.sync_id, d.c.key_hash.in_(sorted(held)))
         try:
             with self.engine.connect() as conn, conn.begin():
-                found = conn.execute(sa.select(d.c.key_hash).where(where)).scalars()
-                held = {bytes(k) for k in found}
-                if held and self.request.write:
-                    conn.execute(sa.update(d).where(where).values(digest=PENDING))
+                conn.execute(sa.update(d).where(where).values(digest=PENDING))
         except sa.exc.SQLAlchemyError as exc:
             raise self._failed("marking records pending", exc) from None
         return held

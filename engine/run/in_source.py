@@ -367,8 +367,10 @@ def spec_errors(spec: Spec, sync: SyncSpec, registry: Registry) -> list[str]:
 def validate_note(spec: Spec, sync: SyncSpec, registry: Registry, source: object) -> str | None:
     """What `validate` says of an in-source sync whose source cannot compare (its permissions,
     its hash function): the run will compare client-side. Looks, creates nothing."""
-    endpoint = _endpoint(spec, sync, registry)
-    if sync.in_source is None or endpoint is None or not isinstance(source, ScreensChanges):
+    if sync.in_source is None or not isinstance(source, ScreensChanges):
+        return None
+    endpoint = _endpoint(spec, sync, registry)  # builds the record check: only when asked
+    if endpoint is None:
         return None
     if spec_problems(sync, source, endpoint):
         return None  # an error, said by spec_errors

@@ -104,15 +104,28 @@ def _md5(text: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
     return sa.func.omnisync_md5(text)
 
 
-def _hash(
-    columns: Sequence[sa.ColumnElement[Any]], dialect: str, tail: str | None = None
-) -> sa.ColumnElement[Any]:
+def _canonical(columns: Sequence[sa.ColumnElement[Any]], dialect: str) -> sa.ColumnElement[Any]:
+    """The values as one text no other values (or NULLs) render alike, built in C where the
+    database has it: PostgreSQL's row text (a value holding a comma, quote or parenthesis is
+    quoted, NULL is empty and '' is ""), MySQL/MariaDB's JSON array; elsewhere each value
+    prefixed with its length."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.row(*columns), sa.Text)
+    if dialect in ("mysql", "mariadb"):
+        return sa.cast(sa.func.json_array(*columns), sa.Text)
     parts = [_part(column, dialect) for column in columns]
-    if tail is not None:
-        parts.append(sa.literal(f"|{tail}", sa.Text))
     text = parts[0]
     for part in parts[1:]:
         text = text + part
+    return text
+
+
+def _hash(
+    columns: Sequence[sa.ColumnElement[Any]], dialect: str, tail: str | None = None
+) -> sa.ColumnElement[Any]:
+    text = _canonical(columns, dialect)
+    if tail is not None:
+        text = text + sa.literal(f"|{tail}", sa.Text)
     return _md5(text, dialect)
 
 
@@ -254,8 +267,10 @@ class SqlScreen:
             return
         if self.dialect == "postgresql":
             # a server-side cursor is planned for its first rows (cursor_tuple_fraction 0.1): a
-            # nested loop that hashes every row once per digest. The whole result is wanted.
+            # nested loop that hashes every row once per digest. The whole result is wanted,
+            # and the digests' hash table fits in memory instead of spilling in batches.
             conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+            conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
         result = conn.execution_options(stream_results=True, yield_per=source.chunk).execute(
             stmt.order_by(*(stmt.selected_columns[n] for n in order))
         )

@@ -1,8 +1,9 @@
 """Change detection in the database (`change_detection: in_source` on a sql source).
 
 The database computes each row's digest: MD5 over a canonical text of the columns the mapping
-reads plus the engine's fingerprint (each value cast to text and prefixed with its length, NULL
-as `~`, so no two rows' inputs read alike), and its key hash, MD5 of the key columns the same way.
+reads plus the engine's fingerprint (PostgreSQL's row text, a JSON array on MySQL/MariaDB, values
+prefixed with their length on SQLite: no two rows' inputs read alike), and its key hash, MD5 of
+the key columns the same way.
 It compares them with the digest table omnisync keeps beside the data (primary key: sync id, key
 hash; 16-byte binary values, compared as bytes) in one LEFT JOIN, and only rows with no digest
 or another one leave the database:

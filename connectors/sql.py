@@ -21,11 +21,11 @@ from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors import dbt
+from connectors import dbt, sql_screen
 from connectors._threaded import iterate_in_thread
 from connectors.json_safe import json_safe
 from engine import logging as omnilog
-from engine.contracts import SourceContext
+from engine.contracts import ScreenRequest, SourceContext, SourceScreen
 from engine.errors import OmnisyncError, SpecIssue
 from engine.lazy import lazy_module
 from engine.logging import register_secrets
@@ -169,6 +169,26 @@ class SqlSource:
             raise OmnisyncError(f"{self.sync}: {self.safe_url}: {_short(exc)}") from None
         finally:
             engine.dispose()
+
+    def screen_problem(self, request: ScreenRequest, prepare: bool) -> str | None:
+        """Why the database cannot compare rows with their digests (connectors/sql_screen.py)."""
+        return sql_screen.problem(self, request, prepare)
+
+    def open_screen(self, request: ScreenRequest) -> SourceScreen:
+        """This run's comparison in the database: only new and changed rows are read."""
+        return sql_screen.SqlScreen(self, request)
+
+    def screen_selectable(self, conn: Connection, request: ScreenRequest) -> sa.FromClause:
+        """The table, or the query with every column it returns declared (the digest reads
+        them by name)."""
+        if self.query is None:
+            return self._selectable(conn)
+        names = [name for _, columns in self.columns() for name in columns]
+        try:
+            text = sa.text(self.query).bindparams(**self.params)
+        except sa.exc.ArgumentError as exc:
+            raise OmnisyncError(f"{self.sync}: query params: {exc}") from None
+        return text.columns(*(sa.column(n) for n in names)).subquery("omnisync_q")
 
     def read(self, resume: Position | None) -> AsyncIterator[Row]:
         """Rows after `resume`, fetched `chunk_size` at a time in a thread."""

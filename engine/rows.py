@@ -22,6 +22,18 @@ class Row:
         self.error = error
 
 
+class ScreenedRow(Row):
+    """A row a source compared with its stored digest itself: `mark` is (key hash, digest)."""
+
+    __slots__ = ("mark",)
+
+    def __init__(
+        self, values: dict[str, Any] | None, position: Position, mark: tuple[bytes, bytes]
+    ) -> None:
+        super().__init__(values, position)
+        self.mark = mark
+
+
 class Record:
     """A mapped payload on its way to the destination, with the sequence number of its row."""
 

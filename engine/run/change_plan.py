@@ -82,13 +82,15 @@ class _Watcher:
         found, detector = self.found, self.detector
         found.unchanged += len(unchanged)
         stored = detector.last_stored  # the screen's own lookup of these records
+        # a source that compares in place keeps one digest a row: no field slots to tell apart
+        slotted = not getattr(detector, "marks_rows", False)
         for record in changed:
             held = stored.get(record.mark[0]) if record.mark is not None else None
             kind = "new" if held is None else "changed"
             setattr(found, kind, getattr(found, kind) + 1)
             if len(found.samples[kind]) < SAMPLES:
                 found.samples[kind].append(str(mask(self.key(record.payload) or "(no key)")))
-            if held is not None and record.mark is not None:
+            if held is not None and record.mark is not None and slotted:
                 self._fields(held, record.mark[1])
 
     def _fields(self, held: bytes, digest: bytes) -> None:
@@ -134,6 +136,7 @@ async def predict(
         item = found[stats.sync]
         item.read, item.rejected, item.filtered = stats.read, stats.rejected, stats.filtered
         item.left_source = stats.left_source
+        item.unchanged = stats.unchanged  # also the rows a source compared and kept (in_source)
         if stats.events:  # the trigger marks were looked up, not digests
             item.events, item.new, item.skipped, item.unknown = (
                 True,

@@ -135,12 +135,14 @@ def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:
 def config_errors(spec: Spec, sync: SyncSpec, registry: Registry) -> list[str]:
     """The source class's own checks of its block that look outside the spec (a dbt manifest it
     names), as spec errors at their lines; `validate --offline` leaves them out, like columns."""
+    from engine.run.in_source import spec_errors  # it reads this module's `uses`
+
     plugin = registry.sources.get(sync.source_type)
     issues = [
         SpecIssue(("syncs", sync.index, "source", sync.source_type, *i.path), i.message, i.at_key)
         for i in config_issues(plugin, sync.source, spec.directory)
     ]
-    return format_issues(spec.document, issues)
+    return format_issues(spec.document, issues) + spec_errors(spec, sync, registry)
 
 
 def column_problems(spec: Spec, registry: Registry | None = None) -> tuple[list[str], list[str]]:
@@ -156,7 +158,21 @@ def column_problems(spec: Spec, registry: Registry | None = None) -> tuple[list[
             lines += found
             continue
         try:
-            lines += column_errors(spec, sync, source_of(spec, sync, registry))
+            source = source_of(spec, sync, registry)
+            lines += column_errors(spec, sync, source)
         except OmnisyncError as exc:
             skipped.append(f"{sync.name}: columns not checked, the source cannot be opened: {exc}")
+            continue
+        skipped += _in_source_notes(spec, sync, registry, source)
     return lines, skipped
+
+
+def _in_source_notes(spec: Spec, sync: SyncSpec, registry: Registry, source: object) -> list[str]:
+    """`change_detection: in_source` the source cannot do (permissions, no hash function)."""
+    from engine.run.in_source import validate_note
+
+    try:
+        note = validate_note(spec, sync, registry, source)
+    except OmnisyncError as exc:
+        note = f"{sync.name}: change detection in the source not checked: {exc}"
+    return [note] if note else []

@@ -131,6 +131,7 @@ class SyncRun:
         early_from = self.reject_policy.early_after
         screened = plan.changes is not None or plan.triggers is not None
         screen = max(SCREEN, size) if screened else 0
+        marked = getattr(plan.changes, "marks_rows", False)  # the source compared (in_source)
         pending: list[Record] = []  # waiting for the change screen
         batch: list[Record] = []
         async for row in plan.source.read(plan.resume):
@@ -143,6 +144,8 @@ class SyncRun:
             decision = decide(row)
             if isinstance(decision, dict):
                 record = Record(decision, row.position, seq)
+                if marked:
+                    record.mark = row.mark  # type: ignore[attr-defined]
                 changed = [record]
                 if screen:
                     pending.append(record)

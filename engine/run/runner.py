@@ -44,6 +44,7 @@ from engine.run.assemble import (
 from engine.run.columns import column_errors, config_errors
 from engine.run.exit_code import judge
 from engine.run.history import RunHistory
+from engine.run.in_source import InSource, SourceLedger, open_in_source, screen_problem
 from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
 from engine.run.resume import RunState, run_state
 from engine.run.stop import StopRequest
@@ -256,6 +257,7 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
     stats = SyncStats(sync.name)
     tracked: SyncState | None = None
     plan: SyncPlan | None = None
+    screened: InSource | None = None
     clean = False
     failure: OmnisyncError | None = None
     try:
@@ -271,10 +273,16 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
             remembered=keeps_records(destination),
             events=events,
         )
+        screened = await _in_source(run, sync, plan, tracked)
+        if screened is not None:  # the source compares: only new and changed rows leave it
+            plan = dataclasses.replace(plan, source=screened.source)
         plan = _resumed(plan, tracked, run.state.fence, run.options.watch)
-        # removals can be told (not for events: a trigger list is not a table of records)
+        # removals can be told (not for events: a trigger list is not a table of records); in the
+        # source, removals are told by the source (InSource.finish), not the ledger
         full = tracked.resume is None and sync.cursor is None and events is None
-        ledger = run.history.sync(sync, plan.endpoint, plan.endpoint.key, full)
+        ledger = run.history.sync(sync, plan.endpoint, plan.endpoint.key, full and screened is None)
+        if ledger is not None and screened is not None:
+            ledger = SourceLedger.of(ledger)
         plan = dataclasses.replace(plan, ledger=ledger)
         delivery = SyncRun(plan, run.sender)
         stats = delivery.stats
@@ -282,6 +290,8 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         total = await _announce(run, sync, delivery, tracked)
         stats = await _deliver(run, delivery, total)
         clean = not (options.stop.requested or stats.unsent or stats.failed)
+        if screened is not None:
+            await asyncio.to_thread(screened.finish, stats, clean, full)
     except OmnisyncError as exc:
         failure = exc
     finally:
@@ -298,6 +308,8 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
             stats,
             lambda: run.history.end_sync(sync, ledger, stats, read_through),
         )
+        if screened is not None:  # after the last digests were written back
+            screened.close()
     failure = failure or ended
     if failure is not None:  # the counts stand, also when the state store failed at the end
         stats.stopped = stats.stopped or str(failure)
@@ -305,6 +317,25 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         raise SyncFailed(stats, failure) from None
     log.info("sync_finished", **stats.as_dict())
     return stats, clean
+
+
+async def _in_source(
+    run: RunContext, sync: SyncSpec, plan: SyncPlan, tracked: SyncState
+) -> InSource | None:
+    """`change_detection: in_source`: the source's comparison in place of the client-side one;
+    None (with the reason in the sync's notes) where the source cannot."""
+    if sync.in_source is None or tracked.changes is None:  # off, or a forgetful destination
+        return None
+    write = not run.options.dry_run
+    why = await asyncio.to_thread(screen_problem, run.spec, sync, plan.source, plan.endpoint, write)
+    if why is not None:
+        tracked.notes.append(why)
+        return None
+    opened = open_in_source(
+        run.spec, sync, plan.source, plan.endpoint, run.state.store, tracked.key, write
+    )
+    tracked.changes = opened.detector
+    return opened
 
 
 def build_plan(

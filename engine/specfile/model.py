@@ -70,6 +70,9 @@ class SyncSpec:
     depends_on: tuple[str, ...] = ()  # syncs that must finish first; the others run at once
     change_detection: bool = True  # skip records the API already has, by key and digest
     once_per: float | None = None  # seconds: an event endpoint sends a key once per this window
+    # `change_detection: in_source`: the source compares rows with their digests itself; the
+    # block's options (schema, table, key), empty for the short form
+    in_source: Mapping[str, Any] | None = None
     lookback: float | None = None  # seconds: an incremental sql read starts this much earlier
     expect: Expect = field(
         default_factory=Expect
@@ -386,6 +389,15 @@ def parse_rate(value: float | str | None) -> float | None:
     return amount / 60 if unit.startswith("m") else amount
 
 
+def _in_source(value: Any) -> Mapping[str, Any] | None:
+    """The options of `change_detection: in_source` / `{in: source, ...}`; None otherwise."""
+    if value == "in_source":
+        return {}
+    if isinstance(value, Mapping):
+        return {k: v for k, v in value.items() if k != "in"}
+    return None
+
+
 def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozenset[str]) -> Spec:
     data = doc.data
     defaults.apply(data, registry)
@@ -416,7 +428,8 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 filter=raw.get("filter"),
                 dedupe_key=raw.get("dedupe", {}).get("key"),
                 depends_on=tuple(raw.get("depends_on", ())),
-                change_detection=raw.get("change_detection", True),
+                change_detection=raw.get("change_detection", True) is not False,
+                in_source=_in_source(raw.get("change_detection", True)),
                 once_per=_once_per(raw.get("once_per")),
                 lookback=_lookback(raw.get("incremental", {}).get("lookback")),
                 expect=parse_expect(raw.get("expect")),

@@ -17,6 +17,7 @@ SMALL_FORMS = {
     "startup.py": (["--runs", "1", "--run-rows", "2000"], "2,000 rows: 2,000 delivered"),
     "delivery.py": (["-n", "2000"], "floor (csv.DictReader"),
     "change_detection.py": (["-n", "2000"], "unchanged rerun"),
+    "in_source.py": (["--quick"], "rows read"),
     "ledger.py": (["-n", "2000"], "ledger share"),
     "field_slots.py": (["-n", "2000"], "field slots: x"),
     "multi.py": (["-n", "200"], "all three in one run"),

@@ -1,0 +1,444 @@
+"""Change detection in the database (`change_detection: in_source` on a sql source).
+
+The database computes each row's digest: MD5 over a canonical text of the columns the mapping
+reads plus the engine's fingerprint (PostgreSQL's row text, a JSON array on MySQL/MariaDB, values
+prefixed with their length on SQLite: no two rows' inputs read alike), and its key hash, MD5 of
+the key columns the same way.
+It compares them with the digest table omnisync keeps beside the data (primary key: sync id, key
+hash; 16-byte binary values, compared as bytes) in one LEFT JOIN, and only rows with no digest
+or another one leave the database:
+
+    SELECT s.* FROM (SELECT t.*, md5(<key>) AS omnisync_kh, md5(<inputs>|<fp>) AS omnisync_dg
+                     FROM <table> t WHERE <resume>) s
+    LEFT JOIN omnisync_digests d ON d.sync_id = :sync AND d.key_hash = s.omnisync_kh
+    WHERE d.digest IS NULL OR d.digest <> s.omnisync_dg ORDER BY <key>
+
+The read runs in one snapshot (REPEATABLE READ) with a count of the rows and of the digests, so
+the unchanged rows are counted without being read, and a key that left the source is told by
+arithmetic (digests kept minus rows that matched one); only when one did is the slower delete of
+their digests run. Hash functions: PostgreSQL md5(), MySQL/MariaDB MD5(); SQLite has none, so
+omnisync registers one (Python's hashlib) on its own connections. SQLite copies the changed rows
+into a temporary table first: a read left open would keep the digests' writes from committing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator, Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from connectors._threaded import iterate_in_thread
+from connectors.json_safe import json_safe
+from engine.contracts import ScreenRequest
+from engine.crashpoints import crash_point
+from engine.errors import OmnisyncError
+from engine.lazy import lazy_module
+from engine.rows import Position, Row, ScreenedRow
+from engine.state.base import StateError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection, Engine
+
+    from connectors.sql import SqlSource
+else:
+    sa = lazy_module("sqlalchemy")
+
+DEFAULT_TABLE = "omnisync_digests"
+PENDING = bytes(16)
+DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
+KEY_HASH, DIGEST, NEW = "omnisync_kh", "omnisync_dg", "omnisync_new"
+
+
+def _sqlite_md5(text: str | None) -> bytes | None:
+    return None if text is None else hashlib.md5(text.encode("utf-8")).digest()
+
+
+def open_engine(url: str) -> Engine:
+    """An engine whose SQLite connections know omnisync_md5()."""
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        def register(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.create_function("omnisync_md5", 1, _sqlite_md5, deterministic=True)
+
+        sa.event.listen(engine, "connect", register)
+    return engine
+
+
+def digest_table(request: ScreenRequest) -> sa.Table:
+    from sqlalchemy.dialects import mysql
+
+    binary = sa.LargeBinary().with_variant(mysql.BINARY(16), "mysql", "mariadb")
+    return sa.Table(
+        str(request.options.get("table") or DEFAULT_TABLE),
+        sa.MetaData(),
+        sa.Column("sync_id", binary, primary_key=True),
+        sa.Column("key_hash", binary, primary_key=True),
+        sa.Column("digest", binary, nullable=False),
+        schema=request.options.get("schema"),
+    )
+
+
+def _named(table: sa.Table) -> str:
+    return f"{table.schema}.{table.name}" if table.schema else table.name
+
+
+def _part(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """One value as text that cannot be confused with another value or with NULL."""
+    if dialect == "sqlite":  # quote(): typed and escaped (NULL, 'text', X'blob', 12, 1.5)
+        text: sa.ColumnElement[Any] = sa.cast(sa.func.quote(column), sa.Text)
+        return sa.cast(sa.func.length(text), sa.Text) + ":" + text
+    text = sa.cast(column, sa.Text)
+    return sa.case(
+        (column.is_(None), sa.literal("~", sa.Text)),
+        else_=sa.cast(sa.func.length(text), sa.Text) + ":" + text,
+    )
+
+
+def _md5(text: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.func.decode(sa.func.md5(text), "hex")
+    if dialect in ("mysql", "mariadb"):
+        return sa.func.unhex(sa.func.md5(text))
+    return sa.func.omnisync_md5(text)
+
+
+def _canonical(columns: Sequence[sa.ColumnElement[Any]], dialect: str) -> sa.ColumnElement[Any]:
+    """The values as one text no other values (or NULLs) render alike, built in C where the
+    database has it: PostgreSQL's row text (a value holding a comma, quote or parenthesis is
+    quoted, NULL is empty and '' is ""), MySQL/MariaDB's JSON array; elsewhere each value
+    prefixed with its length."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.row(*columns), sa.Text)
+    if dialect in ("mysql", "mariadb"):
+        return sa.cast(sa.func.json_array(*columns), sa.Text)
+    parts = [_part(column, dialect) for column in columns]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + part
+    return text
+
+
+def _hash(
+    columns: Sequence[sa.ColumnElement[Any]], dialect: str, tail: str | None = None
+) -> sa.ColumnElement[Any]:
+    text = _canonical(columns, dialect)
+    if tail is not None:
+        text = text + sa.literal(f"|{tail}", sa.Text)
+    return _md5(text, dialect)
+
+
+def problem(source: SqlSource, request: ScreenRequest, prepare: bool) -> str | None:
+    """Why the database cannot keep and compare digests, or None. `prepare`: create the digest
+    table when missing; without it only look (privileges, a write rolled back)."""
+    engine = open_engine(source.url)
+    try:
+        dialect = engine.dialect.name
+        if dialect not in DIALECTS:
+            return f"{dialect} has no hash function omnisync knows"
+        table = digest_table(request)
+        with engine.connect() as conn:
+            exists = sa.inspect(conn).has_table(table.name, schema=table.schema)
+            if not exists and not prepare:
+                return _create_problem(conn, table)
+        if not exists:
+            try:
+                with engine.begin() as conn:
+                    table.create(conn, checkfirst=True)
+            except sa.exc.SQLAlchemyError as exc:
+                return f"cannot create the digest table {_named(table)}: {_short(exc)}"
+        return _write_problem(engine, table)
+    except sa.exc.SQLAlchemyError as exc:
+        return f"{source.safe_url}: {_short(exc)}"
+    finally:
+        engine.dispose()
+
+
+def _create_problem(conn: Connection, table: sa.Table) -> str | None:
+    """PostgreSQL says whether the user may create the table; elsewhere the run finds out."""
+    if conn.dialect.name != "postgresql":
+        return None
+    schema = table.schema or conn.execute(sa.text("SELECT current_schema()")).scalar()
+    allowed = conn.execute(
+        sa.text("SELECT has_schema_privilege(:s, 'CREATE')"), {"s": schema}
+    ).scalar()
+    if allowed:
+        return None
+    return (
+        f"the digest table {_named(table)} does not exist and this user may not create it "
+        f"(no CREATE privilege on schema {schema})"
+    )
+
+
+def _write_problem(engine: Engine, table: sa.Table) -> str | None:
+    """Every statement the screen runs on the digest table, on no row, rolled back."""
+    try:
+        with engine.connect() as conn, conn.begin() as transaction:
+            nothing = sa.false()
+            conn.execute(sa.select(table.c.digest).where(nothing))
+            conn.execute(sa.update(table).where(nothing).values(digest=table.c.digest))
+            conn.execute(sa.delete(table).where(nothing))
+            conn.execute(
+                sa.insert(table).from_select(
+                    ["sync_id", "key_hash", "digest"], sa.select(table).where(nothing)
+                )
+            )
+            transaction.rollback()
+    except sa.exc.SQLAlchemyError as exc:
+        return f"cannot write to the digest table {_named(table)}: {_short(exc)}"
+    return None
+
+
+class SqlScreen:
+    """One run's comparison in the database (engine.contracts.SourceScreen)."""
+
+    def __init__(self, source: SqlSource, request: ScreenRequest) -> None:
+        self.source = source
+        self.request = request
+        self.engine = open_engine(source.url)  # the digests' writes; the read opens its own
+        self.dialect = self.engine.dialect.name
+        self.table = digest_table(request)
+        self.sync_id = request.sync_id
+        self._fetched = 0
+        self._new = 0
+        self._total: int | None = None
+        self._digests: int | None = None
+        self._finished = False
+        # key hashes read that held a digest and are not marked pending yet: the read tells
+        # (no lookup per chunk); removed as they are marked, so the set stays about a chunk
+        self._known: set[bytes] = set()
+        # a dry run before the first run: no digest table yet, every row is new
+        with self.engine.connect() as conn:
+            self._kept = sa.inspect(conn).has_table(self.table.name, schema=self.table.schema)
+
+    # -- the read ------------------------------------------------------------------------
+
+    def read(self, resume: Position | None) -> AsyncIterator[Row]:
+        return iterate_in_thread(lambda: self._rows(resume), self.source.chunk)
+
+    def _rows(self, resume: Position | None) -> Generator[Row, None, None]:
+        engine = open_engine(self.source.url)
+        try:
+            with engine.connect() as conn:
+                if self.dialect == "sqlite":  # commits once the changed rows are copied
+                    yield from self._read(conn, resume)
+                    return
+                # one snapshot: the counts see what the read saw
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield from self._read(conn, resume)
+        except sa.exc.SQLAlchemyError as exc:
+            raise OmnisyncError(
+                f"{self.source.sync}: {self.source.safe_url}: {_short(exc)}"
+            ) from None
+        finally:
+            engine.dispose()
+
+    def _read(self, conn: Connection, resume: Position | None) -> Generator[Row, None, None]:
+        source, d = self.source, self.table
+        selectable = source.screen_selectable(conn, self.request)
+        order = source._order(selectable)
+        base = source._statement(conn, selectable, order, resume).order_by(None)
+        cols = selectable.c
+        missing = [n for n in (*self.request.key, *self.request.inputs) if n not in cols]
+        if missing:
+            raise OmnisyncError(f"{source.sync}: the rows have no column {', '.join(missing)}")
+        key_hash = _hash([cols[n] for n in self.request.key], self.dialect)
+        digest = _hash(
+            [cols[n] for n in self.request.inputs], self.dialect, self.request.fingerprint
+        )
+        inner = base.add_columns(key_hash.label(KEY_HASH), digest.label(DIGEST)).subquery("s")
+        joined = inner.outerjoin(
+            d, sa.and_(d.c.sync_id == self.sync_id, d.c.key_hash == inner.c[KEY_HASH])
+        )
+        stmt = (
+            sa.select(inner, sa.case((d.c.digest.is_(None), 1), else_=0).label(NEW))
+            .select_from(joined)
+            .where(sa.or_(d.c.digest.is_(None), d.c.digest != inner.c[DIGEST]))
+        )
+        total = sa.select(sa.func.count()).select_from(base.subquery("c"))
+        digests = sa.select(sa.func.count()).where(d.c.sync_id == self.sync_id)
+        if not self._kept:
+            stmt = sa.select(inner, sa.literal(1).label(NEW))
+            digests = sa.select(sa.literal(0))
+        if self.dialect == "sqlite":
+            yield from self._read_copied(conn, stmt.subquery("changed"), order, total, digests)
+            return
+        if self.dialect == "postgresql":
+            # a server-side cursor is planned for its first rows (cursor_tuple_fraction 0.1): a
+            # nested loop that hashes every row once per digest. The whole result is wanted,
+            # and the digests' hash table fits in memory instead of spilling in batches.
+            conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+            conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
+        result = conn.execution_options(stream_results=True, yield_per=source.chunk).execute(
+            stmt.order_by(*(stmt.selected_columns[n] for n in order))
+        )
+        yield from self._convert(result, order)
+        self._total = int(conn.execute(total).scalar_one())
+        self._digests = int(conn.execute(digests).scalar_one())
+        self._finished = True
+
+    def _read_copied(
+        self,
+        conn: Connection,
+        changed: sa.Subquery,
+        order: Sequence[str],
+        total: sa.Select[Any],
+        digests: sa.Select[Any],
+    ) -> Generator[Row, None, None]:
+        """SQLite: the changed rows copied to a temporary table, then streamed from it, so no
+        read holds the database's lock while the digests are written."""
+        copy = sa.Table(
+            f"omnisync_changed_{uuid.uuid4().hex[:12]}",
+            sa.MetaData(),
+            *(sa.Column(c.name, _storable(c.type)) for c in changed.c),
+            prefixes=["TEMPORARY"],
+        )
+        copy.create(conn)
+        try:
+            conn.execute(sa.insert(copy).from_select(list(changed.c.keys()), sa.select(changed)))
+            self._total = int(conn.execute(total).scalar_one())
+            self._digests = int(conn.execute(digests).scalar_one())
+            conn.commit()  # the main database's lock goes; the copy is the connection's own
+            result = conn.execute(sa.select(copy).order_by(*(copy.c[n] for n in order)))
+            yield from self._convert(result, order)
+            self._finished = True
+        finally:
+            copy.drop(conn, checkfirst=True)
+
+    def _convert(
+        self, result: sa.CursorResult[Any], order: Sequence[str]
+    ) -> Generator[Row, None, None]:
+        names = [str(n) for n in result.keys()]  # noqa: SIM118 (a Result, not a dict)
+        skip = {names.index(KEY_HASH), names.index(DIGEST), names.index(NEW)}
+        kept = [(i, n) for i, n in enumerate(names) if i not in skip]
+        at = [names.index(n) for n in order]
+        kh, dg, new = names.index(KEY_HASH), names.index(DIGEST), names.index(NEW)
+        with result:
+            for raw in result:
+                self._fetched += 1
+                hashed = bytes(raw[kh])
+                if raw[new]:
+                    self._new += 1
+                else:
+                    self._known.add(hashed)
+                yield ScreenedRow(
+                    {n: json_safe(raw[i]) for i, n in kept},
+                    tuple(raw[i] for i in at),
+                    (hashed, bytes(raw[dg])),
+                )
+
+    # -- the engine's calls ----------------------------------------------------------------
+
+    def pending(self, keys: Sequence[bytes]) -> set[bytes]:
+        """The keys that held a digest (the read said which) get the pending mark."""
+        held = self._known.intersection(keys)
+        if not held:
+            return held
+        self._known.difference_update(held)
+        if not self.request.write:
+            return held
+        d = self.table
+        where = sa.and_(d.c.sync_id == self.sync_id, d.c.key_hash.in_(sorted(held)))
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                conn.execute(sa.update(d).where(where).values(digest=PENDING))
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._failed("marking records pending", exc) from None
+        return held
+
+    def save(self, pairs: Sequence[tuple[bytes, bytes]]) -> None:
+        if not self.request.write or not pairs:
+            return
+        rows = [{"sync_id": self.sync_id, "key_hash": k, "digest": v} for k, v in pairs]
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                conn.execute(self._upsert(), rows)
+                crash_point("digest_save")
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._failed("writing digests back", exc) from None
+
+    def _failed(self, doing: str, exc: Exception) -> StateError:
+        """A failed write of the digests, named like a failed state store: the sync stops, and
+        what was not written back is sent again by the next run."""
+        return StateError(
+            f"digest table {_named(self.table)} in {self.source.safe_url}: {doing}: {_short(exc)}"
+        )
+
+    def _upsert(self) -> Any:
+        d = self.table
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            pg = pg_insert(d)
+            return pg.on_conflict_do_update(
+                index_elements=[d.c.sync_id, d.c.key_hash], set_={"digest": pg.excluded.digest}
+            )
+        if self.dialect in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import insert as my_insert
+
+            my = my_insert(d)
+            return my.on_duplicate_key_update(digest=my.inserted.digest)
+        from sqlalchemy.dialects.sqlite import insert as lite_insert
+
+        lite = lite_insert(d)
+        return lite.on_conflict_do_update(
+            index_elements=[d.c.sync_id, d.c.key_hash], set_={"digest": lite.excluded.digest}
+        )
+
+    def unchanged(self) -> int | None:
+        return None if not self._finished or self._total is None else self._total - self._fetched
+
+    def fetched(self) -> int:
+        return self._fetched
+
+    def left_source(self) -> int:
+        """Digests kept minus the rows that matched one: when some key left, their digests are
+        deleted (a key seen again is then sent again, which the destination's upsert absorbs)."""
+        if not self._finished or self._total is None or self._digests is None:
+            return 0
+        matched = self._total - self._new
+        if self._digests <= matched:
+            return 0
+        return self._forget_gone()
+
+    def _forget_gone(self) -> int:
+        source, d = self.source, self.table
+        seen = sa.Table(
+            f"omnisync_seen_{uuid.uuid4().hex[:12]}",
+            sa.MetaData(),
+            sa.Column("key_hash", d.c.key_hash.type, primary_key=True),
+            prefixes=["TEMPORARY"],
+        )
+        with self.engine.connect() as conn, conn.begin():
+            selectable = source.screen_selectable(conn, self.request)
+            key_hash = _hash([selectable.c[n] for n in self.request.key], self.dialect)
+            seen.create(conn)
+            conn.execute(
+                sa.insert(seen).from_select(
+                    ["key_hash"], sa.select(key_hash).select_from(selectable).distinct()
+                )
+            )
+            gone = conn.execute(
+                sa.delete(d).where(
+                    d.c.sync_id == self.sync_id,
+                    ~sa.exists().where(seen.c.key_hash == d.c.key_hash),
+                )
+            ).rowcount
+            seen.drop(conn)
+        return int(gone or 0)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _storable(kind: Any) -> Any:
+    """A column type the temporary copy can declare (the hashes' type is not known)."""
+    return sa.LargeBinary() if isinstance(kind, sa.types.NullType) else kind
+
+
+def _short(exc: Exception) -> str:
+    origin = getattr(exc, "orig", None)
+    return str(origin if origin is not None else exc).strip().splitlines()[0]

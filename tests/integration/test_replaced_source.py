@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors import files
+from connectors import file_identity
 from connectors.csv import CsvSource
-from connectors.file_identity import still_same
 from connectors.s3 import S3Source
 from engine.contracts import SourceContext, resume_problem
 from tests.conftest import RunningSandbox, moto_client, moto_server
@@ -112,8 +111,9 @@ def test_a_local_file_is_hashed_once_when_it_only_grew(
     with path.open("a", encoding="utf-8") as handle:
         handle.write("M2\n")
     checks: list[Path] = []
+    still_same = file_identity.still_same
     monkeypatch.setattr(
-        files, "still_same", lambda p, identity: checks.append(p) or still_same(p, identity)
+        file_identity, "still_same", lambda p, identity: checks.append(p) or still_same(p, identity)
     )
 
     assert source.changed_since(stored) is None

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors import dbt, sql_screen
+from connectors import dbt, sql_screen, sql_screen_dialects
 from connectors._threaded import iterate_in_thread
 from connectors.json_safe import json_safe
 from engine import logging as omnilog
@@ -171,8 +171,8 @@ class SqlSource:
             engine.dispose()
 
     def screen_problem(self, request: ScreenRequest, prepare: bool) -> str | None:
-        """Why the database cannot compare rows with their digests (connectors/sql_screen.py)."""
-        return sql_screen.problem(self, request, prepare)
+        """Why the database cannot compare rows with digests (connectors/sql_screen_dialects.py)."""
+        return sql_screen_dialects.problem(self, request, prepare)
 
     def open_screen(self, request: ScreenRequest) -> SourceScreen:
         """This run's comparison in the database: only new and changed rows are read."""

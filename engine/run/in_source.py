@@ -3,7 +3,7 @@ computes each row's digest, compares it with the digests it keeps, and lets only
 rows out; the engine marks them pending before they are sent and has their digests written back
 after the acknowledgement, as the client-side screen does with the state store.
 
-The engine knows no SQL: it hands the source a ScreenRequest (engine/contracts.py) naming the
+The engine knows no SQL: it hands the source a ScreenRequest (engine/contracts/in_source.py) naming the
 columns the mapping reads, the key columns and a fingerprint of everything else a record depends
 on (the mapping, the destination, omnisync's version and a generation kept in the state store),
 and gets rows back. Unchanged rows are counted by the source, not read. Where the source cannot

@@ -41,7 +41,8 @@ from engine.run.assemble import http_session, open_destinations
 from engine.run.history import RunHistory
 from engine.run.pipeline import SyncPlan, SyncRun
 from engine.run.resume import RunState, run_state
-from engine.run.runner import RunOptions, build_plan, selected
+from engine.run.runner import RunOptions, selected
+from engine.run.sync_plan import build_plan
 from engine.specfile import Spec, SyncSpec
 
 log = omnilog.get_logger("omnisync.replay")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine import logging as omnilog
@@ -24,40 +24,33 @@ from engine.contracts import (
     event_scope,
     keeps_records,
 )
-from engine.delivery.retry import RetryPolicy
 from engine.delivery.sender import Sender
 from engine.errors import ExitCode, OmnisyncError, SpecError
 from engine.outcomes import progress
-from engine.outcomes.reject_file import RejectFile, new_run_id
+from engine.outcomes.reject_file import new_run_id
 from engine.outcomes.report import SyncStats
 from engine.plugins import Registry, load_registry
-from engine.rows import Record
 from engine.run import expect, preflight
 from engine.run.assemble import (
-    compile_sync_mapping,
     http_session,
     open_destinations,
     open_source,
-    reject_policy,
     shared_budgets,
 )
 from engine.run.columns import column_errors, config_errors
 from engine.run.exit_code import judge
 from engine.run.history import RunHistory
-from engine.run.in_source import InSource, SourceLedger, open_in_source, screen_problem
-from engine.run.pipeline import DEFAULT_CONCURRENCY, SyncPlan, SyncRun
+from engine.run.in_source import InSource, SourceLedger
+from engine.run.pipeline import SyncPlan, SyncRun
 from engine.run.resume import RunState, run_state
 from engine.run.stop import StopRequest
 from engine.run.sync_order import Finished, run_syncs
+from engine.run.sync_plan import Watch, build_plan, resumed, screened_in_source
 from engine.run.sync_state import SyncState
 from engine.specfile import Spec, SyncSpec
 from engine.state.base import StateError
-from engine.state.change_detection import ChangeDetector
 
 log = omnilog.get_logger("omnisync.run")
-
-# sees each change screen of a sync: `plan --changes` counts new, changed and unchanged records
-Watch = Callable[[SyncPlan, ChangeDetector], Callable[[list[Record], list[Record]], None]]
 
 
 @dataclass
@@ -273,10 +266,11 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
             remembered=keeps_records(destination),
             events=events,
         )
-        screened = await _in_source(run, sync, plan, tracked)
+        write = not options.dry_run
+        screened = await screened_in_source(run.spec, sync, plan, tracked, run.state.store, write)
         if screened is not None:  # the source compares: only new and changed rows leave it
             plan = dataclasses.replace(plan, source=screened.source)
-        plan = _resumed(plan, tracked, run.state.fence, run.options.watch)
+        plan = resumed(plan, tracked, run.state.fence, run.options.watch)
         # removals can be told (not for events: a trigger list is not a table of records); in the
         # source, removals are told by the source (InSource.finish), not the ledger
         full = tracked.resume is None and sync.cursor is None and events is None
@@ -317,85 +311,6 @@ async def _run_one(run: RunContext, sync: SyncSpec) -> tuple[SyncStats, bool]:
         raise SyncFailed(stats, failure) from None
     log.info("sync_finished", **stats.as_dict())
     return stats, clean
-
-
-async def _in_source(
-    run: RunContext, sync: SyncSpec, plan: SyncPlan, tracked: SyncState
-) -> InSource | None:
-    """`change_detection: in_source`: the source's comparison in place of the client-side one;
-    None (with the reason in the sync's notes) where the source cannot."""
-    if sync.in_source is None or tracked.changes is None:  # off, or a forgetful destination
-        return None
-    write = not run.options.dry_run
-    why = await asyncio.to_thread(screen_problem, run.spec, sync, plan.source, plan.endpoint, write)
-    if why is not None:
-        tracked.notes.append(why)
-        return None
-    opened = open_in_source(
-        run.spec, sync, plan.source, plan.endpoint, run.state.store, tracked.key, write
-    )
-    tracked.changes = opened.detector
-    return opened
-
-
-def build_plan(
-    spec: Spec,
-    sync: SyncSpec,
-    registry: Registry,
-    destination: Destination,
-    sender: Sender,
-    options: RunOptions,
-    run_id: str,
-) -> SyncPlan:
-    """Everything one sync needs, built and checked before a row is read (also for replay)."""
-    source = open_source(spec, sync, registry)
-    endpoint = destination.endpoint(sync.destination)
-    mapping = compile_sync_mapping(sync, registry, destination)
-    batch_size = min(sync.delivery.batch_size or endpoint.batch_size, endpoint.batch_size)
-    return SyncPlan(
-        name=sync.name,
-        source=source,
-        mapping=mapping,
-        endpoint=endpoint,
-        batch_size=batch_size,
-        concurrency=sync.delivery.concurrency or DEFAULT_CONCURRENCY,
-        limiter=sender.limiter(endpoint, sync.delivery.rate_limit, owner=sync.name),
-        policy=RetryPolicy.from_spec(sync.delivery.retry),
-        rejects=RejectFile(
-            sync.reject_file,
-            sync.name,
-            endpoint.personal_fields,
-            options.reveal_pii,
-            run_id=run_id,
-            dry_run=options.dry_run,
-        ),
-        dry_run=options.dry_run,
-        reject_policy=reject_policy(sync),
-        stop=options.stop,
-        reveal_pii=options.reveal_pii,
-    )
-
-
-def _resumed(
-    plan: SyncPlan,
-    tracked: SyncState,
-    fence: Callable[[], Awaitable[None]] | None,
-    watch: Watch | None = None,
-) -> SyncPlan:
-    """The plan resumed where the state says, its marks saved, its unchanged records skipped
-    (and each screen of them shown to `watch`, when given), each request fenced by the lease."""
-    tracked.before_save = plan.rejects.commit  # a saved mark never counts an unwritten reject
-    if tracked.resumed_saved_at is not None:  # rows the interrupted run already rejected
-        plan.rejects.resuming(tracked.resumed_saved_at)
-    return dataclasses.replace(
-        plan,
-        resume=tracked.resume,
-        on_checkpoint=tracked.on_checkpoint,
-        changes=tracked.changes,
-        on_screen=watch(plan, tracked.changes) if watch and tracked.changes else None,
-        fence=fence,
-        triggers=tracked.triggers,
-    )
 
 
 async def _announce(

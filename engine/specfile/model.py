@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 
 from engine import logging as omnilog
 from engine.contracts import Destination, fires_events, source_cursors, supports_lookback
-from engine.durations import parse_duration
 from engine.errors import SpecError, SpecIssue
 from engine.plugins import Registry, load_registry
 from engine.specfile import defaults
@@ -21,13 +19,17 @@ from engine.specfile.expect import Expect, parse_expect
 from engine.specfile.interpolate import Interpolator
 from engine.specfile.paths import reject_path, state_path_issues
 from engine.specfile.schema import compose_schema, sync_rules_schema
+from engine.specfile.sync_values import (
+    EarlyStop,
+    in_source_options,
+    parse_early_stop,
+    parse_rate,
+    rate_issues,
+    seconds,
+)
 from engine.specfile.unset import drop_optional, needs, structural, unset_note, whole_block
 from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, load_yaml
-
-MIN_RATE = 1 / 60  # requests per second
-MAX_RATE = 10_000.0
-_RATE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
 
 
 @dataclass(frozen=True)
@@ -37,17 +39,6 @@ class Delivery:
     concurrency: int | None = None
     timeout: float = 60.0
     retry: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class EarlyStop:
-    """Stop a sync at once when, past `after` rows read, more than `ratio` of them were rejected.
-
-    Separate from max_reject_ratio, which only decides the exit code once every good row is sent:
-    a nightly run with 1% bad rows delivers the 99%, a mapping that rejects half stops early."""
-
-    ratio: float = 0.5
-    after: int = 1000
 
 
 @dataclass(frozen=True)
@@ -66,7 +57,7 @@ class SyncSpec:
     enabled: bool
     filter: str | None = None
     dedupe_key: str | None = None
-    early_stop: EarlyStop = EarlyStop()
+    early_stop: EarlyStop = field(default_factory=EarlyStop)
     depends_on: tuple[str, ...] = ()  # syncs that must finish first; the others run at once
     change_detection: bool = True  # skip records the API already has, by key and digest
     once_per: float | None = None  # seconds: an event endpoint sends a key once per this window
@@ -233,7 +224,7 @@ def _sync_issues(
     if (i, "dedupe") not in skip and dedupe_key and dedupe_key not in sync.get("mapping", {}):
         issues.append(SpecIssue((*here, "dedupe", "key"), f"'{dedupe_key}' is not a mapped field"))
     if (i, "delivery") not in skip and isinstance(sync.get("delivery"), dict):
-        issues.extend(_rate_issues((*here, "delivery", "rate_limit"), sync["delivery"]))
+        issues.extend(rate_issues((*here, "delivery", "rate_limit"), sync["delivery"]))
     if (i, "incremental") not in skip:
         issues.extend(_incremental_issues(here, sync, registry))
     return issues
@@ -317,21 +308,6 @@ def _once_issues(index: int, sync: Mapping[str, Any], destination: Destination) 
     return []
 
 
-def _once_per(value: Any) -> float | None:
-    return None if value is None else parse_duration(value)
-
-
-def _rate_issues(path: tuple[str | int, ...], delivery: Mapping[str, Any]) -> list[SpecIssue]:
-    """Between one request a minute and MAX_RATE a second: 0/s would never send, .inf never wait."""
-    written = delivery.get("rate_limit")
-    if written is None:
-        return []
-    rate = parse_rate(written)
-    if rate is not None and MIN_RATE <= rate <= MAX_RATE:
-        return []
-    return [SpecIssue(path, f"{written!r} is out of range: from 1/min to {MAX_RATE:g}/s")]
-
-
 def _incremental_issues(
     here: tuple[str | int, ...], sync: Mapping[str, Any], registry: Registry
 ) -> list[SpecIssue]:
@@ -367,43 +343,12 @@ def _incremental_issues(
     return issues
 
 
-def _lookback(value: Any) -> float | None:
-    return None if value is None else parse_duration(value)
-
-
-def _early_stop(block: Mapping[str, Any], default: EarlyStop) -> EarlyStop:
-    """`early_stop: {ratio, after}`; the older `min_rows_for_reject_ratio` still sets `after`."""
-    given = dict(block.get("early_stop") or {})
-    after = given.get("after", block.get("min_rows_for_reject_ratio", default.after))
-    return EarlyStop(float(given.get("ratio", default.ratio)), int(after))
-
-
-def parse_rate(value: float | str | None) -> float | None:
-    """'10/s' -> 10.0, '600/min' -> 10.0; numbers are requests per second."""
-    if value is None or isinstance(value, int | float):
-        return value
-    match = _RATE.match(value)
-    if match is None:  # the schema's pattern already refused it
-        raise ValueError(value)
-    amount, unit = float(match.group(1)), match.group(2)
-    return amount / 60 if unit.startswith("m") else amount
-
-
-def _in_source(value: Any) -> Mapping[str, Any] | None:
-    """The options of `change_detection: in_source` / `{in: source, ...}`; None otherwise."""
-    if value == "in_source":
-        return {}
-    if isinstance(value, Mapping):
-        return {k: v for k, v in value.items() if k != "in"}
-    return None
-
-
 def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozenset[str]) -> Spec:
     data = doc.data
     defaults.apply(data, registry)
     directory = path.parent
     default_ratio = float(data.get("max_reject_ratio", 0.0))
-    default_stop = _early_stop(data, EarlyStop())
+    default_stop = parse_early_stop(data, EarlyStop())
     syncs = []
     for i, raw in enumerate(data["syncs"]):
         ((source_type, source_block),) = raw["source"].items()
@@ -421,7 +366,7 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 mapping=raw["mapping"],
                 delivery=Delivery(**delivery),
                 max_reject_ratio=float(raw.get("max_reject_ratio", default_ratio)),
-                early_stop=_early_stop(raw, default_stop),
+                early_stop=parse_early_stop(raw, default_stop),
                 reject_file=reject_path(directory, reject_file, raw["name"]),
                 cursor=raw.get("incremental", {}).get("cursor"),
                 enabled=raw.get("enabled", True),
@@ -429,9 +374,9 @@ def _build(path: Path, doc: LocatedDocument, registry: Registry, secrets: frozen
                 dedupe_key=raw.get("dedupe", {}).get("key"),
                 depends_on=tuple(raw.get("depends_on", ())),
                 change_detection=raw.get("change_detection", True) is not False,
-                in_source=_in_source(raw.get("change_detection", True)),
-                once_per=_once_per(raw.get("once_per")),
-                lookback=_lookback(raw.get("incremental", {}).get("lookback")),
+                in_source=in_source_options(raw.get("change_detection", True)),
+                once_per=seconds(raw.get("once_per")),
+                lookback=seconds(raw.get("incremental", {}).get("lookback")),
                 expect=parse_expect(raw.get("expect")),
             )
         )

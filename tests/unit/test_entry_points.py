@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import entry_points as entry_points_module
-from engine.entry_points import EntryPoint, entry_points
 from engine.plugins import GROUPS
+from engine.plugins import entry_points as entry_points_module
+from engine.plugins.entry_points import EntryPoint, entry_points
 
 
 def dist(root: Path, folder: str, name: str, points: str) -> None:

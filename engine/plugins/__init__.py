@@ -15,7 +15,10 @@ from typing import Any, Final, Literal
 
 from engine import logging as omnilog
 from engine.contracts import Destination, Source, StateStore, TransformDef
-from engine.entry_points import EntryPoint, entry_points
+from engine.plugins.entry_points import EntryPoint
+from engine.plugins.entry_points import entry_points as installed_entry_points
+
+# entry_points imported under another name: `engine.plugins.entry_points` stays the module
 
 Kind = Literal["sources", "destinations", "transforms", "state"]
 
@@ -54,7 +57,9 @@ class Registry:
 @cache
 def load_registry() -> Registry:
     registry = Registry()
-    installed = entry_points(GROUPS.values())  # one pass over the distributions, not one per group
+    installed = installed_entry_points(
+        GROUPS.values()
+    )  # one pass over the distributions, not one per group
     for kind, group in GROUPS.items():
         for ep in sorted((ep for ep in installed if ep.group == group), key=lambda e: e.name):
             _register(registry, kind, ep)

@@ -1,4 +1,4 @@
-"""The plugin contract: everything a plugin implements or receives, in one place.
+"""The plugin contract: everything a plugin implements or receives, importable from here.
 
 Sources yield rows with orderable positions; destinations turn batches of payloads into HTTP requests
 and judge the answers; transforms and state backends have contracts of their own (engine.transforms.base,
@@ -10,7 +10,9 @@ A protocol lists only what every plugin of its kind has. What some plugins offer
 protocol of its own (`EstimatesTotal`, `NamesCursors`, `LooksBack`, `LeavesNotes`, `NamesRoute`,
 `ForgetsRecords`, `HasCommands`, `FiresEvents`, `DeclaresEvents`), checked with isinstance by the
 function beside it: a plugin offers it by having the member, and mypy still matches the plugins
-that do not against their kind's protocol.
+that do not against their kind's protocol. The larger optional features live in submodules
+(events.py: `FiresEvents`, `DeclaresEvents`; in_source.py: `ScreensChanges`, `SourceScreen`,
+`ScreenRequest`) and are re-exported here with the rest.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import click
 
+from engine.contracts.events import DeclaresEvents, FiresEvents, event_scope, fires_events
+from engine.contracts.in_source import ScreenRequest, ScreensChanges, SourceScreen, screens_changes
 from engine.errors import OmnisyncError, SpecIssue
 from engine.rows import Position, Row, ScreenedRow
 from engine.state.base import StateContext, StateStore, StoredPosition
@@ -279,98 +283,6 @@ class ForgetsRecords(Protocol):
     sandbox). Change detection is then off: a digest would claim records it no longer has."""
 
     def forgets_records(self) -> bool: ...
-
-
-@runtime_checkable
-class FiresEvents(Protocol):
-    """Optional for an endpoint: what it receives are events (start a workflow for a member), not
-    records upserted by key. A resend is then not harmless: the engine sends each key at most once
-    per the sync's `once_per` window for the `event_scope` (say, one workflow node), remembers
-    each send in the state store before it leaves, and never resends one whose outcome is
-    unknown unless told to (docs/triggers.md). Change detection does not apply."""
-
-    @property
-    def event_scope(self) -> str: ...
-
-
-@runtime_checkable
-class DeclaresEvents(Protocol):
-    """Optional for a destination: whether a sync block's endpoint fires events (FiresEvents),
-    so `validate` asks for `once_per` there and refuses it elsewhere."""
-
-    def fires_events(self, block: Mapping[str, Any]) -> bool: ...
-
-
-def event_scope(endpoint: Endpoint) -> str | None:
-    """The endpoint's event scope when it fires events; None for an endpoint of records."""
-    return endpoint.event_scope if isinstance(endpoint, FiresEvents) else None
-
-
-def fires_events(destination: Destination, block: Mapping[str, Any]) -> bool:
-    return isinstance(destination, DeclaresEvents) and destination.fires_events(block)
-
-
-@dataclass(frozen=True)
-class ScreenRequest:
-    """What the engine hands a source that compares rows with their digests itself
-    (`change_detection: in_source`): the source keeps the digests, the engine says what they mean."""
-
-    sync_id: bytes  # 16 bytes naming the sync's digests (its state key, hashed)
-    fingerprint: str  # what a digest means besides the row: mapping, destination, generation
-    inputs: tuple[str, ...]  # the columns the mapping reads: a change in any of them resends
-    key: tuple[str, ...]  # the columns naming a record (unique in the source)
-    options: Mapping[str, Any] = field(default_factory=dict)  # the spec's block: where they live
-    write: bool = True  # False in a dry run: compare, never write
-
-
-class SourceScreen(Protocol):
-    """One sync's comparison inside the source, for one run. Digests are 16 bytes; a digest of 16
-    zero bytes is the pending mark ("sent, not acknowledged"), equal to no row's digest."""
-
-    def read(self, resume: Position | None) -> AsyncIterator[Row]:
-        """Only the rows whose digest differs from the stored one (or that have none), in the
-        source's order, strictly after `resume`; each a ScreenedRow with (key hash, digest)."""
-        ...
-
-    def pending(self, keys: Sequence[bytes]) -> set[bytes]:
-        """Mark these keys pending before their records are sent; the ones that held a digest."""
-        ...
-
-    def save(self, pairs: Sequence[tuple[bytes, bytes]]) -> None:
-        """(key hash, digest) of acknowledged records, stored atomically."""
-        ...
-
-    def unchanged(self) -> int | None:
-        """After a whole read: rows compared and left in the source (None: the read stopped)."""
-        ...
-
-    def fetched(self) -> int:
-        """Rows that left the source (were read) in this run."""
-        ...
-
-    def left_source(self) -> int:
-        """After a clean full read: forget the digests of keys the source no longer has; how many."""
-        ...
-
-    def close(self) -> None: ...
-
-
-@runtime_checkable
-class ScreensChanges(Protocol):
-    """Optional for a source: it can compare each row with its stored digest itself (a database
-    computing the digests and the diff in SQL), so unchanged rows are never read out of it."""
-
-    def screen_problem(self, request: ScreenRequest, prepare: bool) -> str | None:
-        """Why it cannot (no write permission, no hash function), or None. `prepare` (a run):
-        create what it needs first; without it (`validate`) only look. May block."""
-        ...
-
-    def open_screen(self, request: ScreenRequest) -> SourceScreen: ...
-
-
-def screens_changes(source: object) -> bool:
-    """True for a source (class or instance) that can compare rows with digests itself."""
-    return isinstance(source, ScreensChanges)
 
 
 def estimated_total(source: Source) -> int | None:

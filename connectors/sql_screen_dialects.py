@@ -1,0 +1,171 @@
+"""The SQL each database needs for change detection in the source (connectors/sql_screen.py runs
+it): the row and key digests as expressions (PostgreSQL md5(), MySQL/MariaDB MD5(), SQLite a
+function omnisync registers), the digest table, and the checks that the user may keep it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from engine.contracts import ScreenRequest
+from engine.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection, Engine
+
+    from connectors.sql import SqlSource
+else:
+    sa = lazy_module("sqlalchemy")
+
+DEFAULT_TABLE = "omnisync_digests"
+DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
+
+
+def _sqlite_md5(text: str | None) -> bytes | None:
+    return None if text is None else hashlib.md5(text.encode("utf-8")).digest()
+
+
+def open_engine(url: str) -> Engine:
+    """An engine whose SQLite connections know omnisync_md5()."""
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        def register(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.create_function("omnisync_md5", 1, _sqlite_md5, deterministic=True)
+
+        sa.event.listen(engine, "connect", register)
+    return engine
+
+
+def digest_table(request: ScreenRequest) -> sa.Table:
+    from sqlalchemy.dialects import mysql
+
+    binary = sa.LargeBinary().with_variant(mysql.BINARY(16), "mysql", "mariadb")
+    return sa.Table(
+        str(request.options.get("table") or DEFAULT_TABLE),
+        sa.MetaData(),
+        sa.Column("sync_id", binary, primary_key=True),
+        sa.Column("key_hash", binary, primary_key=True),
+        sa.Column("digest", binary, nullable=False),
+        schema=request.options.get("schema"),
+    )
+
+
+def named(table: sa.Table) -> str:
+    return f"{table.schema}.{table.name}" if table.schema else table.name
+
+
+def _part(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """One value as text that cannot be confused with another value or with NULL."""
+    if dialect == "sqlite":  # quote(): typed and escaped (NULL, 'text', X'blob', 12, 1.5)
+        text: sa.ColumnElement[Any] = sa.cast(sa.func.quote(column), sa.Text)
+        return sa.cast(sa.func.length(text), sa.Text) + ":" + text
+    text = sa.cast(column, sa.Text)
+    return sa.case(
+        (column.is_(None), sa.literal("~", sa.Text)),
+        else_=sa.cast(sa.func.length(text), sa.Text) + ":" + text,
+    )
+
+
+def _md5(text: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.func.decode(sa.func.md5(text), "hex")
+    if dialect in ("mysql", "mariadb"):
+        return sa.func.unhex(sa.func.md5(text))
+    return sa.func.omnisync_md5(text)
+
+
+def _canonical(columns: Sequence[sa.ColumnElement[Any]], dialect: str) -> sa.ColumnElement[Any]:
+    """The values as one text no other values (or NULLs) render alike, built in C where the
+    database has it: PostgreSQL's row text (a value holding a comma, quote or parenthesis is
+    quoted, NULL is empty and '' is ""), MySQL/MariaDB's JSON array; elsewhere each value
+    prefixed with its length."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.row(*columns), sa.Text)
+    if dialect in ("mysql", "mariadb"):
+        return sa.cast(sa.func.json_array(*columns), sa.Text)
+    parts = [_part(column, dialect) for column in columns]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + part
+    return text
+
+
+def row_hash(
+    columns: Sequence[sa.ColumnElement[Any]], dialect: str, tail: str | None = None
+) -> sa.ColumnElement[Any]:
+    """MD5 of the columns' canonical text (then `tail`), 16 bytes in every dialect."""
+    text = _canonical(columns, dialect)
+    if tail is not None:
+        text = text + sa.literal(f"|{tail}", sa.Text)
+    return _md5(text, dialect)
+
+
+def problem(source: SqlSource, request: ScreenRequest, prepare: bool) -> str | None:
+    """Why the database cannot keep and compare digests, or None. `prepare`: create the digest
+    table when missing; without it only look (privileges, a write rolled back)."""
+    engine = open_engine(source.url)
+    try:
+        dialect = engine.dialect.name
+        if dialect not in DIALECTS:
+            return f"{dialect} has no hash function omnisync knows"
+        table = digest_table(request)
+        with engine.connect() as conn:
+            exists = sa.inspect(conn).has_table(table.name, schema=table.schema)
+            if not exists and not prepare:
+                return _create_problem(conn, table)
+        if not exists:
+            try:
+                with engine.begin() as conn:
+                    table.create(conn, checkfirst=True)
+            except sa.exc.SQLAlchemyError as exc:
+                return f"cannot create the digest table {named(table)}: {short_error(exc)}"
+        return _write_problem(engine, table)
+    except sa.exc.SQLAlchemyError as exc:
+        return f"{source.safe_url}: {short_error(exc)}"
+    finally:
+        engine.dispose()
+
+
+def _create_problem(conn: Connection, table: sa.Table) -> str | None:
+    """PostgreSQL says whether the user may create the table; elsewhere the run finds out."""
+    if conn.dialect.name != "postgresql":
+        return None
+    schema = table.schema or conn.execute(sa.text("SELECT current_schema()")).scalar()
+    allowed = conn.execute(
+        sa.text("SELECT has_schema_privilege(:s, 'CREATE')"), {"s": schema}
+    ).scalar()
+    if allowed:
+        return None
+    return (
+        f"the digest table {named(table)} does not exist and this user may not create it "
+        f"(no CREATE privilege on schema {schema})"
+    )
+
+
+def _write_problem(engine: Engine, table: sa.Table) -> str | None:
+    """Every statement the screen runs on the digest table, on no row, rolled back."""
+    try:
+        with engine.connect() as conn, conn.begin() as transaction:
+            nothing = sa.false()
+            conn.execute(sa.select(table.c.digest).where(nothing))
+            conn.execute(sa.update(table).where(nothing).values(digest=table.c.digest))
+            conn.execute(sa.delete(table).where(nothing))
+            conn.execute(
+                sa.insert(table).from_select(
+                    ["sync_id", "key_hash", "digest"], sa.select(table).where(nothing)
+                )
+            )
+            transaction.rollback()
+    except sa.exc.SQLAlchemyError as exc:
+        return f"cannot write to the digest table {named(table)}: {short_error(exc)}"
+    return None
+
+
+def short_error(exc: Exception) -> str:
+    """The database's own message, first line: the driver's wrapping says nothing more."""
+    origin = getattr(exc, "orig", None)
+    return str(origin if origin is not None else exc).strip().splitlines()[0]

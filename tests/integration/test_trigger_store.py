@@ -3,38 +3,18 @@ replaced, forgotten, counted and cleared; kept for a fresh runner; refused once 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from engine.state.base import Fenced, LeaseLost
 from engine.state.triggers import CONFIRMED, PENDING, Mark, TriggerStore, trigger_store
-from tests.integration._state_backends import (
-    BACKENDS,
-    Backend,
-    drop_postgres_tables,
-    make_backend,
-    moto_url,
-)
-from tests.integration.test_state_backends import lose_the_lease, open_store
+from tests.integration._state_backends import Backend, make_backend, moto_url
+from tests.integration.test_state_backends import backend, lose_the_lease, open_store
 
-__all__ = ["moto_url"]  # the fixture, imported for pytest
+__all__ = ["backend", "moto_url"]  # the fixtures, imported for pytest
 
 SCOPE = "tw/win.yaml[OA-tw]:win_back#node_id 128"
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Backend]:
-    moto = request.getfixturevalue("moto_url") if request.param == "s3" else None
-    made = make_backend(request.param, tmp_path, moto)
-    for name, value in made.env.items():
-        monkeypatch.setenv(name, value)
-    yield made
-    if made.name == "postgres":
-        drop_postgres_tables(made.block["table"])
 
 
 def marks_of(store: object) -> TriggerStore:

@@ -1,14 +1,14 @@
 """Change detection in the database (`change_detection: in_source` on a sql source).
 
-The database computes each row's digest: MD5 over a canonical text of the columns the mapping
+The database computes each row's digest: a hash of a canonical text of the columns the mapping
 reads plus the engine's fingerprint (PostgreSQL's row text, a JSON array on MySQL/MariaDB, values
-prefixed with their length on SQLite: no two rows' inputs read alike), and its key hash, MD5 of
-the key columns the same way.
+prefixed with their length on SQLite: no two rows' inputs read alike), and its key hash, a hash
+of the key columns the same way.
 It compares them with the digest table omnisync keeps beside the data (primary key: sync id, key
 hash; 16-byte binary values, compared as bytes) in one LEFT JOIN, and only rows with no digest
 or another one leave the database:
 
-    SELECT s.* FROM (SELECT t.*, md5(<key>) AS omnisync_kh, md5(<inputs>|<fp>) AS omnisync_dg
+    SELECT s.* FROM (SELECT t.*, h(<key>) AS omnisync_kh, h(<inputs>|<fp>) AS omnisync_dg
                      FROM <table> t WHERE <resume>) s
     LEFT JOIN omnisync_digests d ON d.sync_id = :sync AND d.key_hash = s.omnisync_kh
     WHERE d.digest IS NULL OR d.digest <> s.omnisync_dg ORDER BY <key>
@@ -16,8 +16,9 @@ or another one leave the database:
 The read runs in one snapshot (REPEATABLE READ) with a count of the rows and of the digests, so
 the unchanged rows are counted without being read, and a key that left the source is told by
 arithmetic (digests kept minus rows that matched one); only when one did is the slower delete of
-their digests run. Hash functions: PostgreSQL md5(), MySQL/MariaDB MD5(); SQLite has none, so
-omnisync registers one (Python's hashlib) on its own connections. SQLite copies the changed rows
+their digests run. Hash functions: PostgreSQL hashtextextended() (64 bits, padded to 16 bytes;
+md5() cost three times as much), MySQL/MariaDB MD5(); SQLite has none, so omnisync registers one
+(Python's hashlib) on its own connections. SQLite copies the changed rows
 into a temporary table first: a read left open would keep the digests' writes from committing.
 """
 

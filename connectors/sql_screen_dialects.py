@@ -70,9 +70,19 @@ def _part(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
     )
 
 
+# PostgreSQL's hashes fill 8 of a digest's 16 bytes; these fill the rest (never the zero bytes
+# of the pending mark)
+_PG_PAD = b"omnisync"
+
+
 def _md5(text: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """16 bytes of the text's hash. PostgreSQL: its 64-bit hashtextextended(), a third of md5()'s
+    cost on a 1M-row read. 64 bits are enough for both uses: two keys sharing a hash only make
+    their rows compare as changed (sent again, never skipped: the digest covers the key's
+    columns), and a changed row keeps its old digest 1 time in 2**64."""
     if dialect == "postgresql":
-        return sa.func.decode(sa.func.md5(text), "hex")
+        hashed = sa.func.int8send(sa.func.hashtextextended(text, 0))
+        return sa.type_coerce(hashed.op("||")(sa.literal(_PG_PAD, sa.LargeBinary)), sa.LargeBinary)
     if dialect in ("mysql", "mariadb"):
         return sa.func.unhex(sa.func.md5(text))
     return sa.func.omnisync_md5(text)

@@ -100,15 +100,17 @@ def test_s3_trigger_writes_are_folded_into_a_base_at_close(
         monkeypatch.setenv(name, value)
     keys = [i.to_bytes(16, "big") for i in range(30)]
     store = open_store(backend, tmp_path)
+    lease = store.lock("win.yaml", timeout=5)
     try:
-        store.lock("win.yaml", timeout=5)
         marks = marks_of(store)
         for start in range(0, 30, 10):
             marks.mark(SCOPE, [(k, Mark(PENDING, 1.0)) for k in keys[start : start + 10]])
             marks.mark(SCOPE, [(k, Mark(CONFIRMED, 2.0)) for k in keys[start : start + 10]])
         marks.forget(SCOPE, keys[:1])
     finally:
-        store.close()
+        store.close()  # then the lease, as a run lets go: its renewals must not outlive the test
+        if lease is not None:
+            lease.release()
     bucket = backend.block["url"].split("/")[2]
     client = s3_client(moto_url)
     listed = client.list_objects_v2(Bucket=bucket, Prefix="nightly/triggers/")

@@ -1,9 +1,8 @@
 """Change detection in the database (`change_detection: in_source` on a sql source).
 
-The database computes each row's digest: a hash of a canonical text of the columns the mapping
-reads plus the engine's fingerprint (PostgreSQL's row text, a JSON array on MySQL/MariaDB, values
-prefixed with their length on SQLite: no two rows' inputs read alike), and its key hash, a hash
-of the key columns the same way.
+The database computes each row's digest, a hash of the columns the mapping reads plus the
+engine's fingerprint in which no two rows' values read alike (connectors/sql_screen_dialects.py),
+and its key hash, the key columns' hash the same way.
 It compares them with the digest table omnisync keeps beside the data (primary key: sync id, key
 hash; 16-byte binary values, compared as bytes) in one LEFT JOIN, and only rows with no digest
 or another one leave the database:
@@ -16,10 +15,11 @@ or another one leave the database:
 The read runs in one snapshot (REPEATABLE READ) with a count of the rows and of the digests, so
 the unchanged rows are counted without being read, and a key that left the source is told by
 arithmetic (digests kept minus rows that matched one); only when one did is the slower delete of
-their digests run. Hash functions: PostgreSQL hashtextextended() (64 bits, padded to 16 bytes;
-md5() cost three times as much), MySQL/MariaDB MD5(); SQLite has none, so omnisync registers one
-(Python's hashlib) on its own connections. SQLite copies the changed rows
-into a temporary table first: a read left open would keep the digests' writes from committing.
+their digests run. PostgreSQL counts the rows the join would let out first, in parallel (a
+cursor runs on one core): an unchanged rerun is that one count and opens no cursor. SQLite has
+no hash function, so omnisync registers one (Python's hashlib) on its own connections, and copies
+the changed rows into a temporary table first: a read left open would keep the digests' writes
+from committing.
 """
 
 from __future__ import annotations
@@ -131,13 +131,37 @@ class SqlScreen:
             # and the digests' hash table fits in memory instead of spilling in batches.
             conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
             conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
+            if self._kept and self._nothing_changed(conn, joined, inner, digests):
+                return
         result = conn.execution_options(stream_results=True, yield_per=source.chunk).execute(
             stmt.order_by(*(stmt.selected_columns[n] for n in order))
         )
         yield from self._convert(result, order)
-        self._total = int(conn.execute(total).scalar_one())
-        self._digests = int(conn.execute(digests).scalar_one())
+        if self._total is None:
+            self._total = int(conn.execute(total).scalar_one())
+            self._digests = int(conn.execute(digests).scalar_one())
         self._finished = True
+
+    def _nothing_changed(
+        self, conn: Connection, joined: Any, inner: sa.Subquery, digests: sa.Select[Any]
+    ) -> bool:
+        """PostgreSQL: count first, in parallel, what a cursor would read on one core (a cursor
+        never runs in parallel). When no row is new or changed nothing is read at all; else the
+        counts stand and the cursor reads the rows."""
+        self._digests = int(conn.execute(digests).scalar_one())
+        if not self._digests:
+            return False  # a first run: every row is new, no need to count them first
+        d = self.table
+        counts = sa.select(
+            sa.func.count(),
+            sa.func.count().filter(sa.or_(d.c.digest.is_(None), d.c.digest != inner.c[DIGEST])),
+        ).select_from(joined)
+        total, changed = conn.execute(counts).one()
+        self._total = int(total)
+        if changed:
+            return False
+        self._finished = True
+        return True
 
     def _read_copied(
         self,

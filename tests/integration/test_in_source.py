@@ -309,3 +309,23 @@ async def test_a_dry_run_before_the_first_run_finds_every_row_new(
     dry = await members.run(dry_run=True)
     assert (dry["unchanged"], fetched(dry)) == (0, ROWS)
     assert received(sandbox) == 0
+
+
+async def test_null_empty_text_and_a_moved_boundary_are_changes(
+    members: Members, sandbox: RunningSandbox
+) -> None:
+    """The database's digest tells apart what a careless text of the values would not: NULL
+    and '', and a character moved from one column to the next ('x1', 2 against 'x', 12)."""
+    members.mapping = (
+        "      member_sn: member_sn\n      name: name\n"
+        "      last_name: {from: points, transforms: [{cast: str}]}\n"
+    )
+    members.execute(f"UPDATE {members.table} SET name = NULL WHERE id = 1")
+    members.execute(f"UPDATE {members.table} SET name = 'x1', points = 2 WHERE id = 2")
+    members.execute(f"UPDATE {members.table} SET name = '', points = 3 WHERE id = 3")
+    await members.run()
+    members.execute(f"UPDATE {members.table} SET name = '' WHERE id = 1")
+    members.execute(f"UPDATE {members.table} SET name = 'x', points = 12 WHERE id = 2")
+    members.execute(f"UPDATE {members.table} SET name = NULL WHERE id = 3")
+    again = await members.run()
+    assert (fetched(again), again["unchanged"]) == (3, ROWS - 3)

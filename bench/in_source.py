@@ -6,10 +6,12 @@
 For each database: a uniquely named members table is filled in the database itself; a first run
 with `change_detection: in_source` and one with the client-side screen (each its own SQLite state
 beside its spec) send every row; then each reruns unchanged; then every hundredth row is changed
-and the in-source sync reruns. `omnisync run` is a subprocess against `omnisync sandbox` in
-another; wall time is the client's from start to exit (the database's work included), CPU the
-client's own (os.wait4). Printed: rows read out of the database, records sent, unchanged, wall,
-CPU, and the unchanged rerun's wall time in-source over client-side. A database that does not
+and the in-source sync reruns; last, the same sync runs twice on an empty copy of the table (the
+second run's wall time is what any run costs before its rows: start-up, imports, connections).
+`omnisync run` is a subprocess against `omnisync sandbox` in another; wall time is the client's
+from start to exit (the database's work included), CPU the client's own (os.wait4). Printed:
+rows read out of the database, records sent, unchanged, wall, CPU, the unchanged rerun's wall
+time in-source over client-side, and the same less the fixed cost. A database that does not
 answer is skipped with a line saying so.
 """
 
@@ -129,6 +131,7 @@ def database(name: str, rows: int, work: Path, sandbox_url: str) -> list[Run]:
         return []
     suffix = uuid.uuid4().hex[:10]
     table, digests = f"omnisync_bench_members_{suffix}", f"omnisync_bench_digests_{suffix}"
+    empty = f"omnisync_bench_empty_{suffix}"
     print(f"{name}: {rows:,} rows ...", flush=True)
     fill(url, table, rows)
 
@@ -148,9 +151,15 @@ def database(name: str, rows: int, work: Path, sandbox_url: str) -> list[Run]:
         concat = "CONCAT(name, ' (moved)')" if name == "mariadb" else "name || ' (moved)'"
         execute(url, f"UPDATE {table} SET name = {concat} WHERE id % 100 = 0")
         runs.append(one(name, "1% changed, in source", work, f"{name}-in.yaml", in_source))
+        # what any run costs before its rows: the same sync on an empty copy of the table
+        execute(url, f"CREATE TABLE {empty} AS SELECT * FROM {table} WHERE 1 = 0")
+        on_empty = spec("empty", f"{{in: source, table: {digests}}}").replace(table, empty)
+        one(name, "empty table, in source", work, f"{name}-empty.yaml", on_empty)
+        runs.append(one(name, "empty table, in source", work, f"{name}-empty.yaml", on_empty))
     finally:
-        execute(url, f"DROP TABLE IF EXISTS {table}", f"DROP TABLE IF EXISTS {digests}")
-    moved = runs[-1]
+        drop = [f"DROP TABLE IF EXISTS {t}" for t in (table, empty, digests)]
+        execute(url, *drop)
+    moved = runs[-2]
     if runs[2].read or runs[2].sent:
         print(f"  !! the unchanged in-source rerun read {runs[2].read} rows, sent {runs[2].sent}")
     if (moved.read, moved.sent) != (rows // 100, rows // 100):
@@ -194,10 +203,16 @@ def main() -> None:
         if not runs:
             continue
         inside, client = runs["rerun, in source"], runs["rerun, client-side"]
+        fixed = runs["empty table, in source"]
         print(
             f"{name}: unchanged rerun in source / client-side: wall {inside.seconds / client.seconds:.3f}"
             f", client CPU {inside.cpu / client.cpu:.3f} "
             f"({inside.read:,} rows read out of the database against {client.read:,})"
+        )
+        print(
+            f"{name}: of the in-source rerun's {inside.seconds:.2f} s, {fixed.seconds:.2f} s is what "
+            "any run costs before its rows (the same sync on an empty table); the rest over "
+            f"client-side: {(inside.seconds - fixed.seconds) / client.seconds:.3f}"
         )
 
 

@@ -49,6 +49,14 @@ def show(file: Path) -> None:
         store.close()
 
 
+def _holds_generation(store: StateStore, key: str) -> bool:
+    """The one digest an in-source sync keeps in the state store is its generation mark, not a
+    record's."""
+    from engine.run.in_source import GENERATION_KEY
+
+    return GENERATION_KEY in store.lookup_digests(key, [GENERATION_KEY])
+
+
 def _show_sync(
     spec: Spec, sync: SyncSpec, store: StateStore, identity: StateIdentity, registry: Registry
 ) -> None:
@@ -61,7 +69,13 @@ def _show_sync(
         key = former
     stored = store.load(key)
     digests = store.count_digests(key)
-    if digests:
+    if sync.in_source is not None and digests == 1 and _holds_generation(store, key):
+        named = ".".join(
+            str(sync.in_source[k]) for k in ("schema", "table") if sync.in_source.get(k)
+        )
+        where = f"table {named}" if named else "its default digest table"
+        click.echo(f"{sync.name}: record digests kept in the source database ({where})")
+    elif digests:
         click.echo(f"{sync.name}: {digests} record digests (unchanged records are skipped)")
     _show_triggers(sync.name, store, key)
     if stored is None:

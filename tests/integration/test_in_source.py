@@ -329,3 +329,15 @@ async def test_null_empty_text_and_a_moved_boundary_are_changes(
     members.execute(f"UPDATE {members.table} SET name = NULL WHERE id = 3")
     again = await members.run()
     assert (fetched(again), again["unchanged"]) == (3, ROWS - 3)
+
+
+def test_state_show_says_the_digests_are_in_the_database(members: Members) -> None:
+    """The state store keeps one mark for an in-source sync; it is no record's digest."""
+    assert members.cli("run").returncode == 0
+    shown = members.cli("state", "show")
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        f"members: record digests kept in the source database (table {members.digests})"
+        in shown.stdout
+    ), shown.stdout
+    assert "record digests (unchanged" not in shown.stdout

@@ -141,7 +141,10 @@ def problem(source: SqlSource, request: ScreenRequest, prepare: bool) -> str | N
             return f"{dialect} has no hash function omnisync knows"
         table = digest_table(request)
         with engine.connect() as conn:
-            exists = sa.inspect(conn).has_table(table.name, schema=table.schema)
+            try:
+                exists = sa.inspect(conn).has_table(table.name, schema=table.schema)
+            except sa.exc.SQLAlchemyError as exc:  # MySQL: no privilege on it, existing or not
+                return f"this user may not read the digest table {named(table)}: {short_error(exc)}"
             if not exists and not prepare:
                 return _create_problem(conn, table)
         if not exists:
@@ -158,19 +161,50 @@ def problem(source: SqlSource, request: ScreenRequest, prepare: bool) -> str | N
 
 
 def _create_problem(conn: Connection, table: sa.Table) -> str | None:
-    """PostgreSQL says whether the user may create the table; elsewhere the run finds out."""
-    if conn.dialect.name != "postgresql":
+    """Whether the user may create the missing table, where the database tells (PostgreSQL;
+    MySQL/MariaDB for a user without an active role); elsewhere the run finds out."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        schema = table.schema or conn.execute(sa.text("SELECT current_schema()")).scalar()
+        allowed = conn.execute(
+            sa.text("SELECT has_schema_privilege(:s, 'CREATE')"), {"s": schema}
+        ).scalar()
+        where = f"schema {schema}"
+    elif dialect in ("mysql", "mariadb"):
+        schema = table.schema or conn.execute(sa.text("SELECT DATABASE()")).scalar()
+        allowed = _mysql_may_create(conn, str(schema), table.name)
+        where = f"database {schema}"
+    else:
         return None
-    schema = table.schema or conn.execute(sa.text("SELECT current_schema()")).scalar()
-    allowed = conn.execute(
-        sa.text("SELECT has_schema_privilege(:s, 'CREATE')"), {"s": schema}
-    ).scalar()
-    if allowed:
+    if allowed is None or allowed:
         return None
     return (
         f"the digest table {named(table)} does not exist and this user may not create it "
-        f"(no CREATE privilege on schema {schema})"
+        f"(no CREATE privilege on {where})"
     )
+
+
+def _mysql_may_create(conn: Connection, schema: str, table: str) -> bool | None:
+    """CREATE granted to the user globally, on the database (grants may name it by a pattern)
+    or on the table; None when a role is active, whose grants these tables do not show."""
+    role = conn.execute(sa.text("SELECT CURRENT_ROLE()")).scalar()
+    if role not in (None, "NONE"):
+        return None
+    user, _, host = str(conn.execute(sa.text("SELECT CURRENT_USER()")).scalar()).rpartition("@")
+    grantee = f"'{user}'@'{host}'"
+    granted = conn.execute(
+        sa.text(
+            "SELECT (SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES"
+            "        WHERE GRANTEE = :g AND PRIVILEGE_TYPE = 'CREATE')"
+            " + (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES"
+            "    WHERE GRANTEE = :g AND PRIVILEGE_TYPE = 'CREATE' AND :s LIKE TABLE_SCHEMA)"
+            " + (SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES"
+            "    WHERE GRANTEE = :g AND PRIVILEGE_TYPE = 'CREATE' AND TABLE_SCHEMA = :s"
+            "      AND TABLE_NAME = :t)"
+        ),
+        {"g": grantee, "s": schema, "t": table},
+    ).scalar()
+    return bool(granted)
 
 
 def _write_problem(engine: Engine, table: sa.Table) -> str | None:

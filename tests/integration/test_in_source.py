@@ -235,34 +235,52 @@ def test_a_key_that_cannot_be_told_is_a_spec_error(members: Members) -> None:
     assert members.cli("validate").returncode == 0
 
 
-@pytest.fixture
-def reader(sandbox_env: dict[str, str], tmp_path: Path) -> Iterator[Members]:
-    """PostgreSQL, as a role that may read the members and nothing else: it can neither create
-    the digest table in the schema named for it nor write to one."""
-    name, port, admin_url = SERVERS["postgresql"]
+@pytest.fixture(params=["postgresql", "mariadb"])
+def reader(
+    request: pytest.FixtureRequest, sandbox_env: dict[str, str], tmp_path: Path
+) -> Iterator[Members]:
+    """A user that may read and nothing else (the members on PostgreSQL, the whole database on
+    MariaDB): it can neither create the digest table (in the schema named for it on PostgreSQL,
+    in the database on MariaDB) nor write to one."""
+    name, port, admin_url = SERVERS[request.param]
     require_service(name, "127.0.0.1", port)
     suffix = uuid.uuid4().hex[:10]
     role, schema, table = f"omnisync_ro_{suffix}", f"omnisync_s_{suffix}", f"members_{suffix}"
     admin = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        for statement in (
+    if request.param == "postgresql":
+        made_by = (
             f"CREATE ROLE {role} LOGIN",
             f"CREATE SCHEMA {schema}",
             f"GRANT USAGE ON SCHEMA {schema} TO {role}",
             f"CREATE TABLE {schema}.{table} (id int PRIMARY KEY, member_sn text, name text)",
             f"INSERT INTO {schema}.{table} SELECT i, 'M' || i, 'n' || i FROM generate_series(1, 300) i",
             f"GRANT SELECT ON {schema}.{table} TO {role}",
-        ):
+        )
+        dropped_by = (f"DROP SCHEMA {schema} CASCADE", f"DROP ROLE {role}")
+        url, located = admin_url.replace("postgres@", f"{role}@"), f"{schema}.{table}"
+        detection = f"{{in: source, schema: {schema}, table: digests}}"
+    else:
+        rows = ", ".join(f"({i}, 'M{i}', 'n{i}')" for i in range(1, 301))
+        made_by = (
+            f"CREATE USER '{role}'@'%'",
+            f"CREATE TABLE {table} (id int PRIMARY KEY, member_sn text, name text)",
+            f"INSERT INTO {table} VALUES {rows}",
+            f"GRANT SELECT ON test.* TO '{role}'@'%'",  # reads the whole database
+        )
+        dropped_by = (f"DROP TABLE {table}", f"DROP USER '{role}'@'%'")
+        url, located = admin_url.replace("root@", f"{role}@"), table
+        detection = "{in: source, table: digests}"
+    with admin.begin() as conn:
+        for statement in made_by:
             conn.execute(sa.text(statement))
-    url = admin_url.replace("postgres@", f"{role}@")
-    made = Members(url, f"{schema}.{table}", "digests", tmp_path, dict(sandbox_env))
-    made.detection = f"{{in: source, schema: {schema}, table: digests}}"
+    made = Members(url, located, "digests", tmp_path, dict(sandbox_env))
+    made.detection = detection
     try:
         yield made
     finally:
         with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-            conn.execute(sa.text(f"DROP ROLE {role}"))
+            for statement in dropped_by:
+                conn.execute(sa.text(statement))
         admin.dispose()
 
 
@@ -273,7 +291,7 @@ async def test_without_write_permission_validate_says_so_and_the_run_compares_cl
     assert checked.returncode == 0, checked.stdout + checked.stderr
     said = checked.stdout + checked.stderr
     assert "change detection in the source is not possible" in said
-    assert "no CREATE privilege on schema" in said
+    assert "no CREATE privilege on" in said
 
     first = await reader.run()
     assert first["delivered"] == 300
@@ -341,3 +359,22 @@ def test_state_show_says_the_digests_are_in_the_database(members: Members) -> No
         in shown.stdout
     ), shown.stdout
     assert "record digests (unchanged" not in shown.stdout
+
+
+@pytest.mark.parametrize("members", ["mariadb"], indirect=True)
+def test_a_mariadb_user_that_may_read_only_the_members_is_told_so(members: Members) -> None:
+    """MariaDB will not say whether a table the user may not read exists: validate names that."""
+    user = f"omnisync_t_{uuid.uuid4().hex[:10]}"
+    members.execute(f"CREATE USER '{user}'@'%'")
+    try:
+        members.execute(f"GRANT SELECT ON test.{members.table} TO '{user}'@'%'")
+        members.url = members.url.replace("root@", f"{user}@")
+        said = members.cli("validate")
+        assert said.returncode == 0, said.stdout + said.stderr
+        assert (  # the rest (the database's words, naming the user) is masked
+            "change detection in the source is not possible (this user may not read the "
+            "digest table omnisync_is_digests_"
+        ) in said.stdout + said.stderr
+    finally:
+        members.url = members.url.replace(f"{user}@", "root@")
+        members.execute(f"DROP USER '{user}'@'%'")

@@ -235,10 +235,13 @@ class SqlScreen:
     def save(self, pairs: Sequence[tuple[bytes, bytes]]) -> None:
         if not self.request.write or not pairs:
             return
-        rows = [{"sync_id": self.sync_id, "key_hash": k, "digest": v} for k, v in pairs]
         try:
             with self.engine.connect() as conn, conn.begin():
-                conn.execute(self._upsert(), rows)
+                if self.dialect == "postgresql":
+                    conn.execute(self._postgres_upsert(pairs))
+                else:
+                    rows = [{"sync_id": self.sync_id, "key_hash": k, "digest": v} for k, v in pairs]
+                    conn.execute(self._upsert(), rows)
                 crash_point("digest_save")
         except sa.exc.SQLAlchemyError as exc:
             raise self._failed("writing digests back", exc) from None
@@ -250,15 +253,29 @@ class SqlScreen:
             f"digest table {named(self.table)} in {self.source.safe_url}: {doing}: {short_error(exc)}"
         )
 
+    def _postgres_upsert(self, pairs: Sequence[tuple[bytes, bytes]]) -> Any:
+        """One statement for the whole batch, its keys and digests in one bytea (32 bytes a
+        pair) cut apart by the database: a row per digest through executemany, or two arrays,
+        cost the client several times the database's own work. The keys are unique (the
+        detector keeps a key's latest digest), as ON CONFLICT needs."""
+        from sqlalchemy.dialects import postgresql
+
+        d = self.table
+        packed = b"".join(key + digest for key, digest in pairs)
+        given = sa.select(sa.bindparam("packed", packed, type_=sa.LargeBinary).label("b")).cte()
+        at = sa.func.generate_series(0, len(pairs) - 1).table_valued("i").render_derived("at")
+        rows = sa.select(
+            sa.literal(self.sync_id, sa.LargeBinary),
+            sa.func.substring(given.c.b, at.c.i * 32 + 1, 16),
+            sa.func.substring(given.c.b, at.c.i * 32 + 17, 16),
+        ).select_from(given.join(at, sa.true()))
+        upsert = postgresql.insert(d).from_select(["sync_id", "key_hash", "digest"], rows)
+        return upsert.on_conflict_do_update(
+            index_elements=[d.c.sync_id, d.c.key_hash], set_={"digest": upsert.excluded.digest}
+        )
+
     def _upsert(self) -> Any:
         d = self.table
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            pg = pg_insert(d)
-            return pg.on_conflict_do_update(
-                index_elements=[d.c.sync_id, d.c.key_hash], set_={"digest": pg.excluded.digest}
-            )
         if self.dialect in ("mysql", "mariadb"):
             from sqlalchemy.dialects.mysql import insert as my_insert
 

@@ -250,37 +250,57 @@ class SourceDetector(ChangeDetector):
         self._saved_at = self.clock()
 
 
+REMEMBERED = 65_536  # ledger hashes held between screen and outcome: far more than in flight
+
+
 class SourceLedger(SyncLedger):
     """The record ledger of an in-source sync: the records carry the source's key hashes, while
     the ledger (and `omnisync why`) names keys by change detection's keyed hash: each record is
     entered under that one, with the source's digest."""
 
+    _hashed: dict[bytes, bytes]  # source's hash -> ledger's, from the screen to the outcome
+
     @classmethod
     def of(cls, ledger: SyncLedger) -> SourceLedger:
         adopted = cls.__new__(cls)
         adopted.__dict__.update(ledger.__dict__)
+        adopted._hashed = {}
         return adopted
 
-    def _rekeyed(self, records: Iterable[Record]) -> tuple[list[Record], dict[bytes, bytes]]:
-        """The records under the ledger's key hash; the source's hash -> the ledger's."""
+    def _rekeyed(
+        self, records: Iterable[Record], screening: bool
+    ) -> tuple[list[Record], dict[bytes, bytes]]:
+        """The records under the ledger's key hash; the source's hash -> the ledger's. A
+        record's hash is made once, as it is screened, and taken back at its outcome (made
+        again for one that was never screened: a reject, a filtered row)."""
         out: list[Record] = []
         hashes: dict[bytes, bytes] = {}
+        remembered = self._hashed
+        if screening and len(remembered) > REMEMBERED:  # outcomes that never came (a refusal)
+            remembered.clear()
         for record in records:
-            key = self.key(record.payload)
             copy = Record(record.payload, record.position, record.seq)
-            if key is not None and record.mark is not None:
-                hashed = key_hash(self.namespace, key)
-                copy.mark = (hashed, record.mark[1])
-                hashes[record.mark[0]] = hashed
             out.append(copy)
+            if record.mark is None:
+                continue
+            hashed = None if screening else remembered.pop(record.mark[0], None)
+            if hashed is None:
+                key = self.key(record.payload)
+                if key is None:
+                    continue
+                hashed = key_hash(self.namespace, key)
+            if screening:
+                remembered[record.mark[0]] = hashed
+            copy.mark = (hashed, record.mark[1])
+            hashes[record.mark[0]] = hashed
         return out, hashes
 
     def screened(self, changed: Sequence[Record], stored: Mapping[bytes, bytes]) -> None:
-        records, hashes = self._rekeyed(changed)
+        records, hashes = self._rekeyed(changed, screening=True)
         super().screened(records, {hashes[k]: v for k, v in stored.items() if k in hashes})
 
     def records(self, action: str, records: Iterable[Record]) -> None:
-        super().records(action, self._rekeyed(records)[0])
+        super().records(action, self._rekeyed(records, screening=False)[0])
 
 
 @dataclass

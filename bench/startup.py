@@ -11,6 +11,13 @@ package's are (with PYTHONDONTWRITEBYTECODE set, a checkout would compile them o
 The baseline is `python -c pass` with the same interpreter.
 Figures: the median of the runs, the difference to the baseline and the ratio (targets: validate
 under 0.2 s and under 45 MB peak RSS). It also lists which heavy libraries the command imported.
+
+What a user runs is an installed package (`pip install <checkout>`). A development environment
+installs omnisync editable, and its finder, like the test extras' .pth files, runs at every start
+of that interpreter (`python -c pass` included): the script says so when it finds one. For the
+user's figure, run it with the interpreter of a plain install, from outside the checkout:
+
+    /path/to/venv/bin/python /path/to/checkout/bench/startup.py
 """
 
 from __future__ import annotations
@@ -83,6 +90,19 @@ def imported(args: list[str]) -> list[str]:
     return [name for name in HEAVY if name in modules]
 
 
+def editable_finders() -> list[str]:
+    """The editable installs of omnisync this interpreter runs at start-up, if any."""
+    found: list[str] = []
+    for entry in sys.path:
+        if os.path.isdir(entry):
+            found += sorted(
+                name
+                for name in os.listdir(entry)
+                if name.startswith("__editable__") and "omnisync" in name and name.endswith(".pth")
+            )
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -119,6 +139,12 @@ def main() -> None:
                 f"{cpu:>8.3f}{rss:>13.1f}{rss - base_rss:>7.1f}  {heavy}"
             )
         print("\ntargets: omnisync validate (both specs) under 0.2 s and under 45 MB peak RSS")
+        if finders := editable_finders():
+            print(
+                f"note: omnisync is installed editable here ({', '.join(finders)}): every start"
+                " pays its finder, which a user's install has not; for the user's figure run"
+                " this script with a plain install's interpreter, from outside the checkout"
+            )
         if args.run_rows:
             print(f"\nCSV-only run of {args.run_rows:,} rows against an unlimited sandbox ...")
             figures = scenario("csv-run", work, args.run_rows, [], "{rate_limit: 10000/s}")

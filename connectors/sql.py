@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors import dbt, sql_screen, sql_screen_dialects
+from connectors import dbt
 from connectors._threaded import iterate_in_thread
 from connectors.json_safe import json_safe
 from engine import logging as omnilog
@@ -35,8 +35,13 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
     from sqlalchemy.engine import Connection
     from sqlalchemy.exc import SQLAlchemyError
+
+    from connectors import sql_screen, sql_screen_dialects
 else:  # SQLAlchemy is imported when a spec reads a database, not when the CLI starts
     sa = lazy_module("sqlalchemy")
+    # the in-source screen, when a sync compares in the database: not for `validate` of the rest
+    sql_screen = lazy_module("connectors.sql_screen")
+    sql_screen_dialects = lazy_module("connectors.sql_screen_dialects")
 
 log = omnilog.get_logger("omnisync.sql")
 

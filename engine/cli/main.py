@@ -1,7 +1,8 @@
 """The `omnisync` group. Errors become one clear message and a distinct exit code, here only.
 
-A command's module is imported when that command runs (or `--help` lists it): `omnisync validate`
-never loads what `run` needs.
+A command's module is imported when that command runs: `omnisync validate` never loads what `run`
+needs, and `--help` lists the built-in commands by the summaries in COMMANDS (a test keeps each
+one equal to its command's own help).
 """
 
 from __future__ import annotations
@@ -18,17 +19,55 @@ from engine.contracts import Destination, Source, plugin_commands
 from engine.errors import ExitCode, OmnisyncError, SpecError
 from engine.plugins import Registry, load_registry
 
-COMMANDS = {  # name -> module:attribute
-    "validate": "engine.cli.validate:validate",
-    "run": "engine.cli.run:run",
-    "plan": "engine.cli.plan_and_test:plan",
-    "test": "engine.cli.plan_and_test:test_command",
-    "schema": "engine.cli.info:schema",
-    "plugins": "engine.cli.info:plugins",
-    "state": "engine.cli.state:state_group",
-    "rejects": "engine.cli.rejects:rejects_group",
-    "history": "engine.cli.history:history",
-    "why": "engine.cli.why:why",
+COMMANDS = {  # name -> (module:attribute, the first paragraph of its help, as `--help` lists it)
+    "validate": (
+        "engine.cli.validate:validate",
+        "Check spec files (and the columns they name, in their sources) without sending anything.",
+    ),
+    "run": (
+        "engine.cli.run:run",
+        "Run the syncs of one or more specs, in the order given. Exit: 0 ok, 1 delivery failed,"
+        " 2 spec invalid, 3 too many rejects, 5 an `expect:` bound broken (a degraded run), 6 "
+        "triggers of unknown outcome left unsent (--resend-unknown sends them), 70 internal "
+        "error, 130/143 stopped by SIGINT/SIGTERM (the report is still written).",
+    ),
+    "plan": (
+        "engine.cli.plan_and_test:plan",
+        "Show what the first rows of each sync would become; send nothing. With --changes: what"
+        " the next run would send, counted over the whole source.",
+    ),
+    "test": (
+        "engine.cli.plan_and_test:test_command",
+        "Run the mapping tests declared in the specs (or in <spec>.tests.yaml); exit 4 on a "
+        "failure.",
+    ),
+    "schema": (
+        "engine.cli.info:schema",
+        "Print the spec's JSON Schema, with the installed plugins' blocks and transforms; a "
+        "value may be a ${VAR} wherever the environment may give it. "
+        "schema/omnisync.schema.json is this output.",
+    ),
+    "plugins": (
+        "engine.cli.info:plugins",
+        "List the installed sources, destinations, transforms and state backends.",
+    ),
+    "state": (
+        "engine.cli.state:state_group",
+        "Inspect or reset the stored positions (where each sync resumes).",
+    ),
+    "rejects": (
+        "engine.cli.rejects:rejects_group",
+        "Work with the reject files of a spec's syncs.",
+    ),
+    "history": (
+        "engine.cli.history:history",
+        "The spec's runs, newest first: when, exit code, commit, CI run and each sync's counts.",
+    ),
+    "why": (
+        "engine.cli.why:why",
+        "What happened to the record with this key (the destination's record key, e.g. a member"
+        " number), run by run: sent, unchanged, rejected and why, filtered, left the source.",
+    ),
 }
 
 
@@ -45,9 +84,32 @@ class OmnisyncGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._add_plugin_commands()  # first: a plugin's command takes the place of a built-in one
         if cmd_name not in self.commands and cmd_name in COMMANDS:
-            module, attribute = COMMANDS[cmd_name].split(":")
+            module, attribute = COMMANDS[cmd_name][0].split(":")
             self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
         return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """`--help` lists a built-in command not loaded yet by its summary here: listing every
+        command would otherwise import what each one needs (`run` its whole delivery stack)."""
+        names = self.list_commands(ctx)
+        shown: list[tuple[str, click.Command | None]] = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None and name not in COMMANDS:
+                command = self.get_command(ctx, name)
+                if command is None:
+                    continue
+            if command is None or not command.hidden:
+                shown.append((name, command))
+        if not shown:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+        rows = [
+            (name, (command or summary_of(name)).get_short_help_str(limit))
+            for name, command in shown
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def _add_plugin_commands(self) -> None:
         if not self._plugins_added:
@@ -101,6 +163,11 @@ def cli(log_format: str | None, log_level: str) -> None:
     """Declarative syncs from CSV, SQL and S3 into OmniSegment's import APIs."""
     os.umask(0o077)  # what omnisync writes (state, rejects, reports) may hold personal data
     omnilog.configure(log_format, log_level)
+
+
+def summary_of(name: str) -> click.Command:
+    """A stand-in for a built-in command in `--help`'s list: its summary, not its module."""
+    return click.Command(name, help=COMMANDS[name][1])
 
 
 def add_plugin_commands(group: click.Group, registry: Registry) -> None:

@@ -186,6 +186,8 @@ class RateLimiter:
             shape = Shape(min(shape.cap, self.grant), shape.width)
         self.window.shape = shape
         self.window.margin = self.control.margin + self.lag.margin(shape.width)
+        # a 429 widened the margin: the server counts otherwise than answers suggest, until probed
+        self.window.proof = self.control.margin <= self.control.base_margin
 
 
 class Lane:

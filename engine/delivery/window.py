@@ -13,6 +13,8 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
+PROVEN = 0.001  # of a window, after an answer: timer resolution and the server's `<=` edge
+
 
 @dataclass(eq=False)
 class Ticket:
@@ -20,10 +22,15 @@ class Ticket:
 
     at: float
     refused: bool = False
+    answered: float = math.inf  # when its answer began to arrive: the server counted it before
 
     def left(self, at: float) -> None:
         """The request really left at `at` (its task resumed later than granted): count that."""
         self.at = max(self.at, at)
+
+    def answer(self, at: float) -> None:
+        """The server's answer to this request arrived at `at`."""
+        self.answered = min(self.answered, at)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,13 @@ class SlidingWindow:
     such a burst late and bunched, and counts more than the cap in one of its seconds.)
     `margin` widens the window slightly: arrival at the server is the departure plus a latency
     that varies, and two requests a full window apart must not arrive closer than that.
+
+    An answer narrows that doubt: the server counted a request before it answered, so a request
+    that leaves a bare window (plus PROVEN) after the answer to the one `cap` before it cannot
+    share a window with it at the server, however late either was counted. When that answer came
+    sooner than the margin, the window keeps to it (`proof`, off while 429s say the server counts
+    otherwise). The margin applies to the hard rule only, never to the smoothing spacing: a margin
+    there would cost its share of the rate even when the answers prove it unneeded.
     """
 
     def __init__(self, shape: Shape, margin: float, history: int) -> None:
@@ -59,6 +73,7 @@ class SlidingWindow:
         self.margin = margin
         self._log: deque[Ticket] = deque(maxlen=max(history, shape.cap + 1))
         self._smooth = -math.inf  # theoretical departure of the next request (GCRA)
+        self.proof = True  # a request's answer may bound when the server counted it
 
     @property
     def width(self) -> float:
@@ -68,18 +83,31 @@ class SlidingWindow:
     def earliest(self) -> float:
         """The first time the next request may leave (-inf: now)."""
         cap = self.shape.cap
-        spacing = self.width / cap
+        spacing = self.shape.width / cap
         burst = max(1, cap // 4)
         earliest = self._smooth - (burst - 1) * spacing
         if len(self._log) >= cap:
-            earliest = max(earliest, self._log[-cap].at + self.width)
+            earliest = max(earliest, self._after(self._log[-cap]))
         return earliest
+
+    def _after(self, ticket: Ticket) -> float:
+        """When the request `cap` places after `ticket` may leave: a bare window after its answer
+        came, or a widened one after it left, whichever is sooner. An answer slower than the
+        quickest recent one widens the latter by the difference: the server may have counted
+        the request that much later."""
+        widened = ticket.at + self.width
+        if math.isinf(ticket.answered):
+            return widened
+        if not self.proof:
+            return widened
+        quickest = min(t.answered - t.at for t in self._log if t.answered < math.inf)
+        slower = ticket.answered - ticket.at - quickest
+        return min(widened + slower, ticket.answered + self.shape.width * (1.0 + PROVEN))
 
     def record(self, at: float) -> Ticket:
         ticket = Ticket(at)
         self._log.append(ticket)
-        spacing = self.width / self.shape.cap
-        self._smooth = max(self._smooth, at) + spacing
+        self._smooth = max(self._smooth, at) + self.shape.width / self.shape.cap
         return ticket
 
     def admitted_before(self, ticket: Ticket) -> int:

@@ -135,14 +135,17 @@ def column_errors(spec: Spec, sync: SyncSpec, source: object) -> list[str]:
 def config_errors(spec: Spec, sync: SyncSpec, registry: Registry) -> list[str]:
     """The source class's own checks of its block that look outside the spec (a dbt manifest it
     names), as spec errors at their lines; `validate --offline` leaves them out, like columns."""
-    from engine.run.in_source import spec_errors  # it reads this module's `uses`
-
     plugin = registry.sources.get(sync.source_type)
     issues = [
         SpecIssue(("syncs", sync.index, "source", sync.source_type, *i.path), i.message, i.at_key)
         for i in config_issues(plugin, sync.source, spec.directory)
     ]
-    return format_issues(spec.document, issues) + spec_errors(spec, sync, registry)
+    errors = format_issues(spec.document, issues)
+    if sync.in_source is None:  # the in-source machinery loads only for a sync that uses it
+        return errors
+    from engine.run.in_source import spec_errors  # it reads this module's `uses`
+
+    return errors + spec_errors(spec, sync, registry)
 
 
 def column_problems(spec: Spec, registry: Registry | None = None) -> tuple[list[str], list[str]]:
@@ -169,6 +172,8 @@ def column_problems(spec: Spec, registry: Registry | None = None) -> tuple[list[
 
 def _in_source_notes(spec: Spec, sync: SyncSpec, registry: Registry, source: object) -> list[str]:
     """`change_detection: in_source` the source cannot do (permissions, no hash function)."""
+    if sync.in_source is None:
+        return []
     from engine.run.in_source import validate_note
 
     try:

@@ -28,7 +28,7 @@ from engine.specfile.sync_values import (
     seconds,
 )
 from engine.specfile.unset import drop_optional, needs, structural, unset_note, whole_block
-from engine.specfile.validate import coerce_from_env, format_issues, schema_issues
+from engine.specfile.validate import coerce_from_env, format_issues, schema_issues, validity
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, load_yaml
 
 
@@ -115,11 +115,12 @@ def load_spec(
     interpolator = Interpolator(environ, allow_unset)
     doc = load_yaml(path, interpolator)
     schema = compose_schema(registry)
-    coerce_from_env(schema, doc)
+    valid = validity(schema)  # compiled once: coercion and the check below both ask it
+    coerce_from_env(schema, doc, valid)
     in_destination = any(p[:1] == ("syncs",) and p[2:3] == ("destination",) for p in doc.from_env)
     if in_destination and (rules := sync_rules_schema(registry)) is not None:
         coerce_from_env(rules, doc)  # `is_anonymous: ${ANONYMOUS}` inside a destination's options
-    issues = schema_issues(schema, doc.data)
+    issues = schema_issues(schema, doc.data, valid)
     if isinstance(doc.data, dict) and isinstance(doc.data.get("syncs"), list):
         broken = {i.path[1:3] for i in issues if i.path[:1] == ("syncs",) and len(i.path) > 2}
         top_level_ok = not any(i.path[:1] != ("syncs",) for i in issues)

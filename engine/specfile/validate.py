@@ -6,13 +6,13 @@ explain an invalid one, as its import alone costs more than the rest of `omnisyn
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from engine.errors import SpecIssue
-from engine.fastcheck import is_valid
+from engine.fastcheck import compile_schema
 from engine.specfile.yaml12 import read_scalar
 from engine.specfile.yaml_loader import JsonPath, LocatedDocument, dotted
 from engine.suggest import suggest
@@ -31,8 +31,26 @@ _TYPE_NAMES = {
 }
 
 
-def schema_issues(schema: dict[str, Any], data: Any) -> list[SpecIssue]:
-    if is_valid(schema, data):
+def validity(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    """`Draft202012Validator(schema).is_valid`, compiled once for the checks of one spec (the
+    whole composed schema costs more to compile than to check a spec against)."""
+    check = compile_schema(schema)
+    if check is not None:
+        return check
+
+    def slow(instance: Any) -> bool:
+        from jsonschema import Draft202012Validator
+
+        return bool(Draft202012Validator(schema).is_valid(instance))
+
+    return slow
+
+
+def schema_issues(
+    schema: dict[str, Any], data: Any, valid: Callable[[Any], bool] | None = None
+) -> list[SpecIssue]:
+    """`valid`: the schema's compiled check, when the caller holds one already."""
+    if (valid or validity(schema))(data):
         return []
     from jsonschema import Draft202012Validator
 
@@ -201,10 +219,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def coerce_from_env(schema: dict[str, Any], doc: LocatedDocument) -> None:
+def coerce_from_env(
+    schema: dict[str, Any], doc: LocatedDocument, valid: Callable[[Any], bool] | None = None
+) -> None:
     """A value written as one whole `${VAR}` is text after interpolation; where the schema wants a
-    number or a boolean and the text is one (`interval: "${RETRY_INTERVAL}"`), it becomes that."""
-    if not doc.from_env or is_valid(schema, doc.data):
+    number or a boolean and the text is one (`interval: "${RETRY_INTERVAL}"`), it becomes that.
+    `valid`: the schema's compiled check, when the caller holds one already."""
+    if not doc.from_env or (valid or validity(schema))(doc.data):
         return
     from jsonschema import Draft202012Validator
 

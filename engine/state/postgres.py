@@ -34,7 +34,6 @@ from engine.state.codec import encode_position
 from engine.state.fencing import check_lease
 from engine.state.fingerprint import MASK
 from engine.state.lock import wait_for
-from engine.state.postgres_lease import PostgresLease
 from engine.state.stored import stored_position
 from engine.state.triggers import SqlTriggers, trigger_crash
 
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from engine.state.ledger_sql import PostgresLedger
+    from engine.state.postgres_lease import PostgresLease
 
 DEFAULT_TABLE = "omnisync_state"
 DEFAULT_LEASE = 30.0  # seconds a holder whose connection ended keeps others waiting
@@ -237,6 +237,8 @@ class PostgresStateStore:
 
     def lock(self, scope: str, timeout: float) -> PostgresLease:
         from psycopg import sql
+
+        from engine.state.postgres_lease import PostgresLease  # its socket wait: when running
 
         self._connection()  # the tables exist before anyone waits
         lease = PostgresLease(

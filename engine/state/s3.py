@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from engine import durations
 from engine import logging as omnilog
 from engine.crashpoints import crash_point
+from engine.lazy import lazy_module
 from engine.logging import register_secrets
 from engine.rows import Position
 from engine.state.base import (
@@ -32,15 +33,18 @@ from engine.state.budget_s3 import S3Budgets
 from engine.state.codec import encode_position
 from engine.state.fencing import check_lease
 from engine.state.lock import wait_for
-from engine.state.s3_digests import S3Digests, remove, scratch_dir
 from engine.state.s3_lease import S3Lease
 from engine.state.s3_objects import Conflict, Objects
 from engine.state.stored import stored_position
 
 log = omnilog.get_logger("omnisync.state")
 if TYPE_CHECKING:
+    from engine.state import s3_digests
     from engine.state.ledger_s3 import S3Ledger
+    from engine.state.s3_digests import S3Digests
     from engine.state.triggers_s3 import S3Triggers
+else:  # the digests' scratch files and compaction: when a sync compares, not for `validate`
+    s3_digests = lazy_module("engine.state.s3_digests")
 
 _URL = re.compile(r"^s3://([^/]+)/?(.*)$")
 DEFAULT_LEASE = 60.0
@@ -191,11 +195,11 @@ class S3StateStore:
     def _sync_digests(self, sync_key: str) -> S3Digests:
         if sync_key not in self._digests:
             if self._scratch is None:
-                self._scratch = scratch_dir()
+                self._scratch = s3_digests.scratch_dir()
             self._opened += 1
             scratch = self._scratch / str(self._opened)
             scratch.mkdir()
-            self._digests[sync_key] = S3Digests(self.objects, sync_key, scratch)
+            self._digests[sync_key] = s3_digests.S3Digests(self.objects, sync_key, scratch)
         return self._digests[sync_key]
 
     def lookup_digests(self, sync_key: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
@@ -286,7 +290,7 @@ class S3StateStore:
                 digests.close()
             self._digests = {}
             if self._scratch is not None:
-                remove(self._scratch)
+                s3_digests.remove(self._scratch)
                 self._scratch = None
             self._triggers = None
             if self._objects is not None:

@@ -95,3 +95,17 @@ def test_the_readme_documents_every_exit_code() -> None:
     codes = {int(code) for cell in first_cells for code in re.findall(r"`(\d+)`", cell)}
 
     assert codes == {int(code) for code in ExitCode}
+
+
+@pytest.mark.parametrize("limit", [20, 45, 60, 74, 120])
+def test_help_lists_each_built_in_command_by_its_own_first_sentence(limit: int) -> None:
+    """`--help` lists unloaded commands from engine.cli.main.COMMANDS: each summary must read
+    exactly as the command's own help would, whatever the terminal's width."""
+    import importlib
+
+    from engine.cli.main import COMMANDS, summary_of
+
+    for name, (target, _summary) in COMMANDS.items():
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert summary_of(name).get_short_help_str(limit) == command.get_short_help_str(limit)

@@ -76,6 +76,39 @@ def test_help_imports_no_source_library_and_no_http(tmp_path: Path) -> None:
     code, modules = imported_by("--help", cwd=tmp_path)
     assert code == "0"
     assert modules & (HEAVY | SLOW_TO_IMPORT | ORCHESTRATORS) == set()
+    assert modules & {"asyncio", "yaml"} == set()  # the commands' summaries, not their modules
+
+
+def test_validate_loads_no_in_source_screen_nor_state_internals_it_does_not_use(
+    csv_spec: Path,
+) -> None:
+    """Plugins are loaded for their schemas; what only a run (or an in-source sync) uses is not."""
+    probe = PROBE.replace(
+        'print("MODULES", " ".join(sorted({name.split(".")[0] for name in sys.modules}))',
+        'print("MODULES", " ".join(sorted(sys.modules))',
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "validate", str(csv_spec)],
+        env={**os.environ, "OMNISEGMENT_API_KEY": "sandbox-api-key"},
+        capture_output=True,
+        text=True,
+        cwd=csv_spec.parent,
+        check=False,
+        timeout=120,
+    )
+    assert "EXIT 0" in done.stderr, done.stderr
+    line = next(ln for ln in done.stderr.splitlines() if ln.startswith("MODULES "))
+    modules = set(line.split()[1:])
+    unused = {
+        "engine.run.in_source",
+        "connectors.sql_screen",
+        "connectors.sql_screen_dialects",
+        "engine.state.s3_digests",
+        "engine.state.postgres_lease",
+        "engine.outcomes.report",
+        "engine.delivery.sender",
+    }
+    assert modules & unused == set()
 
 
 def test_import_omnisync_loads_no_orchestrator_and_no_delivery_stack(tmp_path: Path) -> None:

@@ -28,10 +28,11 @@ async def acquire_times(limiter: RateLimiter, clock: FakeClock, count: int) -> l
     return times
 
 
-async def test_a_steady_stream_is_spaced_a_window_per_rate_with_the_margin() -> None:
+async def test_a_steady_stream_is_evenly_spaced_and_the_margin_holds_the_window() -> None:
     clock = FakeClock()
     limiter = RateLimiter(4.0, clock)
-    assert await acquire_times(limiter, clock, 5) == [0.0, 0.255, 0.51, 0.765, 1.02]
+    # evenly spaced, and the fifth waits for the widened window after the first (no answers)
+    assert await acquire_times(limiter, clock, 5) == [0.0, 0.25, 0.5, 0.75, 1.02]
 
 
 async def test_an_idle_spell_is_not_saved_up_for_a_burst() -> None:
@@ -39,7 +40,7 @@ async def test_an_idle_spell_is_not_saved_up_for_a_burst() -> None:
     limiter = RateLimiter(2.0, clock)
     await limiter.acquire()
     clock.time = 10.0
-    assert await acquire_times(limiter, clock, 3) == [10.0, 10.51, 11.02]
+    assert await acquire_times(limiter, clock, 3) == [10.0, 10.5, 11.02]
 
 
 async def test_retry_after_pauses_every_request_of_the_budget() -> None:

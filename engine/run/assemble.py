@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from engine.clock import Clock
 from engine.contracts import Destination, Source
-from engine.delivery.sender import departures
+from engine.delivery.sender import SessionOnDemand, departures
+from engine.lazy import lazy_module
 from engine.outcomes.reject_policy import RejectPolicy
 from engine.plugins import Registry
 from engine.run.columns import source_of
@@ -23,6 +23,11 @@ from engine.specfile import Spec, SyncSpec
 from engine.state.budget import BudgetBoard, shared_board
 from engine.transforms.base import TransformContext
 from engine.transforms.mapping import CompiledMapping, compile_mapping
+
+if TYPE_CHECKING:
+    import aiohttp
+else:
+    aiohttp = lazy_module("aiohttp")
 
 
 async def open_destinations(
@@ -52,6 +57,15 @@ def http_session(syncs: Sequence[SyncSpec], clock: Clock) -> aiohttp.ClientSessi
         headers={"User-Agent": "omnisync"},
         trace_configs=[departures(clock)],  # a request's window slot is when it really left
     )
+
+
+def session_on_demand(
+    stack: contextlib.AsyncExitStack, syncs: Sequence[SyncSpec], clock: Clock
+) -> SessionOnDemand:
+    """The run's session (http_session), opened by its first request and closed by `stack`."""
+    session = SessionOnDemand(lambda: http_session(syncs, clock))
+    stack.push_async_callback(session.close)
+    return session
 
 
 def shared_budgets(

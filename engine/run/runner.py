@@ -32,9 +32,9 @@ from engine.outcomes.report import SyncStats
 from engine.plugins import Registry, load_registry
 from engine.run import expect, preflight
 from engine.run.assemble import (
-    http_session,
     open_destinations,
     open_source,
+    session_on_demand,
     shared_budgets,
 )
 from engine.run.columns import column_errors, config_errors
@@ -175,7 +175,7 @@ async def _open_run(
 ) -> RunContext:
     """Destinations, HTTP session and state store, opened once for every sync, closed by `stack`."""
     destinations = await open_destinations(stack, spec, syncs, registry)
-    session = await stack.enter_async_context(http_session(syncs, clock))
+    session = session_on_demand(stack, syncs, clock)
     state = stack.enter_context(run_state(spec, registry, options.dry_run, options.full_refresh))
     state.resend_unknown = options.resend_unknown
     sender = Sender(session, clock, budgets=shared_budgets(stack, state, options.dry_run))

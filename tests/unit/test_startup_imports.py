@@ -153,3 +153,11 @@ def test_a_spec_using_sql_still_validates_with_its_library(tmp_path: Path) -> No
     )
     code, _modules = imported_by("validate", str(spec), cwd=tmp_path)
     assert code == "0"
+
+
+def test_a_run_that_sends_nothing_opens_no_http_session(csv_spec: Path) -> None:
+    """A dry run (like a rerun where every row is unchanged) sends no request: aiohttp, its TLS
+    contexts and its session are made only when the first request leaves."""
+    code, modules = imported_by("run", str(csv_spec), "--dry-run", cwd=csv_spec.parent)
+    assert code == "0"
+    assert "aiohttp" not in modules

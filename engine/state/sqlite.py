@@ -51,7 +51,6 @@ log = omnilog.get_logger("omnisync.state")
 DEFAULT_PATH = ".omnisync/state.db"
 _CACHE_KIB = 16384  # page cache per connection (memory is taken only as pages are read)
 _CHECKPOINT_PAGES = 4000  # WAL pages between automatic checkpoints (16 MB at 4 KiB pages)
-_MMAP_BYTES = 1 << 30  # lookups read the file through memory, not copied into the page cache
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS positions (
@@ -124,12 +123,11 @@ class SqliteStateStore:
                 db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
-                # lookups land on random pages: a cache that holds the hot part of the index, the
-                # file mapped (no copy per page read), and checkpoints (the only fsyncs of WAL +
-                # NORMAL) every 16 MB, not every 4 MB; saves go to a log (sqlite_digests.py)
+                # lookups land on random pages: a cache that holds the hot part of the index, and
+                # checkpoints (the only fsyncs of WAL + NORMAL) every 16 MB, not every 4 MB; saves
+                # go to a log first (sqlite_digests.py)
                 db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
                 db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
-                db.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
                     db.close()
@@ -332,11 +330,11 @@ class SqliteStateStore:
         return SqlLedger(self._connection, "history_", self.describe(), self._absent)
 
     def close(self) -> None:
-        """Fold the digest log this run saved to (sqlite_digests.py), then close the file; a run
-        that lost its lock leaves its log rows, which the next holder reads and folds."""
+        """Fold the digest logs this run saved to or read under its lock (sqlite_digests.py), then
+        close the file; a run that lost its lock leaves its log rows for the next holder."""
         try:
             if self._db is not None:
-                self._digests.fold_saved(self.epoch)
+                self._digests.fold_saved(self.epoch, recovered=self._lease is not None)
         except LeaseLost as lost:
             log.warning("digest_log_left", message=f"{lost}; the next run folds its digest log")
         finally:

@@ -137,9 +137,13 @@ class DigestLog:
         self._write(work)
         held.clear()
 
-    def fold_saved(self, epoch: int) -> None:
-        """At close: the log of every sync this store saved to."""
-        for sync_key in sorted(self._saved):
+    def fold_saved(self, epoch: int, recovered: bool) -> None:
+        """At close: the log of every sync this store saved to, and with `recovered` (a run
+        holding the lock) also the logs a crashed run left that this one read."""
+        folding = set(self._saved)
+        if recovered:
+            folding.update(sync_key for sync_key, held in self._unfolded.items() if held)
+        for sync_key in sorted(folding):
             self.fold(sync_key, epoch)
         self._saved.clear()
 

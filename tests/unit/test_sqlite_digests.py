@@ -87,6 +87,30 @@ def test_a_log_left_by_a_crash_is_read_in_order_and_folded_by_the_next_run(
     assert len(table(tmp_path, "digests")) == 3
 
 
+def test_a_run_holding_the_lock_folds_a_crashed_log_it_read_without_saving(
+    tmp_path: Path,
+) -> None:
+    crashed = store_in(tmp_path)
+    crashed.save_digests(SYNC, [(key(1), PENDING)])
+    crashed._db.close()  # type: ignore[union-attr]  # killed: never closed, never folded
+    crashed._db = None
+    reader = store_in(tmp_path)  # no lock (`state show`): reads the log, leaves it
+    assert reader.lookup_digests(SYNC, [key(1)]) == {key(1): PENDING}
+    reader.close()
+    assert len(table(tmp_path, "digest_log")) == 1
+    run = store_in(tmp_path)
+    lease = run.lock("s.yaml", 1.0)
+    try:
+        assert run.lookup_digests(SYNC, [key(1)]) == {key(1): PENDING}  # sends it, say, refused
+    finally:
+        run.close()
+        lease.release()
+    assert table(tmp_path, "digest_log") == []
+    assert [(bytes(k), bytes(d)) for _, k, d, _ in table(tmp_path, "digests")] == [
+        (key(1), PENDING)
+    ]
+
+
 def test_a_full_log_is_folded_during_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

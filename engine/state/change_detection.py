@@ -30,6 +30,8 @@ import json
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
+from operator import xor
 from typing import Any
 
 import orjson
@@ -101,9 +103,40 @@ class FieldSlots:
             slots[slot] ^= crc(body, seed) & 0xFF
         return bytes(slots)
 
+    def many(self, payloads: list[Any]) -> list[bytes]:
+        """The slots of each payload, as __call__ gives them. A chunk of text-only records with
+        the same fields (a CSV's rows) is hashed a column at a time, in C; any other chunk, a
+        record at a time."""
+        first = payloads[0] if payloads else None
+        if type(first) is not dict or not first or set(map(type, payloads)) != {dict}:
+            return [self(payload) for payload in payloads]
+        if len(set(map(tuple, payloads))) != 1:
+            return [self(payload) for payload in payloads]
+        plan = self._plans.get(tuple(first)) or self._plan(tuple(first))
+        folded: dict[int, Any] = {}
+        try:
+            for (slot, seed), column in zip(
+                plan, zip(*map(dict.values, payloads), strict=True), strict=True
+            ):
+                if set(map(type, column)) != {str}:
+                    return [self(payload) for payload in payloads]
+                crcs = map(zlib.crc32, map(str.encode, column), repeat(seed))
+                held = folded.get(slot)
+                folded[slot] = list(crcs if held is None else map(xor, held, crcs))
+        except UnicodeEncodeError:  # a lone surrogate: the record at a time way hashes it
+            return [self(payload) for payload in payloads]
+        width = len(payloads)
+        table = bytearray(SLOTS * width)
+        for slot, crcs in folded.items():
+            table[slot::SLOTS] = bytes(map(_LOW_BYTE, crcs))
+        return [bytes(table[at : at + SLOTS]) for at in range(0, SLOTS * width, SLOTS)]
+
     def names(self, slot: int) -> list[str]:
         """The fields seen so far whose values fold into this slot."""
         return sorted(name for name, (at, _) in self.by_name.items() if at == slot)
+
+
+_LOW_BYTE = (0xFF).__and__  # a CRC's low byte, mapped in C
 
 
 def _value_bytes(value: Any) -> bytes:
@@ -187,7 +220,7 @@ class ChangeDetector:
         in_flight = self._in_flight
         here: set[bytes] = set()  # keys screened as changed earlier in this chunk
         untrue: list[tuple[bytes, bytes]] = []  # stored digests the new values make untrue
-        slots = self.slots
+        fresh: list[Record] = []  # the keyed records screened as changed
         for record in records:
             mark = record.mark
             if mark is None:
@@ -204,14 +237,17 @@ class ChangeDetector:
                 record.mark = (hashed, held)  # the same record: the same field slots
                 unchanged.append(record)
                 continue
-            # the field slots only for what is sent: an unchanged rerun pays nothing for them
-            digest = whole + slots(record.payload)
-            record.mark = (hashed, digest)
+            fresh.append(record)
             changed.append(record)
             here.add(hashed)
-            in_flight[hashed] = digest
+            in_flight[hashed] = whole  # its digest below, once the chunk's slots are hashed
             if held is not None and held != PENDING:
                 untrue.append((hashed, PENDING))
+        # the field slots only for what is sent: an unchanged rerun pays nothing for them
+        for record, tail in zip(fresh, self.slots.many([r.payload for r in fresh]), strict=True):
+            hashed, whole = record.mark  # type: ignore[misc]
+            record.mark = (hashed, whole + tail)
+            in_flight[hashed] = whole + tail
         if untrue and self.save:
             self.store.save_digests(self.sync_key, untrue)
         return changed, unchanged

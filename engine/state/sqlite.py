@@ -4,7 +4,8 @@ Saves are a single-row upsert in autocommit mode with synchronous=NORMAL: in WAL
 process crash (SIGKILL, OOM) and costs tens of microseconds, so the engine can save a few times a
 second without slowing delivery. A power loss may lose the last saves; the run then resumes a
 little earlier, which at-least-once delivery tolerates. The file's `user_version` is the schema
-version; a file written by a newer omnisync is refused. The lock is an flock per scope beside the
+version; a file written by a newer omnisync is refused. Record digests are saved to a log and
+folded into their keyed table in sorted batches (sqlite_digests.py). The lock is an flock per scope beside the
 file (sqlite_lease.py), which the kernel releases when its holder dies; each acquisition takes a new
 epoch in the `leases` table, and every write is made in a transaction that first checks the store
 still holds this run's epoch (a write of a run that lost its lock is refused, LeaseLost).
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from engine import logging as omnilog
 from engine.crashpoints import crash_point
 from engine.lazy import lazy_module
 from engine.rows import Position
@@ -30,9 +32,9 @@ from engine.state.base import (
     StoredPosition,
 )
 from engine.state.budget_sqlite import SqliteBudgets
-from engine.state.change_detection import PENDING
 from engine.state.codec import encode_position
 from engine.state.lock import wait_for
+from engine.state.sqlite_digests import LOG_INDEX, LOG_TABLE, DigestLog
 from engine.state.sqlite_lease import FileLease, lock_path
 from engine.state.stored import stored_position
 from engine.state.triggers import SqlTriggers, trigger_crash
@@ -45,8 +47,8 @@ else:  # when a run opens the store, not when a spec is checked
     sqlite3 = lazy_module("sqlite3")
 
 T = TypeVar("T")
+log = omnilog.get_logger("omnisync.state")
 DEFAULT_PATH = ".omnisync/state.db"
-_CHUNK = 500  # keys per lookup query
 _CACHE_KIB = 16384  # page cache per connection (memory is taken only as pages are read)
 _CHECKPOINT_PAGES = 4000  # WAL pages between automatic checkpoints (16 MB at 4 KiB pages)
 
@@ -66,6 +68,8 @@ _SCHEMA = (
     epoch    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (sync_key, key)
 ) WITHOUT ROWID""",
+    LOG_TABLE,
+    LOG_INDEX,
     """CREATE TABLE IF NOT EXISTS triggers (
     scope TEXT NOT NULL,
     key   BLOB NOT NULL,
@@ -109,6 +113,7 @@ class SqliteStateStore:
         self._db: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
         self._lease: FileLease | None = None  # held by this run: every write checks its epoch
+        self._digests = DigestLog(self._write, self._execute, self._absent)  # sqlite_digests.py
 
     def _connection(self) -> sqlite3.Connection:
         """Opened on first use, so `state show` on a spec never run creates nothing."""
@@ -118,8 +123,9 @@ class SqliteStateStore:
                 db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
-                # digests land on random pages: a cache that holds the hot part of the index,
-                # and checkpoints (the only fsyncs of WAL + NORMAL) every 16 MB, not every 4 MB
+                # lookups land on random pages: a cache that holds the hot part of the index, and
+                # checkpoints (the only fsyncs of WAL + NORMAL) every 16 MB, not every 4 MB; saves
+                # go to a log first (sqlite_digests.py)
                 db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
                 db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
                 version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -252,48 +258,22 @@ class SqliteStateStore:
         return lease
 
     def lookup_digests(self, sync_key: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
-        if self._absent():
-            return {}
-        found: dict[bytes, bytes] = {}
-        ordered = sorted(keys)  # neighbours in the index: fewer pages touched per query
-        for start in range(0, len(ordered), _CHUNK):
-            chunk = ordered[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._execute(
-                f"SELECT key, digest FROM digests WHERE sync_key = ? AND key IN ({marks})",
-                (sync_key, *chunk),
-            )
-            found.update(rows.fetchall())
-        return found
+        return self._digests.lookup(sync_key, keys)
 
     def save_digests(self, sync_key: str, items: Sequence[tuple[bytes, bytes]]) -> None:
-        epoch = self.epoch
-
-        def work(db: sqlite3.Connection) -> None:  # one transaction: all of them or none
-            db.executemany(
-                "INSERT INTO digests (sync_key, key, digest, epoch) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(sync_key, key) DO UPDATE SET digest = excluded.digest,"
-                " epoch = excluded.epoch",
-                [(sync_key, key, digest, epoch) for key, digest in sorted(items)],
-            )
-            crash_point("digest_save")
-
-        self._write(work)
+        self._digests.save(sync_key, items, self.epoch)
 
     def clear_digests(self, sync_key: str) -> int:
         if self._absent():
             return 0
+        self._digests.fold(sync_key, self.epoch)  # then one table holds them all
+        self._digests.forget(sync_key)
         return self._write(
             lambda db: db.execute("DELETE FROM digests WHERE sync_key = ?", (sync_key,)).rowcount
         )
 
     def count_digests(self, sync_key: str) -> int:
-        if self._absent():
-            return 0
-        row = self._execute(
-            "SELECT count(*) FROM digests WHERE sync_key = ? AND digest != ?", (sync_key, PENDING)
-        )
-        return int(row.fetchone()[0])
+        return self._digests.count(sync_key)
 
     def budgets(self) -> SqliteBudgets:
         """Where the rate budgets shared with other runs live (engine/state/budget.py)."""
@@ -302,6 +282,9 @@ class SqliteStateStore:
     def move(self, old_key: str, new_key: str) -> tuple[bool, int]:
         if self._absent():
             return False, 0
+        for key in (old_key, new_key):  # then the keyed table holds all of both
+            self._digests.fold(key, self.epoch)
+            self._digests.forget(key)
 
         def work(db: sqlite3.Connection) -> tuple[bool, int]:  # all of it moves, or nothing
             taken = db.execute(
@@ -347,9 +330,18 @@ class SqliteStateStore:
         return SqlLedger(self._connection, "history_", self.describe(), self._absent)
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Fold the digest logs this run saved to or read under its lock (sqlite_digests.py), then
+        close the file; a run that lost its lock leaves its log rows for the next holder."""
+        try:
+            if self._db is not None:
+                self._digests.fold_saved(self.epoch, recovered=self._lease is not None)
+        except LeaseLost as lost:
+            log.warning("digest_log_left", message=f"{lost}; the next run folds its digest log")
+        finally:
+            self._digests = DigestLog(self._write, self._execute, self._absent)
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 def _identity(path: Path) -> tuple[int, int]:

@@ -10,7 +10,7 @@ import pytest
 from engine.durations import parse_duration
 from engine.rows import Record
 from engine.state.base import StateContext
-from engine.state.change_detection import ChangeDetector, key_hash, namespace
+from engine.state.change_detection import ChangeDetector, FieldSlots, key_hash, namespace
 from engine.state.sqlite import SqliteStateStore
 
 
@@ -273,3 +273,21 @@ def test_a_first_run_asks_the_store_only_about_keys_it_saved(tmp_path: Path) -> 
         assert [r.payload["member_sn"] for r in changed] == ["M1"]
     finally:
         store.close()
+
+
+def test_a_chunk_s_field_slots_are_those_of_its_records_one_at_a_time() -> None:
+    """FieldSlots.many hashes a text-only chunk a column at a time: the same bytes as __call__,
+    and any chunk it cannot (mixed fields, non-text values, a lone surrogate) record by record."""
+    slots = FieldSlots(b"k" * 32)
+    chunks = [
+        [{"member_sn": f"M{i}", "name": f"會員{i}", "email": f"u{i}@x.tw"} for i in range(50)],
+        [{"a": "1", "b": "2"}, {"b": "2", "a": "1"}],
+        [{"a": "1", "b": 2}, {"a": "x", "b": None}],
+        [{"a": "\ud800"}, {"a": "ok"}],
+        [{f"f{i}": str(i) for i in range(12)}] * 3,  # more fields than slots: shared slots XOR
+        [{}, {}],
+        [],
+    ]
+    for chunk in chunks:
+        assert slots.many(chunk) == [slots(payload) for payload in chunk]
+    assert len(set(slots.many(chunks[0]))) > 1

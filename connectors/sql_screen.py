@@ -112,10 +112,11 @@ class SqlScreen:
         joined = inner.outerjoin(
             d, sa.and_(d.c.sync_id == self.sync_id, d.c.key_hash == inner.c[KEY_HASH])
         )
+        changed = sa.or_(d.c.digest.is_(None), d.c.digest != inner.c[DIGEST])
         stmt = (
             sa.select(inner, sa.case((d.c.digest.is_(None), 1), else_=0).label(NEW))
             .select_from(joined)
-            .where(sa.or_(d.c.digest.is_(None), d.c.digest != inner.c[DIGEST]))
+            .where(changed)
         )
         total = sa.select(sa.func.count()).select_from(base.subquery("c"))
         digests = sa.select(sa.func.count()).where(d.c.sync_id == self.sync_id)
@@ -131,7 +132,7 @@ class SqlScreen:
             # and the digests' hash table fits in memory instead of spilling in batches.
             conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
             conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
-            if self._kept and self._nothing_changed(conn, joined, inner, digests):
+            if self._kept and self._nothing_changed(conn, joined, changed, digests):
                 return
         result = conn.execution_options(stream_results=True, yield_per=source.chunk).execute(
             stmt.order_by(*(stmt.selected_columns[n] for n in order))
@@ -139,11 +140,16 @@ class SqlScreen:
         yield from self._convert(result, order)
         if self._total is None:
             self._total = int(conn.execute(total).scalar_one())
+        if self._digests is None:
             self._digests = int(conn.execute(digests).scalar_one())
         self._finished = True
 
     def _nothing_changed(
-        self, conn: Connection, joined: Any, inner: sa.Subquery, digests: sa.Select[Any]
+        self,
+        conn: Connection,
+        joined: Any,
+        changed: sa.ColumnElement[bool],
+        digests: sa.Select[Any],
     ) -> bool:
         """PostgreSQL: count first, in parallel, what a cursor would read on one core (a cursor
         never runs in parallel). When no row is new or changed nothing is read at all; else the
@@ -151,17 +157,11 @@ class SqlScreen:
         self._digests = int(conn.execute(digests).scalar_one())
         if not self._digests:
             return False  # a first run: every row is new, no need to count them first
-        d = self.table
-        counts = sa.select(
-            sa.func.count(),
-            sa.func.count().filter(sa.or_(d.c.digest.is_(None), d.c.digest != inner.c[DIGEST])),
-        ).select_from(joined)
-        total, changed = conn.execute(counts).one()
+        counts = sa.select(sa.func.count(), sa.func.count().filter(changed)).select_from(joined)
+        total, to_read = conn.execute(counts).one()
         self._total = int(total)
-        if changed:
-            return False
-        self._finished = True
-        return True
+        self._finished = not to_read
+        return self._finished
 
     def _read_copied(
         self,

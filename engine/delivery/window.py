@@ -96,9 +96,7 @@ class SlidingWindow:
         quickest recent one widens the latter by the difference: the server may have counted
         the request that much later."""
         widened = ticket.at + self.width
-        if math.isinf(ticket.answered):
-            return widened
-        if not self.proof:
+        if not self.proof or math.isinf(ticket.answered):
             return widened
         quickest = min(t.answered - t.at for t in self._log if t.answered < math.inf)
         slower = ticket.answered - ticket.at - quickest
